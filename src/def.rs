@@ -1,0 +1,434 @@
+//! The policy document: what a policy *says*, in names, as serde reads and writes it.
+//!
+//! These types are plain data. Nothing here is checked until
+//! [`Policy::compile`](crate::Policy::compile) turns a [`PolicyDef`] into the
+//! compiled engine, reporting every problem as a [`PolicyError`](crate::PolicyError)
+//! with the path of the offending item.
+//!
+//! Maps keep document order and keep duplicate keys (see [`NamedMap`]), so that a
+//! duplicate name in a document is reported instead of silently overwritten.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Resource instance ids, as used in exceptions, restrictions and checks.
+pub type InstanceId = u64;
+
+/// An ordered list of `(name, value)` pairs that serializes as a map.
+///
+/// Unlike a `BTreeMap` or `HashMap`, it keeps the document's order (the order of
+/// levels is meaningful) and keeps duplicate keys, so compiling reports them as
+/// [`PolicyError::Duplicate`](crate::PolicyError::Duplicate) rather than letting
+/// the last one win silently.
+///
+/// ```
+/// use accessmask::NamedMap;
+/// let mut m: NamedMap<u32> = NamedMap::new();
+/// m.insert("b", 2);
+/// m.insert("a", 1);
+/// assert_eq!(m.get("a"), Some(&1));
+/// assert_eq!(m.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["b", "a"]);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct NamedMap<T>(pub Vec<(String, T)>);
+
+impl<T> Default for NamedMap<T> {
+    fn default() -> Self {
+        NamedMap(Vec::new())
+    }
+}
+
+impl<T> NamedMap<T> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends an entry, keeping any earlier entry of the same name (compiling
+    /// reports the duplicate). Use [`NamedMap::set`] to replace instead.
+    pub fn insert(&mut self, name: impl Into<String>, value: T) {
+        self.0.push((name.into(), value));
+    }
+
+    /// Replaces the first entry named `name`, or appends one.
+    pub fn set(&mut self, name: impl Into<String>, value: T) {
+        let name = name.into();
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// Removes every entry named `name`, returning the first one's value.
+    pub fn remove(&mut self, name: &str) -> Option<T> {
+        let pos = self.0.iter().position(|(k, _)| k == name)?;
+        let (_, v) = self.0.remove(pos);
+        self.0.retain(|(k, _)| k != name);
+        Some(v)
+    }
+
+    /// The first entry named `name`.
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// The first entry named `name`, mutably.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut T> {
+        self.0.iter_mut().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Entries in document order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of entries, duplicates included.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for NamedMap<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(k, v)| (k, v))).finish()
+    }
+}
+
+impl<K: Into<String>, T> FromIterator<(K, T)> for NamedMap<T> {
+    fn from_iter<I: IntoIterator<Item = (K, T)>>(iter: I) -> Self {
+        NamedMap(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
+
+impl<T: Serialize> Serialize for NamedMap<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NamedMap<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for MapVisitor<T> {
+            type Value = NamedMap<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of names")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = access.next_entry::<String, T>()? {
+                    out.push((k, v));
+                }
+                Ok(NamedMap(out))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A whole policy document.
+///
+/// ```
+/// use accessmask::{PolicyDef, Policy};
+/// let doc = r#"{
+///   "kinds": { "report": { "actions": ["view", "export"], "needs": { "export": ["view"] } } },
+///   "roles": { "Analyst": { "grants": { "report": ["export"] } } },
+///   "subjects": { "ann": { "role": "Analyst" } }
+/// }"#;
+/// let def: PolicyDef = serde_json::from_str(doc)?;
+/// let policy = Policy::compile(&def)?;
+/// let ann = policy.subject("ann").unwrap();
+/// let view = policy.action("report", "view").unwrap();
+/// assert!(policy.can(ann, view, &policy.resource(view.kind())));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDef {
+    /// Kinds of resource, each with its actions, implications, levels, states,
+    /// state rules, prerequisites and availability.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub kinds: NamedMap<KindDef>,
+    /// Roles, in document order (the order matrices list them in).
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub roles: NamedMap<RoleDef>,
+    /// Toggles: named grant bundles switched on per subject.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub toggles: NamedMap<ToggleDef>,
+    /// Subjects (users).
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub subjects: NamedMap<SubjectDef>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// A kind of resource, feature or product area.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindDef {
+    /// The kind's actions, at most [`MAX_ACTIONS`](crate::MAX_ACTIONS). Their order
+    /// is their bit order: action `i` is bit `1 << i`.
+    pub actions: Vec<String>,
+    /// Implications: `"edit": ["view"]` says `edit` needs `view`. Granting an action
+    /// grants what it needs; removing an action removes every action that needs it.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub needs: NamedMap<Vec<String>>,
+    /// Levels, lowest first (for example `No Access`, `Read Only`, `Full Access`).
+    /// Each level must hold every action of the level below it.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub levels: NamedMap<Vec<String>>,
+    /// The states an instance of this kind can be in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<String>,
+    /// Actions held back in a state except from named roles or toggles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state_rules: Vec<StateRuleDef>,
+    /// Actions of this kind that need actions on another kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prerequisites: Vec<PrerequisiteDef>,
+    /// `false` switches the kind off: nothing on it is allowed.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub available: bool,
+}
+
+/// In `state`, the actions in `hold` are removed unless the subject has one of
+/// `unless_roles` or `unless_toggles`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateRuleDef {
+    /// The state the rule applies in.
+    pub state: String,
+    /// The actions held back.
+    pub hold: Vec<String>,
+    /// Roles exempt from the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless_roles: Vec<String>,
+    /// Toggles exempt from the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless_toggles: Vec<String>,
+}
+
+/// `action` (of the kind that declares this) is removed unless the subject's
+/// kind-wide set on `kind` holds every action of `actions` and of `level`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrerequisiteDef {
+    /// The dependent action, of the declaring kind.
+    pub action: String,
+    /// The other kind.
+    pub kind: String,
+    /// Actions needed on `kind`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// A level of `kind` whose actions are all needed ("at least Read Only").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+}
+
+/// The scope a grant holds in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// On any instance.
+    Any,
+    /// Only on instances the subject owns.
+    Own,
+    /// Only on instances owned by a subject it manages.
+    Managed,
+}
+
+/// What a role or toggle grants on one kind.
+///
+/// In a document either a list of action names (held in any scope; `"*"` means
+/// every action of the kind) or an object with `level`, `actions`, `own` and
+/// `managed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantDef {
+    /// A level of the kind whose actions are granted in any scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Actions granted in any scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// Actions granted on instances the subject owns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<String>,
+    /// Actions granted on instances owned by subjects it manages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed: Vec<String>,
+}
+
+impl GrantDef {
+    /// A grant of `actions` in any scope.
+    pub fn actions<S: Into<String>>(actions: impl IntoIterator<Item = S>) -> Self {
+        GrantDef {
+            actions: actions.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// A grant of a level's actions in any scope.
+    pub fn level(level: impl Into<String>) -> Self {
+        GrantDef {
+            level: Some(level.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The actions named for `scope` (a level is resolved by the compiler).
+    pub fn scoped(&self, scope: Scope) -> &[String] {
+        match scope {
+            Scope::Any => &self.actions,
+            Scope::Own => &self.own,
+            Scope::Managed => &self.managed,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for GrantDef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Detailed {
+            #[serde(default)]
+            level: Option<String>,
+            #[serde(default)]
+            actions: Vec<String>,
+            #[serde(default)]
+            own: Vec<String>,
+            #[serde(default)]
+            managed: Vec<String>,
+        }
+        struct GrantVisitor;
+        impl<'de> Visitor<'de> for GrantVisitor {
+            type Value = GrantDef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of action names or a grant object")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<GrantDef, A::Error> {
+                let actions = Vec::<String>::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(GrantDef {
+                    actions,
+                    ..GrantDef::default()
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<GrantDef, A::Error> {
+                let d = Detailed::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(GrantDef {
+                    level: d.level,
+                    actions: d.actions,
+                    own: d.own,
+                    managed: d.managed,
+                })
+            }
+        }
+        deserializer.deserialize_any(GrantVisitor)
+    }
+}
+
+/// A role: grants over kinds, optionally derived from a base role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleDef {
+    /// The role this one is copied from: its grants, exceptions and restrictions
+    /// are inherited, then `grants` are added and `remove` is taken away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// Grants per kind, added to the base's.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub grants: NamedMap<GrantDef>,
+    /// Actions per kind taken away (from every scope), after `grants`.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub remove: NamedMap<Vec<String>>,
+    /// Per-instance exceptions for holders of this role. One replaces an inherited
+    /// exception on the same `(kind, id)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionDef>,
+    /// "Only these instances" rules. One replaces an inherited restriction on the
+    /// same kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restrictions: Vec<RestrictionDef>,
+}
+
+/// A toggle: an explicit, named permission switched on per subject.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToggleDef {
+    /// Grants per kind, added to the subject's kind-wide sets.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub grants: NamedMap<GrantDef>,
+}
+
+/// A subject (user).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectDef {
+    /// The subject's one role.
+    pub role: String,
+    /// Toggles switched on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub toggles: Vec<String>,
+    /// An explicit level per kind; it replaces what the role gives on that kind.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub levels: NamedMap<String>,
+    /// The subject's own per-instance exceptions; they apply after the role's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionDef>,
+    /// The subject's own "only these instances" rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restrictions: Vec<RestrictionDef>,
+    /// The subjects this one manages (for grants scoped `managed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manages: Vec<String>,
+}
+
+/// A rule for one instance `(kind, id)`: either set a `level` (replacing the set),
+/// or add `allow` and take away `deny` (deny beats allow).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionDef {
+    /// The instance's kind.
+    pub kind: String,
+    /// The instance's id.
+    pub id: InstanceId,
+    /// A level that replaces the set on this instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Actions added on this instance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<String>,
+    /// Actions taken away on this instance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<String>,
+}
+
+/// "Only these instances": `actions` hold on `ids` and nowhere else of `kind`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictionDef {
+    /// The kind restricted.
+    pub kind: String,
+    /// The restricted actions.
+    pub actions: Vec<String>,
+    /// The instances on which they hold.
+    pub ids: Vec<InstanceId>,
+}

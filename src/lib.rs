@@ -1,0 +1,126 @@
+//! # accessmask
+//!
+//! An embeddable, in-memory policy engine. It compiles roles, per-user toggles,
+//! per-kind access levels and per-instance exceptions into bitmasks once, so that
+//! [`Policy::can`] answers "may this subject do this action to this resource?" in
+//! constant time, with no allocation and no I/O, and [`Policy::explain`] says why.
+//!
+//! ```
+//! use accessmask::{Policy, PolicyDef};
+//!
+//! let def: PolicyDef = serde_json::from_str(r#"{
+//!   "kinds": {
+//!     "scheduled_upload": {
+//!       "actions": ["view", "run", "create", "edit", "delete"],
+//!       "needs": { "run": ["view"], "create": ["edit"], "edit": ["view"], "delete": ["view"] },
+//!       "levels": {
+//!         "No Access": [],
+//!         "Read Only Access": ["view", "run"],
+//!         "Full Access": ["view", "run", "create", "edit", "delete"]
+//!       }
+//!     }
+//!   },
+//!   "roles": { "Admin": { "grants": { "scheduled_upload": { "level": "Full Access" } } } },
+//!   "subjects": {
+//!     "ada": { "role": "Admin" },
+//!     "bob": { "role": "Admin", "levels": { "scheduled_upload": "Read Only Access" } }
+//!   }
+//! }"#)?;
+//! let policy = Policy::compile(&def)?;
+//!
+//! // Resolve names to small Copy ids once, then check with ids only.
+//! let bob = policy.subject("bob").ok_or("no bob")?;
+//! let edit = policy.action("scheduled_upload", "edit").ok_or("no edit")?;
+//! let run = policy.action("scheduled_upload", "run").ok_or("no run")?;
+//! let upload = policy.resource(edit.kind()).with_id(7);
+//!
+//! assert!(policy.can(bob, run, &upload));
+//! assert!(!policy.can(bob, edit, &upload));
+//! println!("{}", policy.explain(bob, edit, &upload));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Concepts
+//!
+//! - A **kind** is a type of resource with up to [`MAX_ACTIONS`] named **actions**.
+//!   **Implications** (`needs`) say that one action needs another: `edit` needs `view`.
+//! - A **level** is a named, ordered action set of a kind (No Access < Read Only <
+//!   Full Access); each level holds every action of the level below it.
+//! - A **role** grants actions per kind, optionally in a **scope** (`own`: only on
+//!   instances the subject owns; `managed`: only on instances owned by subjects it
+//!   manages). A role may be derived from a **base** role, adding and removing.
+//! - A **toggle** is a named grant bundle switched on per subject (HR Manager).
+//! - A **subject** has one role, any toggles, an explicit level per kind, its own
+//!   exceptions and restrictions, and the subjects it manages.
+//! - A **resource** is a kind, optionally with an instance id, a state and an owner.
+//! - An **exception** rules on one instance `(kind, id)`: it sets a level, or adds
+//!   (`allow`) and takes away (`deny`) actions. A **restriction** says the listed
+//!   actions hold on the listed ids and nowhere else of the kind.
+//! - A **state rule** holds actions back in a state unless the subject has one of
+//!   the rule's roles or toggles. A **prerequisite** makes an action need actions on
+//!   another kind. An **unavailable** kind allows nothing.
+//!
+//! ## How a decision is made
+//!
+//! For subject `u`, action `a` of kind `k` and resource `r = (k, id?, state?, owner?)`,
+//! the answer is defined by these steps; the engine computes it differently (see
+//! "How it works") and is property-tested against [`reference`], a literal
+//! interpreter of this list.
+//!
+//! 1. Default deny: an unknown subject, kind, action or state is denied.
+//! 2. If `k` is unavailable, deny.
+//! 3. **Kind-wide set.** Three sets, one per scope (`any`, `own`, `managed`). If `u`
+//!    has an explicit level for `k`, `any` is that level and `own`/`managed` are empty:
+//!    the level replaces everything the role gives on `k`. Otherwise they are the
+//!    role's: its base role's sets (recursively), plus its grants, minus its
+//!    `remove` (taken from every scope). Then every toggle `u` has adds its grants.
+//! 4. **Scope.** The set is `any`, plus `own` when `r.owner` is `u`, plus `managed`
+//!    when `r.owner` is a subject `u` manages. No owner: only `any`.
+//! 5. **Exceptions**, first the role's layer, then the subject's (so the subject's
+//!    wins). In each layer: if it restricts `k` to ids `I` with actions `A`, then `A`
+//!    is added when `r.id` is in `I` and removed otherwise (also when `r` has no id);
+//!    then, if `r.id` is given and the layer has an exception on `(k, r.id)`, a
+//!    level exception replaces the set and an allow/deny exception adds `allow` and
+//!    then removes `deny`. A derived role's layer is its base's, with its own
+//!    exceptions replacing the base's on the same `(kind, id)` and its own
+//!    restriction replacing the base's on the same kind.
+//! 6. **Prerequisites.** An action of `k` whose prerequisite on kind `k2` is not met
+//!    is removed. It is met when `u`'s step-3 `any` set on `k2` holds every needed
+//!    action; scoped grants do not count, and an unavailable `k2` meets nothing.
+//! 7. **State rules.** If `r.state` is given, each rule of `k` for that state removes
+//!    its held actions unless `u`'s own role (not a role it derives from) is one of
+//!    the rule's roles, or `u` has one of its toggles on. Steps 6 and 7 only remove,
+//!    and come after exceptions: no exception reopens them.
+//! 8. **Implications** hold at every step: adding an action adds what it needs;
+//!    removing an action removes every action that needs it (transitively). So every
+//!    set above is closed: if `edit` is in it, `view` is too. Implication cycles are
+//!    allowed: the actions on a cycle are always granted and removed together.
+//! 9. Allow iff `a` is in the final set.
+//!
+//! ## How it works
+//!
+//! Compiling interns every name into a small `Copy` id and closes every action set
+//! under implications. Subjects that share a role, toggles and levels share one
+//! *profile*; per profile and kind the engine stores the three scoped masks and one
+//! "keep" mask per state (prerequisites, state rules and availability folded in).
+//! Each exception layer compiles to a pair `(and, or)` so that applying it is
+//! `x & and | or`; layers compose into one pair. A check is then: index the subject,
+//! index its profile's kind entry, OR in the scoped masks the owner earns, apply at
+//! most two exception pairs found by an integer-keyed hash lookup (only for subjects
+//! and roles that have exceptions on that kind), AND with the keep mask and test
+//! one bit. None of these steps depends on how many subjects, roles, toggles,
+//! exceptions or kinds the policy has, which is why `can` costs the same at any size.
+//!
+//! ## When to use this
+//!
+//! When the policy is role- and level-shaped (admin screens with dropdowns and
+//! switches) and checks are hot. For attribute conditions written as expressions,
+//! a general policy language fits better.
+
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+mod def;
+
+pub use def::*;
+pub mod reference;
