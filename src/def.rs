@@ -98,7 +98,9 @@ impl<T> NamedMap<T> {
 
 impl<T: fmt::Debug> fmt::Debug for NamedMap<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.0.iter().map(|(k, v)| (k, v))).finish()
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, v)))
+            .finish()
     }
 }
 
@@ -325,7 +327,8 @@ impl<'de> Deserialize<'de> for GrantDef {
                 f.write_str("a list of action names or a grant object")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<GrantDef, A::Error> {
-                let actions = Vec::<String>::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                let actions =
+                    Vec::<String>::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
                 Ok(GrantDef {
                     actions,
                     ..GrantDef::default()

@@ -124,3 +124,14 @@ mod def;
 
 pub use def::*;
 pub mod reference;
+mod compile;
+mod error;
+mod explain;
+mod ids;
+mod policy;
+mod table;
+
+pub use error::{Item, PolicyError};
+pub use ids::{ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS};
+pub use policy::Policy;
+pub use explain::{Explanation, Rule, Step};

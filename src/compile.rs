@@ -1,0 +1,1014 @@
+//! Definition -> compiled policy. Every check of a document happens here, so the
+//! check path never has to.
+
+use std::collections::HashMap;
+
+use smallvec::SmallVec;
+
+use crate::def::{
+    ExceptionDef, GrantDef, KindDef, NamedMap, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
+};
+use crate::error::{nearest, Item, PolicyError};
+use crate::ids::MAX_ACTIONS;
+use crate::policy::{
+    Exception, ExceptionOp, Kind, Layer, Origin, Policy, Prerequisite, ProfileKey, ProfileKind,
+    Restriction, Role, Scoped, StateRule, Subject, SubjectInfo, Toggle,
+};
+use crate::table::{Affine, IntMap};
+
+type Result<T> = std::result::Result<T, PolicyError>;
+
+impl Policy {
+    /// Checks `def` and compiles it.
+    ///
+    /// Fails with the first problem found, as a [`PolicyError`] naming the item and
+    /// its path; a definition that fails compiles into nothing.
+    ///
+    /// ```
+    /// use accessmask::{Policy, PolicyDef, PolicyError};
+    /// let def: PolicyDef = serde_json::from_str(r#"{
+    ///   "kinds": { "task": { "actions": ["view"] } },
+    ///   "roles": { "A": { "base": "B" }, "B": { "base": "A" } }
+    /// }"#)?;
+    /// assert!(matches!(Policy::compile(&def), Err(PolicyError::BaseRoleCycle { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compile(def: &PolicyDef) -> Result<Policy> {
+        let mut c = Compiler::new(def)?;
+        c.compile_kind_rules()?;
+        let roles = c.compile_roles()?;
+        let toggles = c.compile_toggles()?;
+        let infos = c.compile_subjects(&roles)?;
+        let Compiler {
+            kinds,
+            kind_index,
+            role_index,
+            toggle_index,
+            subject_index,
+            ..
+        } = c;
+        let mut policy = Policy {
+            def: def.clone(),
+            kinds,
+            kind_index,
+            roles,
+            role_index,
+            toggles,
+            toggle_index,
+            infos: Vec::new(),
+            subject_index,
+            profile_keys: Vec::new(),
+            profile_index: HashMap::new(),
+            subjects: Vec::with_capacity(infos.len()),
+            profile_kinds: Vec::new(),
+            keeps: Vec::new(),
+            role_instances: IntMap::default(),
+            subject_defaults: IntMap::default(),
+            subject_instances: IntMap::default(),
+            managers: IntMap::default(),
+        };
+        for (r, role) in policy.roles.iter().enumerate() {
+            for (k, id) in role.layer.named_instances() {
+                policy
+                    .role_instances
+                    .insert((r as u32, k, id), role.layer.affine(k, Some(id)));
+            }
+        }
+        for (s, info) in infos.iter().enumerate() {
+            let s = s as u32;
+            let key = ProfileKey {
+                role: info.role,
+                toggles: info.toggles.clone(),
+                levels: info.levels.clone(),
+            };
+            let profile = policy.intern_profile(key);
+            policy.subjects.push(Subject {
+                profile,
+                has_layer: !info.layer.is_empty(),
+            });
+            for k in info.layer.restricted_kinds() {
+                policy
+                    .subject_defaults
+                    .insert((s, k), info.layer.default_affine(k));
+            }
+            for (k, id) in info.layer.named_instances() {
+                policy
+                    .subject_instances
+                    .insert((s, k, id), info.layer.affine(k, Some(id)));
+            }
+            for &m in &info.manages {
+                policy.managers.entry(m).or_default().push(s);
+            }
+        }
+        policy.infos = infos;
+        Ok(policy)
+    }
+
+    /// The profile for `key`, computed on first use.
+    pub(crate) fn intern_profile(&mut self, key: ProfileKey) -> u32 {
+        if let Some(&p) = self.profile_index.get(&key) {
+            return p;
+        }
+        let p = self.profile_keys.len() as u32;
+        let entries = self.profile_entries(&key);
+        for (pk, keeps) in entries {
+            let keep_at = self.keeps.len() as u32;
+            self.keeps.extend(keeps);
+            self.profile_kinds.push(ProfileKind { keep_at, ..pk });
+        }
+        self.profile_index.insert(key.clone(), p);
+        self.profile_keys.push(key);
+        p
+    }
+
+    /// Step 3's kind-wide sets for a role, toggles and levels, one per kind.
+    pub(crate) fn kind_wide(&self, key: &ProfileKey) -> Vec<Scoped> {
+        let role = self.roles.get(key.role as usize);
+        let mut sets: Vec<Scoped> = (0..self.kinds.len())
+            .map(|k| {
+                match key.levels.iter().find(|(lk, _)| *lk as usize == k) {
+                    Some(&(_, level)) => Scoped {
+                        any: self.level_mask(k as u32, level as usize),
+                        ..Scoped::default()
+                    },
+                    None => role.and_then(|r| r.sets.get(k)).copied().unwrap_or_default(),
+                }
+            })
+            .collect();
+        for &t in &key.toggles {
+            if let Some(toggle) = self.toggles.get(t as usize) {
+                for &(k, set) in &toggle.sets {
+                    if let Some(slot) = sets.get_mut(k as usize) {
+                        *slot = slot.union(set);
+                    }
+                }
+            }
+        }
+        sets
+    }
+
+    pub(crate) fn level_mask(&self, kind: u32, level: usize) -> u64 {
+        self.kinds
+            .get(kind as usize)
+            .and_then(|k| k.levels.get(level))
+            .map_or(0, |l| l.1)
+    }
+
+    /// Step 6: the actions of `kind` removed by unmet prerequisites, closed up.
+    pub(crate) fn prerequisite_removed(&self, kind: &Kind, sets: &[Scoped]) -> u64 {
+        let mut removed = 0;
+        for p in &kind.prerequisites {
+            if !self.prerequisite_met(p, sets) {
+                removed |= kind.close_up(1u64 << p.action);
+            }
+        }
+        removed
+    }
+
+    pub(crate) fn prerequisite_met(&self, p: &Prerequisite, sets: &[Scoped]) -> bool {
+        let other_available = self.kinds.get(p.kind as usize).is_some_and(|k| k.available);
+        let held = sets.get(p.kind as usize).map_or(0, |s| s.any);
+        other_available && held & p.needs == p.needs
+    }
+
+    /// Step 7: whether `rule` holds its actions back from this profile.
+    pub(crate) fn state_rule_applies(rule: &StateRule, key: &ProfileKey) -> bool {
+        !(rule.roles.contains(&key.role) || rule.toggles.iter().any(|t| key.toggles.contains(t)))
+    }
+
+    fn profile_entries(&self, key: &ProfileKey) -> Vec<(ProfileKind, Vec<u64>)> {
+        let sets = self.kind_wide(key);
+        let role = self.roles.get(key.role as usize);
+        self.kinds
+            .iter()
+            .zip(&sets)
+            .enumerate()
+            .map(|(k, (kind, set))| {
+                let keep = if kind.available {
+                    kind.all() & !self.prerequisite_removed(kind, &sets)
+                } else {
+                    0
+                };
+                let mut keeps = Vec::with_capacity(kind.states.len() + 1);
+                keeps.push(keep);
+                for s in 0..kind.states.len() as u32 {
+                    let held = kind
+                        .state_rules
+                        .iter()
+                        .filter(|r| r.state == s && Self::state_rule_applies(r, key))
+                        .fold(0, |m, r| m | r.hold);
+                    keeps.push(keep & !held);
+                }
+                let k = k as u32;
+                let pk = ProfileKind {
+                    set: *set,
+                    role_default: role.map_or(Affine::IDENTITY, |r| r.layer.default_affine(k)),
+                    keep_at: 0,
+                    n_states: kind.states.len() as u32,
+                    role: key.role,
+                    role_names_instances: role.is_some_and(|r| {
+                        r.layer.restriction(k).is_some_and(|x| !x.ids.is_empty())
+                            || r.layer.exceptions.iter().any(|e| e.kind == k)
+                    }),
+                };
+                (pk, keeps)
+            })
+            .collect()
+    }
+}
+
+/// Index the names of a map, reporting empty and duplicate names.
+fn index_names<T>(map: &NamedMap<T>, section: &str, what: Item) -> Result<HashMap<String, u32>> {
+    let mut index = HashMap::with_capacity(map.len());
+    for (i, (name, _)) in map.iter().enumerate() {
+        if name.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path: format!("{section}[{i}]"),
+                what,
+            });
+        }
+        if index.insert(name.to_string(), i as u32).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: format!("{section}.{name}"),
+                what,
+                name: name.to_string(),
+            });
+        }
+    }
+    Ok(index)
+}
+
+fn lookup(index: &HashMap<String, u32>, name: &str, path: String, what: Item) -> Result<u32> {
+    if name.is_empty() {
+        return Err(PolicyError::EmptyName { path, what });
+    }
+    index.get(name).copied().ok_or_else(|| PolicyError::Unknown {
+        path,
+        what,
+        name: name.to_string(),
+        suggestion: nearest(name, index.keys().map(String::as_str)),
+    })
+}
+
+struct Compiler<'d> {
+    def: &'d PolicyDef,
+    kinds: Vec<Kind>,
+    kind_index: HashMap<String, u32>,
+    role_index: HashMap<String, u32>,
+    toggle_index: HashMap<String, u32>,
+    subject_index: HashMap<String, u32>,
+}
+
+impl<'d> Compiler<'d> {
+    fn new(def: &'d PolicyDef) -> Result<Self> {
+        let kind_index = index_names(&def.kinds, "kinds", Item::Kind)?;
+        let role_index = index_names(&def.roles, "roles", Item::Role)?;
+        let toggle_index = index_names(&def.toggles, "toggles", Item::Toggle)?;
+        let subject_index = index_names(&def.subjects, "subjects", Item::Subject)?;
+        let kinds = def
+            .kinds
+            .iter()
+            .map(|(name, k)| compile_kind(name, k))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Compiler {
+            def,
+            kinds,
+            kind_index,
+            role_index,
+            toggle_index,
+            subject_index,
+        })
+    }
+
+    fn kind_of(&self, name: &str, path: String) -> Result<(u32, &Kind)> {
+        let k = lookup(&self.kind_index, name, path.clone(), Item::Kind)?;
+        let kind = self.kinds.get(k as usize).ok_or(PolicyError::Unknown {
+            path,
+            what: Item::Kind,
+            name: name.to_string(),
+            suggestion: None,
+        })?;
+        Ok((k, kind))
+    }
+
+    /// The mask of `names` on `kind` (`"*"`: every action), not closed.
+    fn mask(&self, kind: &Kind, names: &[String], path: &str) -> Result<u64> {
+        action_mask(kind, names, path, Some(&self.kinds))
+    }
+
+    fn level(&self, kind: &Kind, name: &str, path: String) -> Result<usize> {
+        if name.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path,
+                what: Item::Level,
+            });
+        }
+        kind.level_index(name).ok_or_else(|| PolicyError::Unknown {
+            path,
+            what: Item::Level,
+            name: name.to_string(),
+            suggestion: nearest(name, kind.levels.iter().map(|(n, _)| n.as_str())),
+        })
+    }
+
+    fn grant(&self, kind: &Kind, g: &GrantDef, path: &str) -> Result<Scoped> {
+        let level = match &g.level {
+            Some(l) => {
+                let i = self.level(kind, l, format!("{path}.level"))?;
+                kind.levels.get(i).map_or(0, |l| l.1)
+            }
+            None => 0,
+        };
+        let any = self.mask(kind, &g.actions, &format!("{path}.actions"))?;
+        let own = self.mask(kind, &g.own, &format!("{path}.own"))?;
+        let managed = self.mask(kind, &g.managed, &format!("{path}.managed"))?;
+        Ok(Scoped {
+            any: kind.close_down(any) | level,
+            own: kind.close_down(own),
+            managed: kind.close_down(managed),
+        })
+    }
+
+    fn grants(&self, grants: &NamedMap<GrantDef>, path: &str) -> Result<Vec<(u32, Scoped)>> {
+        let mut out: Vec<(u32, Scoped)> = Vec::with_capacity(grants.len());
+        for (kname, g) in grants.iter() {
+            let gpath = format!("{path}.{kname}");
+            let (k, kind) = self.kind_of(kname, gpath.clone())?;
+            if out.iter().any(|(seen, _)| *seen == k) {
+                return Err(PolicyError::Duplicate {
+                    path: gpath,
+                    what: Item::Kind,
+                    name: kname.to_string(),
+                });
+            }
+            out.push((k, self.grant(kind, g, &gpath)?));
+        }
+        Ok(out)
+    }
+
+    fn compile_kind_rules(&mut self) -> Result<()> {
+        let mut rules = Vec::with_capacity(self.kinds.len());
+        for (kname, kdef) in self.def.kinds.iter() {
+            let (_, kind) = self.kind_of(kname, format!("kinds.{kname}"))?;
+            let mut state_rules = Vec::new();
+            for (i, r) in kdef.state_rules.iter().enumerate() {
+                let path = format!("kinds.{kname}.state_rules[{i}]");
+                let state = lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?;
+                let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
+                if hold == 0 {
+                    return Err(PolicyError::Malformed {
+                        path: format!("{path}.hold"),
+                        problem: "a state rule holds back no action",
+                    });
+                }
+                let roles = resolve_list(&self.role_index, &r.unless_roles, &format!("{path}.unless_roles"), Item::Role)?;
+                let toggles = resolve_list(
+                    &self.toggle_index,
+                    &r.unless_toggles,
+                    &format!("{path}.unless_toggles"),
+                    Item::Toggle,
+                )?;
+                state_rules.push(StateRule {
+                    index: i,
+                    state: state as u32,
+                    hold: kind.close_up(hold),
+                    roles,
+                    toggles,
+                });
+            }
+            let mut prerequisites = Vec::new();
+            for (i, p) in kdef.prerequisites.iter().enumerate() {
+                let path = format!("kinds.{kname}.prerequisites[{i}]");
+                let action = self.mask(kind, std::slice::from_ref(&p.action), &format!("{path}.action"))?;
+                if action.count_ones() != 1 {
+                    return Err(PolicyError::Malformed {
+                        path: format!("{path}.action"),
+                        problem: "a prerequisite is for exactly one action",
+                    });
+                }
+                let (k2, other) = self.kind_of(&p.kind, format!("{path}.kind"))?;
+                let mut needs = self.mask(other, &p.actions, &format!("{path}.actions"))?;
+                if let Some(l) = &p.level {
+                    let li = self.level(other, l, format!("{path}.level"))?;
+                    needs |= other.levels.get(li).map_or(0, |l| l.1);
+                }
+                if needs == 0 {
+                    return Err(PolicyError::Malformed {
+                        path,
+                        problem: "a prerequisite needs no action (name `actions` or a `level`)",
+                    });
+                }
+                prerequisites.push(Prerequisite {
+                    index: i,
+                    action: action.trailing_zeros() as u8,
+                    kind: k2,
+                    needs: other.close_down(needs),
+                });
+            }
+            rules.push((state_rules, prerequisites));
+        }
+        for (kind, (state_rules, prerequisites)) in self.kinds.iter_mut().zip(rules) {
+            kind.state_rules = state_rules;
+            kind.prerequisites = prerequisites;
+        }
+        self.check_prerequisite_cycles()
+    }
+
+    /// A depth-first search over `(kind, action)` nodes along prerequisite edges.
+    fn check_prerequisite_cycles(&self) -> Result<()> {
+        // 0: unvisited, 1: on the stack, 2: done.
+        let mut mark: HashMap<(u32, u8), u8> = HashMap::new();
+        for (k, kind) in self.kinds.iter().enumerate() {
+            for p in &kind.prerequisites {
+                let mut stack: Vec<(u32, u8)> = Vec::new();
+                if let Some(cycle) = self.visit((k as u32, p.action), &mut mark, &mut stack) {
+                    let names: Vec<String> = cycle
+                        .iter()
+                        .map(|&(k, a)| self.node_name(k, a))
+                        .collect();
+                    let closing = cycle.first().copied().unwrap_or((k as u32, p.action));
+                    let kname = self.kinds.get(closing.0 as usize).map_or("", |k| k.name.as_str());
+                    let index = self
+                        .kinds
+                        .get(closing.0 as usize)
+                        .and_then(|k| k.prerequisites.iter().find(|p| p.action == closing.1))
+                        .map_or(0, |p| p.index);
+                    return Err(PolicyError::PrerequisiteCycle {
+                        path: format!("kinds.{kname}.prerequisites[{index}]"),
+                        cycle: names,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit(
+        &self,
+        node: (u32, u8),
+        mark: &mut HashMap<(u32, u8), u8>,
+        stack: &mut Vec<(u32, u8)>,
+    ) -> Option<Vec<(u32, u8)>> {
+        match mark.get(&node) {
+            Some(2) => return None,
+            Some(1) => {
+                let from = stack.iter().position(|n| *n == node).unwrap_or(0);
+                let mut cycle: Vec<(u32, u8)> = stack.get(from..).unwrap_or(&[]).to_vec();
+                cycle.push(node);
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        mark.insert(node, 1);
+        stack.push(node);
+        if let Some(kind) = self.kinds.get(node.0 as usize) {
+            for p in kind.prerequisites.iter().filter(|p| p.action == node.1) {
+                let mut rest = p.needs;
+                while rest != 0 {
+                    let bit = rest.trailing_zeros() as u8;
+                    rest &= rest - 1;
+                    if let Some(c) = self.visit((p.kind, bit), mark, stack) {
+                        return Some(c);
+                    }
+                }
+            }
+        }
+        stack.pop();
+        mark.insert(node, 2);
+        None
+    }
+
+    fn node_name(&self, k: u32, a: u8) -> String {
+        let kind = self.kinds.get(k as usize);
+        let kname = kind.map_or("", |k| k.name.as_str());
+        let aname = kind
+            .and_then(|k| k.actions.get(usize::from(a)))
+            .map_or("", String::as_str);
+        format!("{kname}.{aname}")
+    }
+
+    fn exception(&self, e: &ExceptionDef, path: &str, origin: Origin) -> Result<Exception> {
+        let (k, kind) = self.kind_of(&e.kind, format!("{path}.kind"))?;
+        let has_sets = !e.allow.is_empty() || !e.deny.is_empty();
+        let op = match (&e.level, has_sets) {
+            (Some(_), true) => {
+                return Err(PolicyError::Malformed {
+                    path: path.to_string(),
+                    problem: "an exception sets a level or lists allow and deny, not both",
+                })
+            }
+            (None, false) => {
+                return Err(PolicyError::Malformed {
+                    path: path.to_string(),
+                    problem: "an exception sets no level and allows or denies nothing",
+                })
+            }
+            (Some(l), false) => {
+                let i = self.level(kind, l, format!("{path}.level"))?;
+                ExceptionOp::Level(i, kind.levels.get(i).map_or(0, |l| l.1))
+            }
+            (None, true) => ExceptionOp::AllowDeny {
+                allow: kind.close_down(self.mask(kind, &e.allow, &format!("{path}.allow"))?),
+                deny: kind.close_up(self.mask(kind, &e.deny, &format!("{path}.deny"))?),
+            },
+        };
+        Ok(Exception {
+            kind: k,
+            id: e.id,
+            op,
+            origin,
+        })
+    }
+
+    fn restriction(&self, r: &RestrictionDef, path: &str, origin: Origin) -> Result<Restriction> {
+        let (k, kind) = self.kind_of(&r.kind, format!("{path}.kind"))?;
+        let m = self.mask(kind, &r.actions, &format!("{path}.actions"))?;
+        if m == 0 {
+            return Err(PolicyError::Malformed {
+                path: format!("{path}.actions"),
+                problem: "a restriction restricts no action",
+            });
+        }
+        let mut ids = r.ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Restriction {
+            kind: k,
+            allow: kind.close_down(m),
+            deny: kind.close_up(m),
+            ids,
+            origin,
+        })
+    }
+
+    /// A layer from its own lists on top of `inherited` (a base role's layer).
+    fn layer(
+        &self,
+        exceptions: &[ExceptionDef],
+        restrictions: &[RestrictionDef],
+        path: &str,
+        role: Option<u32>,
+        inherited: Option<&Layer>,
+    ) -> Result<Layer> {
+        let mut own = Layer::default();
+        for (i, r) in restrictions.iter().enumerate() {
+            let rpath = format!("{path}.restrictions[{i}]");
+            let r = self.restriction(r, &rpath, Origin { role, index: i })?;
+            if own.restriction(r.kind).is_some() {
+                return Err(PolicyError::Duplicate {
+                    path: rpath,
+                    what: Item::Restriction,
+                    name: self.kinds.get(r.kind as usize).map_or(String::new(), |k| k.name.clone()),
+                });
+            }
+            own.restrictions.push(r);
+        }
+        for (i, e) in exceptions.iter().enumerate() {
+            let epath = format!("{path}.exceptions[{i}]");
+            let e = self.exception(e, &epath, Origin { role, index: i })?;
+            if own.exception(e.kind, e.id).is_some() {
+                let kname = self.kinds.get(e.kind as usize).map_or("", |k| k.name.as_str());
+                return Err(PolicyError::Duplicate {
+                    path: epath,
+                    what: Item::Exception,
+                    name: format!("{kname}:{}", e.id),
+                });
+            }
+            own.exceptions.push(e);
+        }
+        if let Some(base) = inherited {
+            for r in &base.restrictions {
+                if own.restriction(r.kind).is_none() {
+                    own.restrictions.push(r.clone());
+                }
+            }
+            for e in &base.exceptions {
+                if own.exception(e.kind, e.id).is_none() {
+                    own.exceptions.push(e.clone());
+                }
+            }
+        }
+        own.restrictions.sort_by_key(|r| r.kind);
+        own.exceptions.sort_by_key(|e| (e.kind, e.id));
+        Ok(own)
+    }
+
+    fn compile_roles(&self) -> Result<Vec<Role>> {
+        let order = self.role_order()?;
+        let mut done: Vec<Option<Role>> = vec![None; self.def.roles.len()];
+        for r in order {
+            let Some((name, rdef)) = self.def.roles.0.get(r as usize) else {
+                continue;
+            };
+            let base = match &rdef.base {
+                Some(b) => Some(lookup(&self.role_index, b, format!("roles.{name}.base"), Item::Role)?),
+                None => None,
+            };
+            let base_role = base.and_then(|b| done.get(b as usize)).and_then(Option::as_ref);
+            let role = self.compile_role(name, rdef, r, base, base_role)?;
+            if let Some(slot) = done.get_mut(r as usize) {
+                *slot = Some(role);
+            }
+        }
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    fn compile_role(
+        &self,
+        name: &str,
+        rdef: &RoleDef,
+        r: u32,
+        base: Option<u32>,
+        base_role: Option<&Role>,
+    ) -> Result<Role> {
+        let path = format!("roles.{name}");
+        let mut sets: Vec<Scoped> = match base_role {
+            Some(b) => b.sets.clone(),
+            None => vec![Scoped::default(); self.kinds.len()],
+        };
+        for (k, g) in self.grants(&rdef.grants, &format!("{path}.grants"))? {
+            if let Some(slot) = sets.get_mut(k as usize) {
+                *slot = slot.union(g);
+            }
+        }
+        let mut seen = Vec::new();
+        for (kname, actions) in rdef.remove.iter() {
+            let rpath = format!("{path}.remove.{kname}");
+            let (k, kind) = self.kind_of(kname, rpath.clone())?;
+            if seen.contains(&k) {
+                return Err(PolicyError::Duplicate {
+                    path: rpath,
+                    what: Item::Kind,
+                    name: kname.to_string(),
+                });
+            }
+            seen.push(k);
+            let m = kind.close_up(self.mask(kind, actions, &rpath)?);
+            if let Some(slot) = sets.get_mut(k as usize) {
+                *slot = slot.minus(m);
+            }
+        }
+        let layer = self.layer(
+            &rdef.exceptions,
+            &rdef.restrictions,
+            &path,
+            Some(r),
+            base_role.map(|b| &b.layer),
+        )?;
+        Ok(Role {
+            name: name.to_string(),
+            base,
+            sets,
+            layer,
+        })
+    }
+
+    /// Roles in an order where every base comes before the roles derived from it.
+    fn role_order(&self) -> Result<Vec<u32>> {
+        let n = self.def.roles.len();
+        let mut state = vec![0u8; n];
+        let mut order = Vec::with_capacity(n);
+        for start in 0..n as u32 {
+            // Follow the base chain iteratively (chains can be long).
+            let mut chain: Vec<u32> = Vec::new();
+            let mut cur = start;
+            loop {
+                match state.get(cur as usize).copied() {
+                    Some(2) | None => break,
+                    Some(1) => {
+                        let from = chain.iter().position(|&c| c == cur).unwrap_or(0);
+                        let mut cycle: Vec<String> = chain
+                            .get(from..)
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(|&c| self.role_name(c))
+                            .collect();
+                        cycle.push(self.role_name(cur));
+                        let last = chain.last().copied().unwrap_or(cur);
+                        return Err(PolicyError::BaseRoleCycle {
+                            path: format!("roles.{}.base", self.role_name(last)),
+                            cycle,
+                        });
+                    }
+                    Some(_) => {}
+                }
+                if let Some(s) = state.get_mut(cur as usize) {
+                    *s = 1;
+                }
+                chain.push(cur);
+                let base = self.def.roles.0.get(cur as usize).and_then(|(_, r)| r.base.as_deref());
+                match base {
+                    Some(b) => {
+                        let name = self.role_name(cur);
+                        cur = lookup(&self.role_index, b, format!("roles.{name}.base"), Item::Role)?;
+                    }
+                    None => break,
+                }
+            }
+            for &c in chain.iter().rev() {
+                if let Some(s) = state.get_mut(c as usize) {
+                    *s = 2;
+                }
+                order.push(c);
+            }
+        }
+        Ok(order)
+    }
+
+    fn role_name(&self, r: u32) -> String {
+        self.def.roles.0.get(r as usize).map_or(String::new(), |(n, _)| n.clone())
+    }
+
+    fn compile_toggles(&self) -> Result<Vec<Toggle>> {
+        self.def
+            .toggles
+            .iter()
+            .map(|(name, t)| {
+                Ok(Toggle {
+                    name: name.to_string(),
+                    sets: self.grants(&t.grants, &format!("toggles.{name}.grants"))?,
+                })
+            })
+            .collect()
+    }
+
+    fn compile_subjects(&self, roles: &[Role]) -> Result<Vec<SubjectInfo>> {
+        let _ = roles;
+        self.def
+            .subjects
+            .iter()
+            .enumerate()
+            .map(|(s, (name, sdef))| self.compile_subject(s as u32, name, sdef))
+            .collect()
+    }
+
+    fn compile_subject(&self, s: u32, name: &str, sdef: &SubjectDef) -> Result<SubjectInfo> {
+        let path = format!("subjects.{name}");
+        let role = lookup(&self.role_index, &sdef.role, format!("{path}.role"), Item::Role)?;
+        let mut toggles: SmallVec<[u32; 4]> =
+            resolve_list(&self.toggle_index, &sdef.toggles, &format!("{path}.toggles"), Item::Toggle)?
+                .into_iter()
+                .collect();
+        toggles.sort_unstable();
+        let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::new();
+        for (kname, level) in sdef.levels.iter() {
+            let lpath = format!("{path}.levels.{kname}");
+            let (k, kind) = self.kind_of(kname, lpath.clone())?;
+            if levels.iter().any(|(seen, _)| *seen == k) {
+                return Err(PolicyError::Duplicate {
+                    path: lpath,
+                    what: Item::Kind,
+                    name: kname.to_string(),
+                });
+            }
+            let l = self.level(kind, level, lpath)?;
+            levels.push((k, l as u32));
+        }
+        levels.sort_unstable();
+        let layer = self.layer(&sdef.exceptions, &sdef.restrictions, &path, None, None)?;
+        let manages = resolve_list(&self.subject_index, &sdef.manages, &format!("{path}.manages"), Item::Subject)?;
+        if let Some(i) = manages.iter().position(|&m| m == s) {
+            return Err(PolicyError::ManagesItself {
+                path: format!("{path}.manages[{i}]"),
+                subject: name.to_string(),
+            });
+        }
+        Ok(SubjectInfo {
+            name: name.to_string(),
+            role,
+            toggles,
+            levels,
+            layer,
+            manages,
+        })
+    }
+}
+
+fn lookup_in(names: &[String], name: &str, path: String, what: Item) -> Result<usize> {
+    if name.is_empty() {
+        return Err(PolicyError::EmptyName { path, what });
+    }
+    names.iter().position(|n| n == name).ok_or_else(|| PolicyError::Unknown {
+        path,
+        what,
+        name: name.to_string(),
+        suggestion: nearest(name, names.iter().map(String::as_str)),
+    })
+}
+
+/// Resolve a list of names, reporting unknown and repeated ones.
+fn resolve_list(index: &HashMap<String, u32>, names: &[String], path: &str, what: Item) -> Result<Vec<u32>> {
+    let mut out: Vec<u32> = Vec::with_capacity(names.len());
+    for (j, n) in names.iter().enumerate() {
+        let id = lookup(index, n, format!("{path}[{j}]"), what)?;
+        if out.contains(&id) {
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}[{j}]"),
+                what,
+                name: n.clone(),
+            });
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// The mask of `names` on `kind`; `"*"` is every action. With `kinds`, an action of
+/// another kind is reported as such.
+fn action_mask(kind: &Kind, names: &[String], path: &str, kinds: Option<&[Kind]>) -> Result<u64> {
+    let mut m = 0u64;
+    for (j, n) in names.iter().enumerate() {
+        let apath = format!("{path}[{j}]");
+        if n == "*" {
+            m |= kind.all();
+            continue;
+        }
+        if n.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path: apath,
+                what: Item::Action,
+            });
+        }
+        let Some(&bit) = kind.action_index.get(n.as_str()) else {
+            if let Some(owner) = kinds
+                .into_iter()
+                .flatten()
+                .find(|k| k.name != kind.name && k.action_index.contains_key(n.as_str()))
+            {
+                return Err(PolicyError::ForeignAction {
+                    path: apath,
+                    action: n.clone(),
+                    kind: kind.name.clone(),
+                    owner: owner.name.clone(),
+                });
+            }
+            return Err(PolicyError::Unknown {
+                path: apath,
+                what: Item::Action,
+                name: n.clone(),
+                suggestion: nearest(n, kind.actions.iter().map(String::as_str)),
+            });
+        };
+        let b = 1u64 << bit;
+        if m & b != 0 && names.iter().take(j).any(|p| p == n) {
+            return Err(PolicyError::Duplicate {
+                path: apath,
+                what: Item::Action,
+                name: n.clone(),
+            });
+        }
+        m |= b;
+    }
+    Ok(m)
+}
+
+/// A kind's own parts: actions, implications, levels, states, availability. State
+/// rules and prerequisites need the other names and come later.
+fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
+    let path = format!("kinds.{name}");
+    if k.actions.len() > MAX_ACTIONS {
+        return Err(PolicyError::TooManyActions {
+            path: format!("{path}.actions"),
+            kind: name.to_string(),
+            given: k.actions.len(),
+            limit: MAX_ACTIONS,
+        });
+    }
+    let mut action_index = HashMap::with_capacity(k.actions.len());
+    for (i, a) in k.actions.iter().enumerate() {
+        if a.is_empty() || a == "*" {
+            return Err(PolicyError::EmptyName {
+                path: format!("{path}.actions[{i}]"),
+                what: Item::Action,
+            });
+        }
+        if action_index.insert(a.clone(), i as u8).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}.actions[{i}]"),
+                what: Item::Action,
+                name: a.clone(),
+            });
+        }
+    }
+    let n = k.actions.len();
+    let mut kind = Kind {
+        name: name.to_string(),
+        actions: k.actions.clone(),
+        action_index,
+        down: (0..n).map(|i| 1u64 << i).collect(),
+        up: vec![0; n],
+        levels: Vec::new(),
+        states: Vec::new(),
+        state_rules: Vec::new(),
+        prerequisites: Vec::new(),
+        available: k.available,
+    };
+    // Direct implications, then the transitive closure by iterating to a fixed
+    // point (at most 64 rounds; cycles simply make their actions equivalent).
+    let mut seen = Vec::new();
+    for (a, needs) in k.needs.iter() {
+        let npath = format!("{path}.needs.{a}");
+        let Some(&bit) = kind.action_index.get(a) else {
+            return Err(PolicyError::Unknown {
+                path: npath,
+                what: Item::Action,
+                name: a.to_string(),
+                suggestion: nearest(a, kind.actions.iter().map(String::as_str)),
+            });
+        };
+        if seen.contains(&bit) {
+            return Err(PolicyError::Duplicate {
+                path: npath,
+                what: Item::Action,
+                name: a.to_string(),
+            });
+        }
+        seen.push(bit);
+        let m = action_mask(&kind, needs, &npath, None)?;
+        if let Some(d) = kind.down.get_mut(usize::from(bit)) {
+            *d |= m;
+        }
+    }
+    loop {
+        let next: Vec<u64> = kind.down.iter().map(|&d| close(&kind.down, d)).collect();
+        if next == kind.down {
+            break;
+        }
+        kind.down = next;
+    }
+    for (i, &d) in kind.down.iter().enumerate() {
+        let mut rest = d;
+        while rest != 0 {
+            let j = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if let Some(u) = kind.up.get_mut(j) {
+                *u |= 1u64 << i;
+            }
+        }
+    }
+    for (i, s) in k.states.iter().enumerate() {
+        let spath = format!("{path}.states[{i}]");
+        if s.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path: spath,
+                what: Item::State,
+            });
+        }
+        if kind.states.contains(s) {
+            return Err(PolicyError::Duplicate {
+                path: spath,
+                what: Item::State,
+                name: s.clone(),
+            });
+        }
+        kind.states.push(s.clone());
+    }
+    let mut below: Option<(String, u64)> = None;
+    for (lname, actions) in k.levels.iter() {
+        let lpath = format!("{path}.levels.{lname}");
+        if lname.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path: lpath,
+                what: Item::Level,
+            });
+        }
+        if kind.level_index(lname).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: lpath,
+                what: Item::Level,
+                name: lname.to_string(),
+            });
+        }
+        let m = kind.close_down(action_mask(&kind, actions, &lpath, None)?);
+        if let Some((bname, bm)) = &below {
+            let missing = bm & !m;
+            if missing != 0 {
+                let action = kind
+                    .actions
+                    .get(missing.trailing_zeros() as usize)
+                    .cloned()
+                    .unwrap_or_default();
+                return Err(PolicyError::LevelOrder {
+                    path: lpath,
+                    level: lname.to_string(),
+                    below: bname.clone(),
+                    action,
+                });
+            }
+        }
+        below = Some((lname.to_string(), m));
+        kind.levels.push((lname.to_string(), m));
+    }
+    Ok(kind)
+}
+
+fn close(table: &[u64], m: u64) -> u64 {
+    let mut out = m;
+    let mut rest = m;
+    while rest != 0 {
+        let i = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        out |= table.get(i).copied().unwrap_or(0);
+    }
+    out
+}

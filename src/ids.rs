@@ -1,0 +1,287 @@
+//! Small `Copy` ids that names are resolved to once, and the resource a check is about.
+
+use std::fmt;
+
+use crate::def::InstanceId;
+
+/// The most actions a kind can have: one bit each in a `u64` mask.
+pub const MAX_ACTIONS: usize = 64;
+
+/// A subject (user) of one compiled policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubjectId(pub(crate) u32);
+
+/// A kind of one compiled policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KindId(pub(crate) u32);
+
+/// A state of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateId {
+    pub(crate) kind: u32,
+    pub(crate) index: u32,
+}
+
+impl StateId {
+    /// The kind the state belongs to.
+    pub fn kind(self) -> KindId {
+        KindId(self.kind)
+    }
+}
+
+/// A role of one compiled policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoleId(pub(crate) u32);
+
+/// An action of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActionId {
+    pub(crate) kind: KindId,
+    pub(crate) bit: u8,
+}
+
+impl SubjectId {
+    /// The subject's position in the policy (document order).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl KindId {
+    /// The kind's position in the policy (document order).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl RoleId {
+    /// The role's position in the policy (document order).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl ActionId {
+    /// The kind the action belongs to.
+    pub fn kind(self) -> KindId {
+        self.kind
+    }
+
+    /// The action's position in its kind (its bit is `1 << index`).
+    pub fn index(self) -> usize {
+        usize::from(self.bit)
+    }
+
+    /// The action's bit in its kind's mask.
+    pub fn mask(self) -> u64 {
+        1u64 << (self.bit & 63)
+    }
+}
+
+/// What a check is about: a kind, and optionally an instance id, a state and an
+/// owner.
+///
+/// ```
+/// # use accessmask::{Policy, PolicyDef};
+/// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"cost_estimate":
+/// #   {"actions": ["view"], "states": ["draft", "billed"]}},
+/// #   "roles": {"R": {}}, "subjects": {"u3": {"role": "R"}}}"#)?;
+/// # let policy = Policy::compile(&def)?;
+/// let kind = policy.kind("cost_estimate").ok_or("no kind")?;
+/// let billed = policy.state(kind, "billed").ok_or("no state")?;
+/// let owner = policy.subject("u3").ok_or("no subject")?;
+/// let estimate = policy.resource(kind).with_id(9).with_state(billed).with_owner(owner);
+/// assert_eq!(estimate.id(), Some(9));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Resource {
+    pub(crate) kind: KindId,
+    pub(crate) id: Option<InstanceId>,
+    pub(crate) state: Option<StateId>,
+    pub(crate) owner: Option<SubjectId>,
+}
+
+impl Resource {
+    /// A resource of `kind` with no id, state or owner: a question about the kind
+    /// in general.
+    pub fn new(kind: KindId) -> Self {
+        Resource {
+            kind,
+            id: None,
+            state: None,
+            owner: None,
+        }
+    }
+
+    /// The same resource, about instance `id`.
+    #[must_use]
+    pub fn with_id(mut self, id: InstanceId) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// The same resource, in `state`.
+    #[must_use]
+    pub fn with_state(mut self, state: StateId) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// The same resource, owned by `owner`.
+    #[must_use]
+    pub fn with_owner(mut self, owner: SubjectId) -> Self {
+        self.owner = Some(owner);
+        self
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> KindId {
+        self.kind
+    }
+
+    /// The instance id, if any.
+    pub fn id(&self) -> Option<InstanceId> {
+        self.id
+    }
+
+    /// The state, if any.
+    pub fn state(&self) -> Option<StateId> {
+        self.state
+    }
+
+    /// The owner, if any.
+    pub fn owner(&self) -> Option<SubjectId> {
+        self.owner
+    }
+}
+
+/// A set of actions of one kind, with their names for display.
+///
+/// ```
+/// # use accessmask::{Policy, PolicyDef};
+/// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"tracking":
+/// #   {"actions": ["view", "edit"], "needs": {"edit": ["view"]}}},
+/// #   "roles": {"R": {"grants": {"tracking": ["edit"]}}}, "subjects": {"u": {"role": "R"}}}"#)?;
+/// # let policy = Policy::compile(&def)?;
+/// let u = policy.subject("u").ok_or("no u")?;
+/// let tracking = policy.kind("tracking").ok_or("no kind")?;
+/// let set = policy.allowed(u, &policy.resource(tracking));
+/// assert_eq!(set.to_string(), "view, edit");
+/// assert_eq!(set.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ActionSet<'p> {
+    pub(crate) kind: KindId,
+    pub(crate) bits: u64,
+    pub(crate) names: &'p [String],
+}
+
+impl<'p> ActionSet<'p> {
+    /// The kind the actions belong to.
+    pub fn kind(&self) -> KindId {
+        self.kind
+    }
+
+    /// The set as a mask: action `i` is bit `1 << i`.
+    pub fn bits(&self) -> u64 {
+        self.bits
+    }
+
+    /// Whether `action` is in the set (false for another kind's action).
+    pub fn contains(&self, action: ActionId) -> bool {
+        action.kind == self.kind && self.bits & action.mask() != 0
+    }
+
+    /// Whether every action of `flags` is in the set, for actions declared with
+    /// `bitflags!` in the kind's order (see [`Policy::can`](crate::Policy::can)).
+    pub fn contains_flags<F>(&self, flags: F) -> bool
+    where
+        F: bitflags::Flags,
+        F::Bits: Into<u64>,
+    {
+        let want: u64 = flags.bits().into();
+        want != 0 && self.bits & want == want
+    }
+
+    /// The set as `bitflags` flags of type `F`, bits `F` does not know dropped.
+    pub fn to_flags<F>(&self) -> F
+    where
+        F: bitflags::Flags,
+        F::Bits: Into<u64> + TryFrom<u64>,
+    {
+        let known = self.bits & F::all().bits().into();
+        F::Bits::try_from(known)
+            .map(F::from_bits_truncate)
+            .unwrap_or_else(|_| F::empty())
+    }
+
+    /// Number of actions in the set.
+    pub fn len(&self) -> usize {
+        self.bits.count_ones() as usize
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.bits == 0
+    }
+
+    /// The actions' names, in the kind's declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = &'p str> + 'p {
+        let bits = self.bits;
+        self.names
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| bits & (1u64 << (i & 63)) != 0)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
+impl fmt::Debug for ActionSet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for ActionSet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("(none)");
+        }
+        for (i, name) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
+}
+
+/// An action to check: an [`ActionId`], or `bitflags` flags whose bits follow the
+/// kind's declaration order (every flag set must be allowed; no flag is never
+/// allowed).
+pub trait Actions: Copy {
+    /// The mask to test, or `None` if the action is of another kind than `kind`.
+    fn mask_for(self, kind: KindId) -> Option<u64>;
+}
+
+impl Actions for ActionId {
+    #[inline]
+    fn mask_for(self, kind: KindId) -> Option<u64> {
+        (self.kind == kind).then(|| self.mask())
+    }
+}
+
+impl<F> Actions for F
+where
+    F: bitflags::Flags + Copy,
+    F::Bits: Into<u64>,
+{
+    #[inline]
+    fn mask_for(self, _kind: KindId) -> Option<u64> {
+        let m: u64 = self.bits().into();
+        (m != 0).then_some(m)
+    }
+}
