@@ -125,15 +125,18 @@ impl Policy {
     pub(crate) fn kind_wide(&self, key: &ProfileKey) -> Vec<Scoped> {
         let role = self.roles.get(key.role as usize);
         let mut sets: Vec<Scoped> = (0..self.kinds.len())
-            .map(|k| {
-                match key.levels.iter().find(|(lk, _)| *lk as usize == k) {
+            .map(
+                |k| match key.levels.iter().find(|(lk, _)| *lk as usize == k) {
                     Some(&(_, level)) => Scoped {
                         any: self.level_mask(k as u32, level as usize),
                         ..Scoped::default()
                     },
-                    None => role.and_then(|r| r.sets.get(k)).copied().unwrap_or_default(),
-                }
-            })
+                    None => role
+                        .and_then(|r| r.sets.get(k))
+                        .copied()
+                        .unwrap_or_default(),
+                },
+            )
             .collect();
         for &t in &key.toggles {
             if let Some(toggle) = self.toggles.get(t as usize) {
@@ -242,12 +245,15 @@ fn lookup(index: &HashMap<String, u32>, name: &str, path: String, what: Item) ->
     if name.is_empty() {
         return Err(PolicyError::EmptyName { path, what });
     }
-    index.get(name).copied().ok_or_else(|| PolicyError::Unknown {
-        path,
-        what,
-        name: name.to_string(),
-        suggestion: nearest(name, index.keys().map(String::as_str)),
-    })
+    index
+        .get(name)
+        .copied()
+        .ok_or_else(|| PolicyError::Unknown {
+            path,
+            what,
+            name: name.to_string(),
+            suggestion: nearest(name, index.keys().map(String::as_str)),
+        })
 }
 
 struct Compiler<'d> {
@@ -353,7 +359,8 @@ impl<'d> Compiler<'d> {
             let mut state_rules = Vec::new();
             for (i, r) in kdef.state_rules.iter().enumerate() {
                 let path = format!("kinds.{kname}.state_rules[{i}]");
-                let state = lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?;
+                let state =
+                    lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?;
                 let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
                 if hold == 0 {
                     return Err(PolicyError::Malformed {
@@ -361,7 +368,12 @@ impl<'d> Compiler<'d> {
                         problem: "a state rule holds back no action",
                     });
                 }
-                let roles = resolve_list(&self.role_index, &r.unless_roles, &format!("{path}.unless_roles"), Item::Role)?;
+                let roles = resolve_list(
+                    &self.role_index,
+                    &r.unless_roles,
+                    &format!("{path}.unless_roles"),
+                    Item::Role,
+                )?;
                 let toggles = resolve_list(
                     &self.toggle_index,
                     &r.unless_toggles,
@@ -379,7 +391,11 @@ impl<'d> Compiler<'d> {
             let mut prerequisites = Vec::new();
             for (i, p) in kdef.prerequisites.iter().enumerate() {
                 let path = format!("kinds.{kname}.prerequisites[{i}]");
-                let action = self.mask(kind, std::slice::from_ref(&p.action), &format!("{path}.action"))?;
+                let action = self.mask(
+                    kind,
+                    std::slice::from_ref(&p.action),
+                    &format!("{path}.action"),
+                )?;
                 if action.count_ones() != 1 {
                     return Err(PolicyError::Malformed {
                         path: format!("{path}.action"),
@@ -422,12 +438,13 @@ impl<'d> Compiler<'d> {
             for p in &kind.prerequisites {
                 let mut stack: Vec<(u32, u8)> = Vec::new();
                 if let Some(cycle) = self.visit((k as u32, p.action), &mut mark, &mut stack) {
-                    let names: Vec<String> = cycle
-                        .iter()
-                        .map(|&(k, a)| self.node_name(k, a))
-                        .collect();
+                    let names: Vec<String> =
+                        cycle.iter().map(|&(k, a)| self.node_name(k, a)).collect();
                     let closing = cycle.first().copied().unwrap_or((k as u32, p.action));
-                    let kname = self.kinds.get(closing.0 as usize).map_or("", |k| k.name.as_str());
+                    let kname = self
+                        .kinds
+                        .get(closing.0 as usize)
+                        .map_or("", |k| k.name.as_str());
                     let index = self
                         .kinds
                         .get(closing.0 as usize)
@@ -558,7 +575,10 @@ impl<'d> Compiler<'d> {
                 return Err(PolicyError::Duplicate {
                     path: rpath,
                     what: Item::Restriction,
-                    name: self.kinds.get(r.kind as usize).map_or(String::new(), |k| k.name.clone()),
+                    name: self
+                        .kinds
+                        .get(r.kind as usize)
+                        .map_or(String::new(), |k| k.name.clone()),
                 });
             }
             own.restrictions.push(r);
@@ -567,7 +587,10 @@ impl<'d> Compiler<'d> {
             let epath = format!("{path}.exceptions[{i}]");
             let e = self.exception(e, &epath, Origin { role, index: i })?;
             if own.exception(e.kind, e.id).is_some() {
-                let kname = self.kinds.get(e.kind as usize).map_or("", |k| k.name.as_str());
+                let kname = self
+                    .kinds
+                    .get(e.kind as usize)
+                    .map_or("", |k| k.name.as_str());
                 return Err(PolicyError::Duplicate {
                     path: epath,
                     what: Item::Exception,
@@ -601,10 +624,17 @@ impl<'d> Compiler<'d> {
                 continue;
             };
             let base = match &rdef.base {
-                Some(b) => Some(lookup(&self.role_index, b, format!("roles.{name}.base"), Item::Role)?),
+                Some(b) => Some(lookup(
+                    &self.role_index,
+                    b,
+                    format!("roles.{name}.base"),
+                    Item::Role,
+                )?),
                 None => None,
             };
-            let base_role = base.and_then(|b| done.get(b as usize)).and_then(Option::as_ref);
+            let base_role = base
+                .and_then(|b| done.get(b as usize))
+                .and_then(Option::as_ref);
             let role = self.compile_role(name, rdef, r, base, base_role)?;
             if let Some(slot) = done.get_mut(r as usize) {
                 *slot = Some(role);
@@ -696,11 +726,21 @@ impl<'d> Compiler<'d> {
                     *s = 1;
                 }
                 chain.push(cur);
-                let base = self.def.roles.0.get(cur as usize).and_then(|(_, r)| r.base.as_deref());
+                let base = self
+                    .def
+                    .roles
+                    .0
+                    .get(cur as usize)
+                    .and_then(|(_, r)| r.base.as_deref());
                 match base {
                     Some(b) => {
                         let name = self.role_name(cur);
-                        cur = lookup(&self.role_index, b, format!("roles.{name}.base"), Item::Role)?;
+                        cur = lookup(
+                            &self.role_index,
+                            b,
+                            format!("roles.{name}.base"),
+                            Item::Role,
+                        )?;
                     }
                     None => break,
                 }
@@ -716,7 +756,11 @@ impl<'d> Compiler<'d> {
     }
 
     fn role_name(&self, r: u32) -> String {
-        self.def.roles.0.get(r as usize).map_or(String::new(), |(n, _)| n.clone())
+        self.def
+            .roles
+            .0
+            .get(r as usize)
+            .map_or(String::new(), |(n, _)| n.clone())
     }
 
     fn compile_toggles(&self) -> Result<Vec<Toggle>> {
@@ -744,11 +788,20 @@ impl<'d> Compiler<'d> {
 
     fn compile_subject(&self, s: u32, name: &str, sdef: &SubjectDef) -> Result<SubjectInfo> {
         let path = format!("subjects.{name}");
-        let role = lookup(&self.role_index, &sdef.role, format!("{path}.role"), Item::Role)?;
-        let mut toggles: SmallVec<[u32; 4]> =
-            resolve_list(&self.toggle_index, &sdef.toggles, &format!("{path}.toggles"), Item::Toggle)?
-                .into_iter()
-                .collect();
+        let role = lookup(
+            &self.role_index,
+            &sdef.role,
+            format!("{path}.role"),
+            Item::Role,
+        )?;
+        let mut toggles: SmallVec<[u32; 4]> = resolve_list(
+            &self.toggle_index,
+            &sdef.toggles,
+            &format!("{path}.toggles"),
+            Item::Toggle,
+        )?
+        .into_iter()
+        .collect();
         toggles.sort_unstable();
         let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::new();
         for (kname, level) in sdef.levels.iter() {
@@ -766,7 +819,12 @@ impl<'d> Compiler<'d> {
         }
         levels.sort_unstable();
         let layer = self.layer(&sdef.exceptions, &sdef.restrictions, &path, None, None)?;
-        let manages = resolve_list(&self.subject_index, &sdef.manages, &format!("{path}.manages"), Item::Subject)?;
+        let manages = resolve_list(
+            &self.subject_index,
+            &sdef.manages,
+            &format!("{path}.manages"),
+            Item::Subject,
+        )?;
         if let Some(i) = manages.iter().position(|&m| m == s) {
             return Err(PolicyError::ManagesItself {
                 path: format!("{path}.manages[{i}]"),
@@ -788,16 +846,24 @@ fn lookup_in(names: &[String], name: &str, path: String, what: Item) -> Result<u
     if name.is_empty() {
         return Err(PolicyError::EmptyName { path, what });
     }
-    names.iter().position(|n| n == name).ok_or_else(|| PolicyError::Unknown {
-        path,
-        what,
-        name: name.to_string(),
-        suggestion: nearest(name, names.iter().map(String::as_str)),
-    })
+    names
+        .iter()
+        .position(|n| n == name)
+        .ok_or_else(|| PolicyError::Unknown {
+            path,
+            what,
+            name: name.to_string(),
+            suggestion: nearest(name, names.iter().map(String::as_str)),
+        })
 }
 
 /// Resolve a list of names, reporting unknown and repeated ones.
-fn resolve_list(index: &HashMap<String, u32>, names: &[String], path: &str, what: Item) -> Result<Vec<u32>> {
+fn resolve_list(
+    index: &HashMap<String, u32>,
+    names: &[String],
+    path: &str,
+    what: Item,
+) -> Result<Vec<u32>> {
     let mut out: Vec<u32> = Vec::with_capacity(names.len());
     for (j, n) in names.iter().enumerate() {
         let id = lookup(index, n, format!("{path}[{j}]"), what)?;

@@ -149,7 +149,9 @@ pub enum PolicyError {
         subject: String,
     },
     /// A level that lacks an action of the level below it: levels must be ordered.
-    #[error("{path}: level `{level}` lacks `{action}`, which the level below it (`{below}`) holds")]
+    #[error(
+        "{path}: level `{level}` lacks `{action}`, which the level below it (`{below}`) holds"
+    )]
     LevelOrder {
         /// Where the level stands.
         path: String,
@@ -227,7 +229,10 @@ mod tests {
 
     #[test]
     fn nearest_finds_typos_only() {
-        assert_eq!(nearest("jouney", ["journey", "database"]), Some("journey".into()));
+        assert_eq!(
+            nearest("jouney", ["journey", "database"]),
+            Some("journey".into())
+        );
         assert_eq!(nearest("x", ["journey"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);

@@ -191,7 +191,12 @@ impl Policy {
     /// Why `subject` may or may not do `action` on `resource`: the decision and each
     /// step of the decision order that bore on it. Slower than [`Policy::can`]
     /// (it allocates and formats), and always agrees with it.
-    pub fn explain(&self, subject: SubjectId, action: ActionId, resource: &Resource) -> Explanation {
+    pub fn explain(
+        &self,
+        subject: SubjectId,
+        action: ActionId,
+        resource: &Resource,
+    ) -> Explanation {
         let question = self.question(subject, action, resource);
         let deny = |rule, text: String| Explanation {
             allowed: false,
@@ -211,7 +216,10 @@ impl Policy {
         if action.kind != resource.kind || action.index() >= kind.actions.len() {
             return deny(
                 Rule::Unknown,
-                format!("the action is not an action of kind `{}`: default deny", kind.name),
+                format!(
+                    "the action is not an action of kind `{}`: default deny",
+                    kind.name
+                ),
             );
         }
         let key = ProfileKey {
@@ -272,7 +280,10 @@ impl Policy {
             Some(_) => {
                 return Err(Step {
                     rule: Rule::Unknown,
-                    text: format!("the state is not a state of kind `{}`: default deny", kind.name),
+                    text: format!(
+                        "the state is not a state of kind `{}`: default deny",
+                        kind.name
+                    ),
                     decisive: true,
                 })
             }
@@ -287,7 +298,10 @@ impl Policy {
         if !kind.available {
             t.step(
                 Rule::Unavailable,
-                format!("kind `{}` is not available in this policy: nothing is allowed", kind.name),
+                format!(
+                    "kind `{}` is not available in this policy: nothing is allowed",
+                    kind.name
+                ),
                 0,
             );
             return Ok((0, t.steps));
@@ -296,12 +310,18 @@ impl Policy {
         let role = self.roles.get(key.role as usize);
         let role_name = role.map_or("", |r| r.name.as_str());
         let sets = self.kind_wide(key);
-        let rs = role.and_then(|r| r.sets.get(k as usize)).copied().unwrap_or_default();
+        let rs = role
+            .and_then(|r| r.sets.get(k as usize))
+            .copied()
+            .unwrap_or_default();
         let mut chain = String::new();
         let mut b = role.and_then(|r| r.base);
         while let Some(bi) = b {
             let br = self.roles.get(bi as usize);
-            chain.push_str(&format!(" (derived from `{}`)", br.map_or("", |r| r.name.as_str())));
+            chain.push_str(&format!(
+                " (derived from `{}`)",
+                br.map_or("", |r| r.name.as_str())
+            ));
             b = br.and_then(|r| r.base);
         }
         let mut text = format!("role `{role_name}`{chain} gives {}", t.names(rs.any));
@@ -309,7 +329,10 @@ impl Policy {
             text.push_str(&format!(", on its own instances {}", t.names(rs.own)));
         }
         if rs.managed != 0 {
-            text.push_str(&format!(", on managed subjects' instances {}", t.names(rs.managed)));
+            text.push_str(&format!(
+                ", on managed subjects' instances {}",
+                t.names(rs.managed)
+            ));
         }
         t.step(Rule::Role, text, rs.any);
         let mut scoped = match key.levels.iter().find(|(lk, _)| *lk == k) {
@@ -336,7 +359,11 @@ impl Policy {
             if let Some((_, ts)) = toggle.sets.iter().find(|(tk, _)| *tk == k) {
                 let before = t.set;
                 scoped = scoped.union(*ts);
-                let mut text = format!("toggle `{}` {}", toggle.name, t.change(before, before | ts.any));
+                let mut text = format!(
+                    "toggle `{}` {}",
+                    toggle.name,
+                    t.change(before, before | ts.any)
+                );
                 if ts.own | ts.managed != 0 {
                     text.push_str(" (and scoped grants)");
                 }
@@ -392,7 +419,8 @@ impl Policy {
             });
             let removed = kind.close_up(1u64 << p.action);
             let next = t.set & !removed;
-            let text = format!(
+            let text =
+                format!(
                 "prerequisite: `{}` needs {needs} on `{oname}`, the subject holds {held} there: {}",
                 kind.actions.get(usize::from(p.action)).map_or("", String::as_str),
                 t.change(t.set, next)
@@ -456,7 +484,11 @@ impl Policy {
         let kname = &t.kind.name;
         if let Some(res) = layer.restriction(k) {
             let hit = r.id.is_some_and(|id| res.ids.contains(&id));
-            let next = if hit { t.set | res.allow } else { t.set & !res.deny };
+            let next = if hit {
+                t.set | res.allow
+            } else {
+                t.set & !res.deny
+            };
             let text = format!(
                 "{}'s restriction {} limits {} on `{kname}` to ids {:?}: {}",
                 owner(res.origin.role),

@@ -123,15 +123,21 @@
 mod def;
 
 pub use def::*;
-pub mod reference;
+mod builder;
 mod compile;
 mod error;
 mod explain;
 mod ids;
 mod policy;
+pub mod reference;
+mod render;
 mod table;
 
+pub use builder::{PolicyBuilder, TypedKindError};
 pub use error::{Item, PolicyError};
-pub use ids::{ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS};
-pub use policy::Policy;
 pub use explain::{Explanation, Rule, Step};
+pub use ids::{
+    ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
+};
+pub use policy::Policy;
+pub use render::Matrix;

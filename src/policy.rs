@@ -176,13 +176,18 @@ impl Layer {
     }
 
     pub(crate) fn exception(&self, kind: u32, id: InstanceId) -> Option<&Exception> {
-        self.exceptions.iter().find(|e| e.kind == kind && e.id == id)
+        self.exceptions
+            .iter()
+            .find(|e| e.kind == kind && e.id == id)
     }
 
     /// The layer's effect on `kind` when the instance is not one it names.
     pub(crate) fn default_affine(&self, kind: u32) -> Affine {
         match self.restriction(kind) {
-            Some(r) => Affine { and: !r.deny, or: 0 },
+            Some(r) => Affine {
+                and: !r.deny,
+                or: 0,
+            },
             None => Affine::IDENTITY,
         }
     }
@@ -194,8 +199,14 @@ impl Layer {
             return self.default_affine(kind);
         };
         let first = match self.restriction(kind) {
-            Some(r) if r.ids.contains(&id) => Affine { and: !0, or: r.allow },
-            Some(r) => Affine { and: !r.deny, or: 0 },
+            Some(r) if r.ids.contains(&id) => Affine {
+                and: !0,
+                or: r.allow,
+            },
+            Some(r) => Affine {
+                and: !r.deny,
+                or: 0,
+            },
             None => Affine::IDENTITY,
         };
         match self.exception(kind, id) {
@@ -332,7 +343,9 @@ impl Policy {
 
     /// The name of `subject` (empty for an id this policy did not make).
     pub fn subject_name(&self, subject: SubjectId) -> &str {
-        self.infos.get(subject.index()).map_or("", |s| s.name.as_str())
+        self.infos
+            .get(subject.index())
+            .map_or("", |s| s.name.as_str())
     }
 
     /// Every subject, in document order.
@@ -474,7 +487,10 @@ impl Policy {
         if k as usize >= n_kinds {
             return 0;
         }
-        let Some(pk) = self.profile_kinds.get(subj.profile as usize * n_kinds + k as usize) else {
+        let Some(pk) = self
+            .profile_kinds
+            .get(subj.profile as usize * n_kinds + k as usize)
+        else {
             return 0;
         };
         // Step 1 for states: a state of another kind, or out of range, denies.

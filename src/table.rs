@@ -78,8 +78,14 @@ mod tests {
 
     #[test]
     fn affine_composition_matches_sequential_application() {
-        let a = Affine { and: 0b1100, or: 0b0001 };
-        let b = Affine { and: 0b0101, or: 0b0010 };
+        let a = Affine {
+            and: 0b1100,
+            or: 0b0001,
+        };
+        let b = Affine {
+            and: 0b0101,
+            or: 0b0010,
+        };
         for x in 0..16u64 {
             assert_eq!(a.then(b).apply(x), b.apply(a.apply(x)));
         }

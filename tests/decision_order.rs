@@ -9,7 +9,6 @@
 
 use accessmask::reference::{self, Query};
 use accessmask::{Policy, PolicyDef};
-use serde_json::{json, Value};
 
 /// A policy document together with its compiled engine.
 struct Case {
@@ -17,8 +16,11 @@ struct Case {
     policy: Policy,
 }
 
-fn case(doc: Value) -> Case {
-    let def: PolicyDef = serde_json::from_value(doc).expect("document parses");
+/// Parses a JSON document (text, so that maps keep their order: levels are
+/// ordered), with `DOC_BODY` replaced by [`DOC_BODY`], and compiles it.
+fn case(doc: &str) -> Case {
+    let doc = doc.replace("DOC_BODY", DOC_BODY);
+    let def: PolicyDef = serde_json::from_str(&doc).expect("document parses");
     let policy = match Policy::compile(&def) {
         Ok(p) => p,
         Err(e) => panic!("document compiles: {e}"),
@@ -133,10 +135,10 @@ impl Case {
     }
 }
 
-/// A document kind: view < edit < approve, delete needs view; four levels; two
-/// states.
-fn doc_kind() -> Value {
-    json!({
+/// The body of a document kind (without its braces, so that tests can add
+/// fields): view < edit < approve, delete needs view; four levels, lowest first;
+/// two states. Documents write it as `{ DOC_BODY }`.
+const DOC_BODY: &str = r#"
         "actions": ["view", "edit", "approve", "delete"],
         "needs": { "edit": ["view"], "approve": ["edit"], "delete": ["view"] },
         "levels": {
@@ -146,26 +148,20 @@ fn doc_kind() -> Value {
             "Full": ["view", "edit", "approve", "delete"]
         },
         "states": ["draft", "billed"]
-    })
-}
-
-fn with(mut kind: Value, key: &str, value: Value) -> Value {
-    if let Some(obj) = kind.as_object_mut() {
-        obj.insert(key.to_owned(), value);
-    }
-    kind
-}
+"#;
 
 // ---------------------------------------------------------------------------
 // Step 1: default deny; unknown names are denied.
 
 #[test]
 fn step1_unknown_names_resolve_to_none_and_deny() {
-    let c = case(json!({
-        "kinds": { "doc": doc_kind() },
+    let c = case(
+        r#"{
+        "kinds": { "doc": { DOC_BODY } },
         "roles": { "All": { "grants": { "doc": ["*"] } } },
         "subjects": { "u": { "role": "All" } }
-    }));
+    }"#,
+    );
     let p = &c.policy;
     assert!(p.subject("u").is_some());
     assert!(p.subject("nobody").is_none());
@@ -190,11 +186,13 @@ fn step1_unknown_names_resolve_to_none_and_deny() {
 
 #[test]
 fn step1_default_is_deny() {
-    let c = case(json!({
-        "kinds": { "doc": doc_kind(), "other": { "actions": ["x"] } },
+    let c = case(
+        r#"{
+        "kinds": { "doc": { DOC_BODY }, "other": { "actions": ["x"] } },
         "roles": { "Empty": {}, "OtherOnly": { "grants": { "other": ["x"] } } },
         "subjects": { "e": { "role": "Empty" }, "o": { "role": "OtherOnly" } }
-    }));
+    }"#,
+    );
     c.check_list(q("e", "doc", ""), &[]);
     c.check_list(q("o", "doc", "").id(1).owner("o"), &[]);
     c.check(q("o", "other", "x"), true);
@@ -205,9 +203,10 @@ fn step1_default_is_deny() {
 
 #[test]
 fn step2_unavailable_kind_denies_everything() {
-    let c = case(json!({
+    let c = case(
+        r#"{
         "kinds": {
-            "doc": with(doc_kind(), "available", json!(false)),
+            "doc": { DOC_BODY, "available": false },
             "open": { "actions": ["view"] }
         },
         "roles": {
@@ -220,7 +219,8 @@ fn step2_unavailable_kind_denies_everything() {
         "subjects": {
             "u": { "role": "All", "toggles": ["T"], "levels": { "doc": "Full" } }
         }
-    }));
+    }"#,
+    );
     c.check(q("u", "doc", "view"), false);
     c.check(q("u", "doc", "view").id(1), false);
     c.check_list(q("u", "doc", "").id(1).owner("u"), &[]);
@@ -232,8 +232,9 @@ fn step2_unavailable_kind_denies_everything() {
 // then toggles.
 
 fn step3_case() -> Case {
-    case(json!({
-        "kinds": { "doc": doc_kind(), "note": { "actions": ["read", "write"] } },
+    case(
+        r#"{
+        "kinds": { "doc": { DOC_BODY }, "note": { "actions": ["read", "write"] } },
         "roles": {
             "Writer": { "grants": { "doc": { "level": "Write", "own": ["delete"] } } },
             "Copy": { "base": "Writer" },
@@ -258,7 +259,8 @@ fn step3_case() -> Case {
             "lvl_t": { "role": "Plus", "levels": { "doc": "Read" }, "toggles": ["Approver"] },
             "tog": { "role": "Writer", "toggles": ["Approver", "Deleter"], "manages": ["w"] }
         }
-    }))
+    }"#,
+    )
 }
 
 #[test]
@@ -267,7 +269,10 @@ fn step3_role_grants_and_base_inheritance() {
     c.check_list(q("w", "doc", ""), &["view", "edit"]);
     // A derived role with no grants of its own has its base's set.
     c.check_list(q("copy", "doc", ""), &["view", "edit"]);
-    c.check_list(q("copy", "doc", "").owner("copy"), &["view", "edit", "delete"]);
+    c.check_list(
+        q("copy", "doc", "").owner("copy"),
+        &["view", "edit", "delete"],
+    );
     // A derived role adds.
     c.check_list(q("plus", "doc", ""), &["view", "edit", "approve"]);
     c.check(q("plus", "note", "read"), true);
@@ -314,7 +319,8 @@ fn step3_toggles_add_to_role_and_to_level() {
 
 #[test]
 fn step4_own_and_managed_scopes() {
-    let c = case(json!({
+    let c = case(
+        r#"{
         "kinds": { "task": {
             "actions": ["read", "update", "delete"],
             "needs": { "update": ["read"], "delete": ["read"] }
@@ -329,7 +335,8 @@ fn step4_own_and_managed_scopes() {
             "bob": { "role": "Member" },
             "root": { "role": "Admin" }
         }
-    }));
+    }"#,
+    );
     // No owner: only `any`.
     c.check_list(q("boss", "task", "").id(3), &[]);
     // Own.
@@ -350,8 +357,9 @@ fn step4_own_and_managed_scopes() {
 // Step 5: exceptions and restrictions; role layer, then subject layer.
 
 fn step5_case() -> Case {
-    case(json!({
-        "kinds": { "doc": doc_kind() },
+    case(
+        r#"{
+        "kinds": { "doc": { DOC_BODY } },
         "roles": {
             "Editor": {
                 "grants": { "doc": { "level": "Write" } },
@@ -388,7 +396,8 @@ fn step5_case() -> Case {
             "rd": { "role": "Reader" },
             "own_r": { "role": "Editor", "restrictions": [ { "kind": "doc", "actions": ["view"], "ids": [10] } ] }
         }
-    }))
+    }"#,
+    )
 }
 
 #[test]
@@ -398,7 +407,10 @@ fn step5_role_exceptions() {
     // A deny exception (removing edit, and with it approve: nothing else).
     c.check_list(q("ed", "doc", "").id(1), &["view"]);
     // A level exception replaces the set, upward...
-    c.check_list(q("ed", "doc", "").id(2), &["view", "edit", "approve", "delete"]);
+    c.check_list(
+        q("ed", "doc", "").id(2),
+        &["view", "edit", "approve", "delete"],
+    );
     // ...and downward.
     c.check_list(q("ed", "doc", "").id(4), &[]);
     // Within one exception deny beats allow.
@@ -426,7 +438,10 @@ fn step5_derived_role_exception_replaces_base_on_same_instance() {
     // and Junior's restriction first leaves only view on 1.
     c.check_list(q("jr", "doc", "").id(1), &["view", "delete"]);
     // Inherited exceptions on other ids still apply (after the restriction).
-    c.check_list(q("jr", "doc", "").id(2), &["view", "edit", "approve", "delete"]);
+    c.check_list(
+        q("jr", "doc", "").id(2),
+        &["view", "edit", "approve", "delete"],
+    );
     c.check_list(q("jr", "doc", "").id(4), &[]);
 }
 
@@ -458,17 +473,17 @@ fn step5_restrictions() {
 // Step 6: prerequisites, against the step-3 `any` set on the other kind.
 
 fn step6_case() -> Case {
-    let sync = json!({
-        "actions": ["view", "sync", "track"],
-        "needs": { "sync": ["view"], "track": ["view"] },
-        "prerequisites": [
-            { "action": "sync", "kind": "upload", "level": "Read Only" },
-            { "action": "track", "kind": "tracking", "actions": ["edit"] }
-        ]
-    });
-    case(json!({
+    case(
+        r#"{
         "kinds": {
-            "sync": sync,
+            "sync": {
+            "actions": ["view", "sync", "track"],
+            "needs": { "sync": ["view"], "track": ["view"] },
+            "prerequisites": [
+                { "action": "sync", "kind": "upload", "level": "Read Only" },
+                { "action": "track", "kind": "tracking", "actions": ["edit"] }
+            ]
+        },
             "upload": {
                 "actions": ["view", "run", "edit"],
                 "needs": { "run": ["view"], "edit": ["view"] },
@@ -498,7 +513,8 @@ fn step6_case() -> Case {
             "ex": { "role": "Excepted", "levels": { "upload": "Full" } },
             "ex_no": { "role": "Excepted" }
         }
-    }))
+    }"#,
+    )
 }
 
 #[test]
@@ -539,16 +555,12 @@ fn step6_exceptions_do_not_reopen_prerequisites() {
 // Step 7: state rules.
 
 fn step7_case() -> Case {
-    let estimate = with(
-        doc_kind(),
-        "state_rules",
-        json!([
+    case(
+        r#"{
+        "kinds": { "estimate": { DOC_BODY, "state_rules": [
             { "state": "billed", "hold": ["edit", "delete"], "unless_roles": ["Admin"], "unless_toggles": ["Accounts"] },
             { "state": "draft", "hold": ["approve"], "unless_roles": ["Manager"] }
-        ]),
-    );
-    case(json!({
-        "kinds": { "estimate": estimate },
+        ] } },
         "roles": {
             "Admin": { "grants": { "estimate": ["*"] } },
             "Manager": { "base": "Admin" },
@@ -565,18 +577,25 @@ fn step7_case() -> Case {
                 { "kind": "estimate", "id": 2, "level": "Full" }
             ] }
         }
-    }))
+    }"#,
+    )
 }
 
 #[test]
 fn step7_state_rules_hold_back_actions() {
     let c = step7_case();
     // No state: nothing held.
-    c.check_list(q("staff", "estimate", ""), &["view", "edit", "approve", "delete"]);
+    c.check_list(
+        q("staff", "estimate", ""),
+        &["view", "edit", "approve", "delete"],
+    );
     // Billed holds edit and delete, and approve with edit.
     c.check_list(q("staff", "estimate", "").state("billed"), &["view"]);
     // Draft holds approve.
-    c.check_list(q("staff", "estimate", "").state("draft"), &["view", "edit", "delete"]);
+    c.check_list(
+        q("staff", "estimate", "").state("draft"),
+        &["view", "edit", "delete"],
+    );
 }
 
 #[test]
@@ -593,7 +612,10 @@ fn step7_exempt_roles_and_toggles() {
         q("mgr", "estimate", "").state("draft"),
         &["view", "edit", "approve", "delete"],
     );
-    c.check_list(q("admin", "estimate", "").state("draft"), &["view", "edit", "delete"]);
+    c.check_list(
+        q("admin", "estimate", "").state("draft"),
+        &["view", "edit", "delete"],
+    );
     // A toggle exempts.
     c.check_list(
         q("acct", "estimate", "").state("billed"),
@@ -615,8 +637,9 @@ fn step7_exceptions_do_not_reopen_state_rules() {
 
 #[test]
 fn step8_adding_adds_what_it_needs() {
-    let c = case(json!({
-        "kinds": { "doc": doc_kind() },
+    let c = case(
+        r#"{
+        "kinds": { "doc": { DOC_BODY } },
         "roles": {
             "Approver": { "grants": { "doc": ["approve"] } },
             "OwnApprover": { "grants": { "doc": { "own": ["approve"] } } },
@@ -630,7 +653,8 @@ fn step8_adding_adds_what_it_needs() {
             "o": { "role": "OwnApprover" },
             "r": { "role": "Reader" }
         }
-    }));
+    }"#,
+    );
     // Granting approve grants edit and view (transitively).
     c.check_list(q("a", "doc", ""), &["view", "edit", "approve"]);
     c.check(q("a", "doc", "view"), true);
@@ -642,8 +666,9 @@ fn step8_adding_adds_what_it_needs() {
 
 #[test]
 fn step8_removing_removes_what_needs_it() {
-    let c = case(json!({
-        "kinds": { "doc": doc_kind() },
+    let c = case(
+        r#"{
+        "kinds": { "doc": { DOC_BODY } },
         "roles": {
             "All": { "grants": { "doc": ["*"] } },
             "NoView": { "base": "All", "remove": { "doc": ["view"] } },
@@ -656,7 +681,8 @@ fn step8_removing_removes_what_needs_it() {
             "n": { "role": "NoView" },
             "d": { "role": "Denied" }
         }
-    }));
+    }"#,
+    );
     // Removing view removes edit, approve and delete (transitively).
     c.check_list(q("n", "doc", ""), &[]);
     c.check(q("n", "doc", "approve"), false);
@@ -666,7 +692,8 @@ fn step8_removing_removes_what_needs_it() {
 
 #[test]
 fn step8_implication_cycles_move_together() {
-    let c = case(json!({
+    let c = case(
+        r#"{
         "kinds": { "k": {
             "actions": ["a", "b", "c"],
             "needs": { "a": ["b"], "b": ["a"], "c": ["a"] }
@@ -677,7 +704,8 @@ fn step8_implication_cycles_move_together() {
             "NoB": { "base": "C", "remove": { "k": ["b"] } }
         },
         "subjects": { "a": { "role": "A" }, "c": { "role": "C" }, "nob": { "role": "NoB" } }
-    }));
+    }"#,
+    );
     c.check_list(q("a", "k", ""), &["a", "b"]);
     c.check_list(q("c", "k", ""), &["a", "b", "c"]);
     c.check_list(q("nob", "k", ""), &[]);
@@ -688,11 +716,13 @@ fn step8_implication_cycles_move_together() {
 
 #[test]
 fn step9_allow_iff_in_final_set() {
-    let c = case(json!({
-        "kinds": { "doc": doc_kind(), "other": { "actions": ["edit"] } },
+    let c = case(
+        r#"{
+        "kinds": { "doc": { DOC_BODY }, "other": { "actions": ["edit"] } },
         "roles": { "D": { "grants": { "doc": ["delete"], "other": ["edit"] } } },
         "subjects": { "u": { "role": "D" } }
-    }));
+    }"#,
+    );
     c.check(q("u", "doc", "delete"), true);
     c.check(q("u", "doc", "view"), true);
     // Same name, other kind: the final set is per kind.

@@ -1,0 +1,663 @@
+//! Differential test: the compiled engine against the reference interpreter.
+//!
+//! Random *valid* policies using every feature together (implications, monotone
+//! levels, states and state rules, prerequisites, unavailable kinds, base-role
+//! chains, scoped / level / `"*"` grants, `remove`, role and subject exceptions and
+//! restrictions, toggles, explicit levels, managed subjects) are compiled, and
+//! random queries are asked of both [`Policy`] and [`accessmask::reference`]:
+//! `can` must equal `reference::is_allowed`, the names of `allowed` must equal
+//! `reference::allowed_actions`, and `explain(..).allowed()` must equal `can`.
+//!
+//! By default 256 policies are generated, with 64 queries each. Set the
+//! environment variable `ACCESSMASK_PROPTEST_CASES` to run more policies, e.g.
+//! `ACCESSMASK_PROPTEST_CASES=20000 cargo test --release --test differential`.
+//!
+//! Policies and queries are decoded from streams of random numbers (a read past
+//! the end of a stream reads 0, and 0 always decodes to the simplest choice), so
+//! proptest's shrinking of the streams shrinks the policy. A failure prints the
+//! minimised policy as JSON together with the query. No regression file is
+//! written.
+//!
+//! `generation_stats` (deterministic) prints the share of allowed queries and the
+//! number of distinct features per policy, to keep the generator honest.
+
+use std::collections::BTreeSet;
+
+use accessmask::reference::{self, Query};
+use accessmask::{
+    ExceptionDef, GrantDef, KindDef, NamedMap, Policy, PolicyDef, PrerequisiteDef, RestrictionDef,
+    RoleDef, StateRuleDef, SubjectDef, ToggleDef,
+};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
+
+/// Queries asked of each policy.
+const QUERIES: usize = 64;
+/// Instance ids used by exceptions and restrictions are `0..ID_POOL`; queries use
+/// `0..=ID_POOL`, so one id is never mentioned.
+const ID_POOL: usize = 5;
+/// Length of the random stream a policy is decoded from (more than it needs).
+const POLICY_STREAM: usize = 900;
+/// Length of the random stream the queries are decoded from.
+const QUERY_STREAM: usize = QUERIES * 10;
+
+fn cases() -> u32 {
+    std::env::var("ACCESSMASK_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+/// Choices decoded from a stream of random numbers; past the end, every choice
+/// is 0, the simplest.
+struct Draw<'a> {
+    stream: &'a [u32],
+    pos: usize,
+}
+
+impl<'a> Draw<'a> {
+    fn new(stream: &'a [u32]) -> Self {
+        Draw { stream, pos: 0 }
+    }
+
+    fn next(&mut self) -> u32 {
+        let v = self.stream.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        v
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    fn below(&mut self, n: usize) -> usize {
+        let v = self.next() as usize;
+        if n == 0 {
+            0
+        } else {
+            v % n
+        }
+    }
+
+    /// A number in `lo..=hi`.
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// True with `percent`% probability (false on a 0 draw).
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) >= 100 - percent
+    }
+
+    fn pick<'t, T>(&mut self, items: &'t [T]) -> Option<&'t T> {
+        let i = self.below(items.len());
+        items.get(i)
+    }
+
+    /// Each item with `percent`% probability, in order.
+    fn subset(&mut self, items: &[String], percent: usize) -> Vec<String> {
+        items
+            .iter()
+            .filter(|_| self.chance(percent))
+            .cloned()
+            .collect()
+    }
+
+    /// At least one item.
+    fn non_empty_subset(&mut self, items: &[String], percent: usize) -> Vec<String> {
+        let mut out = self.subset(items, percent);
+        if out.is_empty() {
+            if let Some(one) = self.pick(items) {
+                out.push(one.clone());
+            }
+        }
+        out
+    }
+
+    /// A random permutation of `0..n`.
+    fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut rest: Vec<usize> = (0..n).collect();
+        let mut out = Vec::with_capacity(n);
+        while !rest.is_empty() {
+            let i = self.below(rest.len());
+            out.push(rest.remove(i));
+        }
+        out
+    }
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+fn kind_named<'d>(def: &'d PolicyDef, name: &str) -> &'d KindDef {
+    def.kinds.get(name).expect("generated kind")
+}
+
+fn level_names(kind: &KindDef) -> Vec<String> {
+    kind.levels.iter().map(|(n, _)| n.to_owned()).collect()
+}
+
+/// A grant on `kind`: maybe a level, some actions (maybe `"*"`), own, managed.
+fn gen_grant(d: &mut Draw, kind: &KindDef) -> GrantDef {
+    let levels = level_names(kind);
+    let level = if !levels.is_empty() && d.chance(30) {
+        d.pick(&levels).cloned()
+    } else {
+        None
+    };
+    let actions = if d.chance(8) {
+        vec!["*".to_owned()]
+    } else {
+        d.subset(&kind.actions, 25)
+    };
+    GrantDef {
+        level,
+        actions,
+        own: if d.chance(30) {
+            d.non_empty_subset(&kind.actions, 25)
+        } else {
+            Vec::new()
+        },
+        managed: if d.chance(30) {
+            d.non_empty_subset(&kind.actions, 25)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Up to `max` exceptions with distinct `(kind, id)`, each a level or a non-empty
+/// allow/deny.
+fn gen_exceptions(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kinds: &[String],
+    max: usize,
+) -> Vec<ExceptionDef> {
+    let mut out: Vec<ExceptionDef> = Vec::new();
+    for _ in 0..d.range(0, max) {
+        let Some(kind_name) = d.pick(kinds).cloned() else {
+            continue;
+        };
+        let id = d.below(ID_POOL) as u64;
+        if out.iter().any(|e| e.kind == kind_name && e.id == id) {
+            continue;
+        }
+        let kind = kind_named(def, &kind_name);
+        let levels = level_names(kind);
+        let mut e = ExceptionDef {
+            kind: kind_name,
+            id,
+            ..ExceptionDef::default()
+        };
+        if !levels.is_empty() && d.chance(35) {
+            e.level = d.pick(&levels).cloned();
+        } else {
+            e.allow = d.subset(&kind.actions, 25);
+            e.deny = d.subset(&kind.actions, 25);
+            if e.allow.is_empty() && e.deny.is_empty() {
+                let one = d.pick(&kind.actions).cloned().unwrap_or_default();
+                if d.chance(50) {
+                    e.allow.push(one);
+                } else {
+                    e.deny.push(one);
+                }
+            }
+        }
+        out.push(e);
+    }
+    out
+}
+
+/// Up to `max` restrictions, on distinct kinds, with non-empty actions and ids.
+fn gen_restrictions(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kinds: &[String],
+    max: usize,
+) -> Vec<RestrictionDef> {
+    let mut out: Vec<RestrictionDef> = Vec::new();
+    for _ in 0..d.range(0, max) {
+        let Some(kind_name) = d.pick(kinds).cloned() else {
+            continue;
+        };
+        if out.iter().any(|r| r.kind == kind_name) {
+            continue;
+        }
+        let kind = kind_named(def, &kind_name);
+        let actions = d.non_empty_subset(&kind.actions, 20);
+        let mut ids: Vec<u64> = (0..ID_POOL as u64).filter(|_| d.chance(35)).collect();
+        if ids.is_empty() {
+            ids.push(d.below(ID_POOL) as u64);
+        }
+        out.push(RestrictionDef {
+            kind: kind_name,
+            actions,
+            ids,
+        });
+    }
+    out
+}
+
+/// A random valid policy.
+fn gen_policy(d: &mut Draw) -> PolicyDef {
+    let kind_names = names("k", d.range(2, 4));
+    let role_names = names("r", d.range(1, 5));
+    let toggle_names = names("t", d.range(0, 3));
+    let subject_names = names("u", d.range(2, 5));
+    let mut def = PolicyDef::default();
+
+    // Kinds: actions, acyclic implications, monotone levels, states, rules.
+    for name in &kind_names {
+        let actions = names("a", d.range(2, 8));
+        let order = d.permutation(actions.len());
+        let mut needs = NamedMap::new();
+        for (p, &i) in order.iter().enumerate() {
+            let needed: Vec<String> = order
+                .iter()
+                .take(p)
+                .filter(|_| d.chance(20))
+                .filter_map(|&j| actions.get(j).cloned())
+                .collect();
+            if !needed.is_empty() {
+                needs.insert(actions.get(i).cloned().unwrap_or_default(), needed);
+            }
+        }
+        let mut levels = NamedMap::new();
+        let mut level: BTreeSet<String> = BTreeSet::new();
+        for l in 0..d.range(0, 4) {
+            level.extend(d.subset(&actions, 35));
+            let listed: Vec<String> = actions
+                .iter()
+                .filter(|a| level.contains(*a))
+                .cloned()
+                .collect();
+            levels.insert(format!("L{l}"), listed);
+        }
+        let states = names("s", d.range(0, 3));
+        let mut state_rules = Vec::new();
+        if !states.is_empty() {
+            for _ in 0..d.range(0, 3) {
+                state_rules.push(StateRuleDef {
+                    state: d.pick(&states).cloned().unwrap_or_default(),
+                    hold: d.non_empty_subset(&actions, 15),
+                    unless_roles: d.subset(&role_names, 25),
+                    unless_toggles: d.subset(&toggle_names, 25),
+                });
+            }
+        }
+        def.kinds.insert(
+            name.clone(),
+            KindDef {
+                actions,
+                needs,
+                levels,
+                states,
+                state_rules,
+                prerequisites: Vec::new(),
+                available: !d.chance(15),
+            },
+        );
+    }
+
+    // Prerequisites: a kind may depend on kinds earlier in a random order.
+    let kind_order = d.permutation(kind_names.len());
+    for (p, &i) in kind_order.iter().enumerate() {
+        if p == 0 {
+            continue;
+        }
+        let mut prerequisites = Vec::new();
+        let mut used: Vec<String> = Vec::new();
+        for _ in 0..d.range(0, 2) {
+            let other_index = kind_order.get(d.below(p)).copied().unwrap_or(0);
+            let other_name = kind_names.get(other_index).cloned().unwrap_or_default();
+            let other = kind_named(&def, &other_name);
+            let this = kind_named(&def, kind_names.get(i).map_or("", |s| s.as_str()));
+            let action = d.pick(&this.actions).cloned().unwrap_or_default();
+            if used.contains(&action) {
+                continue;
+            }
+            let levels = level_names(other);
+            let level = if !levels.is_empty() && d.chance(50) {
+                d.pick(&levels).cloned()
+            } else {
+                None
+            };
+            let mut actions = d.subset(&other.actions, 20);
+            let level_empty = level
+                .as_ref()
+                .and_then(|l| other.levels.get(l))
+                .map_or(true, |l| l.is_empty());
+            if level_empty && actions.is_empty() {
+                actions.extend(d.pick(&other.actions).cloned());
+            }
+            used.push(action.clone());
+            prerequisites.push(PrerequisiteDef {
+                action,
+                kind: other_name,
+                actions,
+                level,
+            });
+        }
+        if let Some(name) = kind_names.get(i) {
+            if let Some(kind) = def.kinds.get_mut(name) {
+                kind.prerequisites = prerequisites;
+            }
+        }
+    }
+
+    // Roles: acyclic base chains of depth at most 3.
+    let mut depth: Vec<usize> = Vec::new();
+    for (i, name) in role_names.iter().enumerate() {
+        let mut role = RoleDef::default();
+        let mut my_depth = 0;
+        if i > 0 && d.chance(55) {
+            let candidates: Vec<usize> = (0..i)
+                .filter(|&j| depth.get(j).is_some_and(|&dj| dj < 3))
+                .collect();
+            if let Some(&b) = d.pick(&candidates) {
+                role.base = role_names.get(b).cloned();
+                my_depth = depth.get(b).copied().unwrap_or(0) + 1;
+            }
+        }
+        depth.push(my_depth);
+        for kind_name in &kind_names {
+            let kind = kind_named(&def, kind_name);
+            if d.chance(55) {
+                role.grants.insert(kind_name.clone(), gen_grant(d, kind));
+            }
+            if d.chance(if role.base.is_some() { 30 } else { 10 }) {
+                role.remove
+                    .insert(kind_name.clone(), d.non_empty_subset(&kind.actions, 10));
+            }
+        }
+        role.exceptions = gen_exceptions(d, &def, &kind_names, 3);
+        role.restrictions = gen_restrictions(d, &def, &kind_names, 1);
+        def.roles.insert(name.clone(), role);
+    }
+
+    // Toggles.
+    for name in &toggle_names {
+        let mut toggle = ToggleDef::default();
+        for kind_name in &kind_names {
+            if d.chance(35) {
+                let grant = gen_grant(d, kind_named(&def, kind_name));
+                toggle.grants.insert(kind_name.clone(), grant);
+            }
+        }
+        def.toggles.insert(name.clone(), toggle);
+    }
+
+    // Subjects.
+    for (i, name) in subject_names.iter().enumerate() {
+        let mut subject = SubjectDef {
+            role: d.pick(&role_names).cloned().unwrap_or_default(),
+            toggles: d.subset(&toggle_names, 30),
+            ..SubjectDef::default()
+        };
+        for kind_name in &kind_names {
+            let levels = level_names(kind_named(&def, kind_name));
+            if !levels.is_empty() && d.chance(15) {
+                let level = d.pick(&levels).cloned().unwrap_or_default();
+                subject.levels.insert(kind_name.clone(), level);
+            }
+        }
+        subject.exceptions = gen_exceptions(d, &def, &kind_names, 2);
+        subject.restrictions = gen_restrictions(d, &def, &kind_names, 1);
+        let others: Vec<String> = subject_names
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(_, n)| n.clone())
+            .collect();
+        subject.manages = d.subset(&others, 35);
+        def.subjects.insert(name.clone(), subject);
+    }
+    def
+}
+
+/// A query by names; the owner is always a subject of the policy.
+#[derive(Debug, Clone)]
+struct Ask {
+    subject: String,
+    kind: String,
+    action: String,
+    id: Option<u64>,
+    state: Option<String>,
+    owner: Option<String>,
+}
+
+impl Ask {
+    fn query(&self) -> Query<'_> {
+        Query {
+            subject: &self.subject,
+            kind: &self.kind,
+            action: &self.action,
+            id: self.id,
+            state: self.state.as_deref(),
+            owner: self.owner.as_deref(),
+        }
+    }
+}
+
+fn gen_queries(d: &mut Draw, def: &PolicyDef) -> Vec<Ask> {
+    let subjects: Vec<(&str, &SubjectDef)> = def.subjects.iter().collect();
+    let kinds: Vec<(&str, &KindDef)> = def.kinds.iter().collect();
+    let mut out = Vec::with_capacity(QUERIES);
+    for _ in 0..QUERIES {
+        let (Some(&(subject, sdef)), Some(&(kind, kdef))) = (d.pick(&subjects), d.pick(&kinds))
+        else {
+            break;
+        };
+        let action = d.pick(&kdef.actions).cloned().unwrap_or_default();
+        let id = d.chance(80).then(|| d.below(ID_POOL + 1) as u64);
+        let state = if !kdef.states.is_empty() && d.chance(50) {
+            d.pick(&kdef.states).cloned()
+        } else {
+            None
+        };
+        let owner = match d.below(4) {
+            0 => None,
+            1 => Some(subject.to_owned()),
+            2 if !sdef.manages.is_empty() => d.pick(&sdef.manages).cloned(),
+            _ => d.pick(&subjects).map(|&(s, _)| s.to_owned()),
+        };
+        out.push(Ask {
+            subject: subject.to_owned(),
+            kind: kind.to_owned(),
+            action,
+            id,
+            state,
+            owner,
+        });
+    }
+    out
+}
+
+/// Compares the engine and the reference on every query; the first disagreement
+/// is described in the error.
+fn compare(def: &PolicyDef, asks: &[Ask]) -> Result<usize, String> {
+    let json = serde_json::to_string(def).unwrap_or_default();
+    let policy = Policy::compile(def)
+        .map_err(|e| format!("a generated policy failed to compile: {e}\npolicy: {json}"))?;
+    let mut allowed = 0;
+    for ask in asks {
+        let q = ask.query();
+        let fail = |what: String| format!("{what}\nquery: {q:?}\npolicy: {json}");
+        let subject = policy
+            .subject(q.subject)
+            .ok_or_else(|| fail("engine does not know the subject".into()))?;
+        let kind = policy
+            .kind(q.kind)
+            .ok_or_else(|| fail("engine does not know the kind".into()))?;
+        let action = policy
+            .action(q.kind, q.action)
+            .ok_or_else(|| fail("engine does not know the action".into()))?;
+        let mut resource = policy.resource(kind);
+        if let Some(id) = q.id {
+            resource = resource.with_id(id);
+        }
+        if let Some(state) = q.state {
+            let state = policy
+                .state(kind, state)
+                .ok_or_else(|| fail("engine does not know the state".into()))?;
+            resource = resource.with_state(state);
+        }
+        if let Some(owner) = q.owner {
+            let owner = policy
+                .subject(owner)
+                .ok_or_else(|| fail("engine does not know the owner".into()))?;
+            resource = resource.with_owner(owner);
+        }
+        let can = policy.can(subject, action, &resource);
+        let expected = reference::is_allowed(def, &q);
+        if can != expected {
+            let explanation = policy.explain(subject, action, &resource);
+            return Err(fail(format!(
+                "can = {can}, reference = {expected}\nexplain: {explanation}"
+            )));
+        }
+        let listed: Vec<String> = policy
+            .allowed(subject, &resource)
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let expected_list = reference::allowed_actions(def, &q);
+        if listed != expected_list {
+            return Err(fail(format!(
+                "allowed = {listed:?}, reference = {expected_list:?}"
+            )));
+        }
+        let explanation = policy.explain(subject, action, &resource);
+        if explanation.allowed() != can {
+            return Err(fail(format!(
+                "explain().allowed() = {}, can = {can}\nexplain: {explanation}",
+                explanation.allowed()
+            )));
+        }
+        allowed += usize::from(can);
+    }
+    Ok(allowed)
+}
+
+fn streams() -> impl Strategy<Value = (Vec<u32>, Vec<u32>)> {
+    (
+        vec(any::<u32>(), POLICY_STREAM),
+        vec(any::<u32>(), QUERY_STREAM),
+    )
+}
+
+fn decode(policy_stream: &[u32], query_stream: &[u32]) -> (PolicyDef, Vec<Ask>) {
+    let def = gen_policy(&mut Draw::new(policy_stream));
+    let asks = gen_queries(&mut Draw::new(query_stream), &def);
+    (def, asks)
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    })]
+
+    #[test]
+    fn engine_matches_reference((policy_stream, query_stream) in streams()) {
+        let (def, asks) = decode(&policy_stream, &query_stream);
+        if let Err(e) = compare(&def, &asks) {
+            prop_assert!(false, "{}", e);
+        }
+    }
+}
+
+/// The distinct features a policy uses (out of 22).
+fn features(def: &PolicyDef) -> usize {
+    let kinds = || def.kinds.iter().map(|(_, k)| k);
+    let roles = || def.roles.iter().map(|(_, r)| r);
+    let subjects = || def.subjects.iter().map(|(_, s)| s);
+    let grants = || {
+        roles().flat_map(|r| r.grants.iter().map(|(_, g)| g)).chain(
+            def.toggles
+                .iter()
+                .flat_map(|(_, t)| t.grants.iter().map(|(_, g)| g)),
+        )
+    };
+    let exceptions = || roles().flat_map(|r| r.exceptions.iter());
+    let own_exceptions = || subjects().flat_map(|s| s.exceptions.iter());
+    [
+        kinds().any(|k| !k.needs.is_empty()),
+        kinds().any(|k| !k.levels.is_empty()),
+        kinds().any(|k| !k.state_rules.is_empty()),
+        kinds().any(|k| !k.prerequisites.is_empty()),
+        kinds().any(|k| !k.available),
+        roles().any(|r| r.base.is_some()),
+        roles().any(|r| !r.remove.is_empty()),
+        grants().any(|g| g.level.is_some()),
+        grants().any(|g| g.actions.iter().any(|a| a == "*")),
+        grants().any(|g| !g.own.is_empty()),
+        grants().any(|g| !g.managed.is_empty()),
+        exceptions().any(|e| e.level.is_some()),
+        exceptions().any(|e| !e.allow.is_empty() || !e.deny.is_empty()),
+        roles().any(|r| !r.restrictions.is_empty()),
+        def.toggles.iter().any(|(_, t)| !t.grants.is_empty()),
+        subjects().any(|s| !s.toggles.is_empty()),
+        subjects().any(|s| !s.levels.is_empty()),
+        own_exceptions().any(|e| e.level.is_some()),
+        own_exceptions().any(|e| !e.allow.is_empty() || !e.deny.is_empty()),
+        subjects().any(|s| !s.restrictions.is_empty()),
+        subjects().any(|s| !s.manages.is_empty()),
+        kinds().any(|k| {
+            k.state_rules
+                .iter()
+                .any(|r| !r.unless_roles.is_empty() || !r.unless_toggles.is_empty())
+        }),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count()
+}
+
+#[test]
+fn generation_stats() {
+    const POLICIES: usize = 200;
+    let mut runner = TestRunner::deterministic();
+    let strategy = streams();
+    let (mut queries, mut allowed, mut feature_sum) = (0usize, 0usize, 0usize);
+    let mut listed_sum = 0usize;
+    for _ in 0..POLICIES {
+        let (policy_stream, query_stream) = strategy
+            .new_tree(&mut runner)
+            .expect("strategy generates")
+            .current();
+        let mut draw = Draw::new(&policy_stream);
+        let def = gen_policy(&mut draw);
+        assert!(
+            draw.pos <= POLICY_STREAM,
+            "a policy needed {} draws, more than the {POLICY_STREAM} generated",
+            draw.pos
+        );
+        let mut qdraw = Draw::new(&query_stream);
+        let asks = gen_queries(&mut qdraw, &def);
+        assert!(
+            qdraw.pos <= QUERY_STREAM,
+            "queries needed {} draws",
+            qdraw.pos
+        );
+        feature_sum += features(&def);
+        for ask in &asks {
+            queries += 1;
+            allowed += usize::from(reference::is_allowed(&def, &ask.query()));
+            listed_sum += reference::allowed_actions(&def, &ask.query()).len();
+        }
+    }
+    let share = allowed as f64 / queries as f64;
+    eprintln!(
+        "differential generator: {:.1}% of {queries} queries allowed, {:.2} actions allowed per query, {:.1} of 22 features per policy on average",
+        share * 100.0,
+        listed_sum as f64 / queries as f64,
+        feature_sum as f64 / POLICIES as f64,
+    );
+    assert!(
+        (0.15..=0.65).contains(&share),
+        "allowed share {share} out of the useful range"
+    );
+}
