@@ -113,7 +113,12 @@ impl KindDef {
     /// checks with the flags test exactly the named actions;
     /// [`Policy::typed_kind`] verifies this.
     pub fn from_flags<F: bitflags::Flags>() -> Self {
-        Self::new(F::FLAGS.iter().filter(|f| f.is_named()).map(|f| f.name().to_lowercase()))
+        Self::new(
+            F::FLAGS
+                .iter()
+                .filter(|f| f.is_named())
+                .map(|f| f.name().to_lowercase()),
+        )
     }
 
     /// `action` needs `needs`.

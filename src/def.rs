@@ -22,7 +22,10 @@ pub type InstanceId = u64;
 /// Unlike a `BTreeMap` or `HashMap`, it keeps the document's order (the order of
 /// levels is meaningful) and keeps duplicate keys, so compiling reports them as
 /// [`PolicyError::Duplicate`](crate::PolicyError::Duplicate) rather than letting
-/// the last one win silently.
+/// the last one win silently. (Going through `serde_json::Value` sorts keys unless
+/// serde_json's `preserve_order` feature is on; read documents straight into
+/// [`PolicyDef`] instead. A level order scrambled that way is caught as
+/// [`PolicyError::LevelOrder`](crate::PolicyError::LevelOrder).)
 ///
 /// ```
 /// use accessmask::NamedMap;

@@ -192,7 +192,7 @@ impl PolicyError {
 
 /// The known name nearest to `name`, if it is close enough to be a typo.
 pub(crate) fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let limit = name.chars().count().div_ceil(3).clamp(1, 3);
     known
         .into_iter()
         .map(|k| (edit_distance(name, k), k))
@@ -201,26 +201,36 @@ pub(crate) fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) 
         .map(|(_, k)| k.to_string())
 }
 
-/// Levenshtein distance over chars, two rows.
+/// Edit distance over chars where a swap of two neighbours counts as one edit
+/// (optimal string alignment), so `veiw` is one edit from `view`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        let mut left = i + 1;
-        let mut diag = i;
-        cur.clear();
-        cur.push(left);
-        for (j, cb) in b.iter().enumerate() {
-            let up = prev.get(j + 1).copied().unwrap_or(usize::MAX - 1);
-            let d = if ca == *cb { diag } else { diag + 1 };
-            left = d.min(up + 1).min(left + 1);
-            diag = up;
-            cur.push(left);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    let at = |i: usize, j: usize| i * w + j;
+    for (i, slot) in d.iter_mut().step_by(w).enumerate() {
+        *slot = i;
     }
-    prev.last().copied().unwrap_or(0)
+    for (j, slot) in d.iter_mut().take(w).enumerate() {
+        *slot = j;
+    }
+    let get = |d: &[usize], i: usize, j: usize| d.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
+    for (i, ca) in a.iter().enumerate() {
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            let mut v = (get(&d, i, j) + cost)
+                .min(get(&d, i, j + 1) + 1)
+                .min(get(&d, i + 1, j) + 1);
+            if i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca) {
+                v = v.min(get(&d, i - 1, j - 1) + 1);
+            }
+            if let Some(slot) = d.get_mut(at(i + 1, j + 1)) {
+                *slot = v;
+            }
+        }
+    }
+    get(&d, a.len(), b.len())
 }
 
 #[cfg(test)]
@@ -236,5 +246,6 @@ mod tests {
         assert_eq!(nearest("x", ["journey"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("veiw", "view"), 1);
     }
 }
