@@ -444,7 +444,8 @@ impl Policy {
             let bit: u64 = flag.value().bits().into();
             let action = (bit.count_ones() == 1)
                 .then(|| {
-                    self.kinds
+                    self.schema
+                        .kinds
                         .get(kind.index())
                         .and_then(|k| k.actions.get(bit.trailing_zeros() as usize))
                 })

@@ -11,10 +11,13 @@ use crate::def::{
 use crate::error::{nearest, Item, PolicyError};
 use crate::ids::MAX_ACTIONS;
 use crate::policy::{
-    Exception, ExceptionOp, Kind, Layer, Origin, Policy, Prerequisite, ProfileKey, ProfileKind,
-    Restriction, Role, Scoped, StateRule, Subject, SubjectInfo, Toggle,
+    Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy, Prerequisite, ProfileKey,
+    ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule, Subject, SubjectExtra,
+    SubjectInfo, Toggle,
 };
+use crate::pvec::PVec;
 use crate::table::{Affine, IntMap};
+use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, PolicyError>;
 
@@ -34,91 +37,137 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn compile(def: &PolicyDef) -> Result<Policy> {
-        let mut c = Compiler::new(def)?;
-        c.compile_kind_rules()?;
-        let roles = c.compile_roles()?;
-        let toggles = c.compile_toggles()?;
-        let infos = c.compile_subjects(&roles)?;
-        let Compiler {
-            kinds,
-            kind_index,
-            role_index,
-            toggle_index,
-            subject_index,
-            ..
-        } = c;
+        let schema = Schema::compile(def)?;
+        let index = index_names(&def.subjects, "subjects", Item::Subject)?;
+        let infos = def
+            .subjects
+            .iter()
+            .enumerate()
+            .map(|(s, (name, sdef))| schema.compile_subject(s as u32, name, sdef, &index))
+            .collect::<Result<Vec<_>>>()?;
+        let mut names = NameIndex::new();
+        for (name, &id) in &index {
+            names.insert(name, id);
+        }
         let mut policy = Policy {
-            def: def.clone(),
-            kinds,
-            kind_index,
-            roles,
-            role_index,
-            toggles,
-            toggle_index,
-            infos: Vec::new(),
-            subject_index,
-            profile_keys: Vec::new(),
-            profile_index: HashMap::new(),
-            subjects: Vec::with_capacity(infos.len()),
-            profile_kinds: Vec::new(),
-            keeps: Vec::new(),
-            role_instances: IntMap::default(),
-            subject_defaults: IntMap::default(),
-            subject_instances: IntMap::default(),
-            managers: IntMap::default(),
+            profiles: Arc::new(Profiles {
+                n_kinds: schema.kinds.len(),
+                ..Profiles::default()
+            }),
+            schema: Arc::new(schema),
+            subjects: PVec::default(),
+            infos: PVec::default(),
+            names,
         };
-        for (r, role) in policy.roles.iter().enumerate() {
-            for (k, id) in role.layer.named_instances() {
-                policy
-                    .role_instances
-                    .insert((r as u32, k, id), role.layer.affine(k, Some(id)));
-            }
+        for info in infos {
+            let record = policy.subject_record(&info);
+            policy.subjects.push(record);
+            policy.infos.push(Some(Arc::new(info)));
         }
-        for (s, info) in infos.iter().enumerate() {
-            let s = s as u32;
-            let key = ProfileKey {
-                role: info.role,
-                toggles: info.toggles.clone(),
-                levels: info.levels.clone(),
-            };
-            let profile = policy.intern_profile(key);
-            policy.subjects.push(Subject {
-                profile,
-                has_layer: !info.layer.is_empty(),
-            });
-            for k in info.layer.restricted_kinds() {
-                policy
-                    .subject_defaults
-                    .insert((s, k), info.layer.default_affine(k));
-            }
-            for (k, id) in info.layer.named_instances() {
-                policy
-                    .subject_instances
-                    .insert((s, k, id), info.layer.affine(k, Some(id)));
-            }
-            for &m in &info.manages {
-                policy.managers.entry(m).or_default().push(s);
-            }
-        }
-        policy.infos = infos;
         Ok(policy)
+    }
+
+    /// The definition this policy answers for: compiling it again gives a policy
+    /// with the same answers (after changes too).
+    pub fn to_definition(&self) -> PolicyDef {
+        let mut def = PolicyDef::default();
+        for k in &self.schema.kinds {
+            def.kinds.insert(k.name.clone(), k.def.clone());
+        }
+        for r in &self.schema.roles {
+            def.roles.insert(r.name.clone(), r.def.clone());
+        }
+        for t in &self.schema.toggles {
+            def.toggles.insert(t.name.clone(), t.def.clone());
+        }
+        for info in self.infos.iter().flatten() {
+            def.subjects.insert(info.name.clone(), info.def.clone());
+        }
+        def
+    }
+
+    /// The hot record for a compiled subject (its profile interned).
+    pub(crate) fn subject_record(&mut self, info: &SubjectInfo) -> Subject {
+        Subject {
+            profile: self.intern_profile(info.profile_key()),
+            extra: SubjectExtra::new(info),
+        }
     }
 
     /// The profile for `key`, computed on first use.
     pub(crate) fn intern_profile(&mut self, key: ProfileKey) -> u32 {
-        if let Some(&p) = self.profile_index.get(&key) {
+        if let Some(&p) = self.profiles.index.get(&key) {
             return p;
         }
-        let p = self.profile_keys.len() as u32;
-        let entries = self.profile_entries(&key);
+        let entries = self.schema.profile_entries(&key);
+        let profiles = Arc::make_mut(&mut self.profiles);
+        let p = profiles.keys.len() as u32;
         for (pk, keeps) in entries {
-            let keep_at = self.keeps.len() as u32;
-            self.keeps.extend(keeps);
-            self.profile_kinds.push(ProfileKind { keep_at, ..pk });
+            let keep_at = profiles.keeps.len() as u32;
+            profiles.keeps.extend(keeps);
+            profiles.kinds.push(ProfileKind { keep_at, ..pk });
         }
-        self.profile_index.insert(key.clone(), p);
-        self.profile_keys.push(key);
+        profiles.index.insert(key.clone(), p);
+        profiles.keys.push(key);
         p
+    }
+
+    /// Recomputes every profile's entries from the schema (after a role changed);
+    /// profile ids stay the same.
+    pub(crate) fn recompute_profiles(&mut self) {
+        let mut profiles = Profiles {
+            n_kinds: self.schema.kinds.len(),
+            ..Profiles::default()
+        };
+        for key in &self.profiles.keys {
+            let p = profiles.keys.len() as u32;
+            for (pk, keeps) in self.schema.profile_entries(key) {
+                let keep_at = profiles.keeps.len() as u32;
+                profiles.keeps.extend(keeps);
+                profiles.kinds.push(ProfileKind { keep_at, ..pk });
+            }
+            profiles.index.insert(key.clone(), p);
+            profiles.keys.push(key.clone());
+        }
+        self.profiles = Arc::new(profiles);
+    }
+}
+
+impl Schema {
+    /// Kinds, roles and toggles of `def`.
+    pub(crate) fn compile(def: &PolicyDef) -> Result<Schema> {
+        let kind_index = index_names(&def.kinds, "kinds", Item::Kind)?;
+        let role_index = index_names(&def.roles, "roles", Item::Role)?;
+        let toggle_index = index_names(&def.toggles, "toggles", Item::Toggle)?;
+        let kinds = def
+            .kinds
+            .iter()
+            .map(|(name, k)| compile_kind(name, k))
+            .collect::<Result<Vec<_>>>()?;
+        let mut schema = Schema {
+            kinds,
+            kind_index,
+            roles: Vec::new(),
+            role_index,
+            toggles: Vec::new(),
+            toggle_index,
+            role_instances: IntMap::default(),
+        };
+        schema.compile_kind_rules(def)?;
+        schema.roles = schema.compile_roles(def)?;
+        schema.toggles = schema.compile_toggles(def)?;
+        schema.index_role_instances();
+        Ok(schema)
+    }
+
+    pub(crate) fn index_role_instances(&mut self) {
+        let mut map = IntMap::default();
+        for (r, role) in self.roles.iter().enumerate() {
+            for (k, id) in role.layer.named_instances() {
+                map.insert((r as u32, k, id), role.layer.affine(k, Some(id)));
+            }
+        }
+        self.role_instances = map;
     }
 
     /// Step 3's kind-wide sets for a role, toggles and levels, one per kind.
@@ -179,6 +228,27 @@ impl Policy {
         !(rule.roles.contains(&key.role) || rule.toggles.iter().any(|t| key.toggles.contains(t)))
     }
 
+    /// Steps 2, 6 and 7 folded into keep masks: availability and prerequisites,
+    /// then one mask per state with its rules.
+    pub(crate) fn keeps(&self, kind: &Kind, key: &ProfileKey, sets: &[Scoped]) -> Vec<u64> {
+        let keep = if kind.available {
+            kind.all() & !self.prerequisite_removed(kind, sets)
+        } else {
+            0
+        };
+        let mut keeps = Vec::with_capacity(kind.states.len() + 1);
+        keeps.push(keep);
+        for s in 0..kind.states.len() as u32 {
+            let held = kind
+                .state_rules
+                .iter()
+                .filter(|r| r.state == s && Self::state_rule_applies(r, key))
+                .fold(0, |m, r| m | r.hold);
+            keeps.push(keep & !held);
+        }
+        keeps
+    }
+
     fn profile_entries(&self, key: &ProfileKey) -> Vec<(ProfileKind, Vec<u64>)> {
         let sets = self.kind_wide(key);
         let role = self.roles.get(key.role as usize);
@@ -187,21 +257,6 @@ impl Policy {
             .zip(&sets)
             .enumerate()
             .map(|(k, (kind, set))| {
-                let keep = if kind.available {
-                    kind.all() & !self.prerequisite_removed(kind, &sets)
-                } else {
-                    0
-                };
-                let mut keeps = Vec::with_capacity(kind.states.len() + 1);
-                keeps.push(keep);
-                for s in 0..kind.states.len() as u32 {
-                    let held = kind
-                        .state_rules
-                        .iter()
-                        .filter(|r| r.state == s && Self::state_rule_applies(r, key))
-                        .fold(0, |m, r| m | r.hold);
-                    keeps.push(keep & !held);
-                }
                 let k = k as u32;
                 let pk = ProfileKind {
                     set: *set,
@@ -214,9 +269,33 @@ impl Policy {
                             || r.layer.exceptions.iter().any(|e| e.kind == k)
                     }),
                 };
-                (pk, keeps)
+                (pk, self.keeps(kind, key, &sets))
             })
             .collect()
+    }
+}
+
+/// Resolves subject names while compiling subjects.
+pub(crate) trait SubjectNames {
+    fn id(&self, name: &str) -> Option<u32>;
+    fn all(&self) -> Vec<&str>;
+}
+
+impl SubjectNames for HashMap<String, u32> {
+    fn id(&self, name: &str) -> Option<u32> {
+        self.get(name).copied()
+    }
+    fn all(&self) -> Vec<&str> {
+        self.keys().map(String::as_str).collect()
+    }
+}
+
+impl SubjectNames for NameIndex {
+    fn id(&self, name: &str) -> Option<u32> {
+        self.get(name)
+    }
+    fn all(&self) -> Vec<&str> {
+        self.names().collect()
     }
 }
 
@@ -256,36 +335,7 @@ fn lookup(index: &HashMap<String, u32>, name: &str, path: String, what: Item) ->
         })
 }
 
-struct Compiler<'d> {
-    def: &'d PolicyDef,
-    kinds: Vec<Kind>,
-    kind_index: HashMap<String, u32>,
-    role_index: HashMap<String, u32>,
-    toggle_index: HashMap<String, u32>,
-    subject_index: HashMap<String, u32>,
-}
-
-impl<'d> Compiler<'d> {
-    fn new(def: &'d PolicyDef) -> Result<Self> {
-        let kind_index = index_names(&def.kinds, "kinds", Item::Kind)?;
-        let role_index = index_names(&def.roles, "roles", Item::Role)?;
-        let toggle_index = index_names(&def.toggles, "toggles", Item::Toggle)?;
-        let subject_index = index_names(&def.subjects, "subjects", Item::Subject)?;
-        let kinds = def
-            .kinds
-            .iter()
-            .map(|(name, k)| compile_kind(name, k))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Compiler {
-            def,
-            kinds,
-            kind_index,
-            role_index,
-            toggle_index,
-            subject_index,
-        })
-    }
-
+impl Schema {
     fn kind_of(&self, name: &str, path: String) -> Result<(u32, &Kind)> {
         let k = lookup(&self.kind_index, name, path.clone(), Item::Kind)?;
         let kind = self.kinds.get(k as usize).ok_or(PolicyError::Unknown {
@@ -352,9 +402,9 @@ impl<'d> Compiler<'d> {
         Ok(out)
     }
 
-    fn compile_kind_rules(&mut self) -> Result<()> {
+    fn compile_kind_rules(&mut self, def: &PolicyDef) -> Result<()> {
         let mut rules = Vec::with_capacity(self.kinds.len());
-        for (kname, kdef) in self.def.kinds.iter() {
+        for (kname, kdef) in def.kinds.iter() {
             let (_, kind) = self.kind_of(kname, format!("kinds.{kname}"))?;
             let mut state_rules = Vec::new();
             for (i, r) in kdef.state_rules.iter().enumerate() {
@@ -616,11 +666,11 @@ impl<'d> Compiler<'d> {
         Ok(own)
     }
 
-    fn compile_roles(&self) -> Result<Vec<Role>> {
-        let order = self.role_order()?;
-        let mut done: Vec<Option<Role>> = vec![None; self.def.roles.len()];
+    pub(crate) fn compile_roles(&self, def: &PolicyDef) -> Result<Vec<Role>> {
+        let order = self.role_order(def)?;
+        let mut done: Vec<Option<Role>> = vec![None; def.roles.len()];
         for r in order {
-            let Some((name, rdef)) = self.def.roles.0.get(r as usize) else {
+            let Some((name, rdef)) = def.roles.0.get(r as usize) else {
                 continue;
             };
             let base = match &rdef.base {
@@ -687,6 +737,7 @@ impl<'d> Compiler<'d> {
         )?;
         Ok(Role {
             name: name.to_string(),
+            def: rdef.clone(),
             base,
             sets,
             layer,
@@ -694,8 +745,8 @@ impl<'d> Compiler<'d> {
     }
 
     /// Roles in an order where every base comes before the roles derived from it.
-    fn role_order(&self) -> Result<Vec<u32>> {
-        let n = self.def.roles.len();
+    fn role_order(&self, def: &PolicyDef) -> Result<Vec<u32>> {
+        let n = def.roles.len();
         let mut state = vec![0u8; n];
         let mut order = Vec::with_capacity(n);
         for start in 0..n as u32 {
@@ -711,12 +762,12 @@ impl<'d> Compiler<'d> {
                             .get(from..)
                             .unwrap_or(&[])
                             .iter()
-                            .map(|&c| self.role_name(c))
+                            .map(|&c| role_name(def, c))
                             .collect();
-                        cycle.push(self.role_name(cur));
+                        cycle.push(role_name(def, cur));
                         let last = chain.last().copied().unwrap_or(cur);
                         return Err(PolicyError::BaseRoleCycle {
-                            path: format!("roles.{}.base", self.role_name(last)),
+                            path: format!("roles.{}.base", role_name(def, last)),
                             cycle,
                         });
                     }
@@ -726,15 +777,14 @@ impl<'d> Compiler<'d> {
                     *s = 1;
                 }
                 chain.push(cur);
-                let base = self
-                    .def
+                let base = def
                     .roles
                     .0
                     .get(cur as usize)
                     .and_then(|(_, r)| r.base.as_deref());
                 match base {
                     Some(b) => {
-                        let name = self.role_name(cur);
+                        let name = role_name(def, cur);
                         cur = lookup(
                             &self.role_index,
                             b,
@@ -755,38 +805,26 @@ impl<'d> Compiler<'d> {
         Ok(order)
     }
 
-    fn role_name(&self, r: u32) -> String {
-        self.def
-            .roles
-            .0
-            .get(r as usize)
-            .map_or(String::new(), |(n, _)| n.clone())
-    }
-
-    fn compile_toggles(&self) -> Result<Vec<Toggle>> {
-        self.def
-            .toggles
+    fn compile_toggles(&self, def: &PolicyDef) -> Result<Vec<Toggle>> {
+        def.toggles
             .iter()
             .map(|(name, t)| {
                 Ok(Toggle {
                     name: name.to_string(),
+                    def: t.clone(),
                     sets: self.grants(&t.grants, &format!("toggles.{name}.grants"))?,
                 })
             })
             .collect()
     }
 
-    fn compile_subjects(&self, roles: &[Role]) -> Result<Vec<SubjectInfo>> {
-        let _ = roles;
-        self.def
-            .subjects
-            .iter()
-            .enumerate()
-            .map(|(s, (name, sdef))| self.compile_subject(s as u32, name, sdef))
-            .collect()
-    }
-
-    fn compile_subject(&self, s: u32, name: &str, sdef: &SubjectDef) -> Result<SubjectInfo> {
+    pub(crate) fn compile_subject(
+        &self,
+        s: u32,
+        name: &str,
+        sdef: &SubjectDef,
+        subjects: &dyn SubjectNames,
+    ) -> Result<SubjectInfo> {
         let path = format!("subjects.{name}");
         let role = lookup(
             &self.role_index,
@@ -819,20 +857,40 @@ impl<'d> Compiler<'d> {
         }
         levels.sort_unstable();
         let layer = self.layer(&sdef.exceptions, &sdef.restrictions, &path, None, None)?;
-        let manages = resolve_list(
-            &self.subject_index,
-            &sdef.manages,
-            &format!("{path}.manages"),
-            Item::Subject,
-        )?;
+        let mut manages = Vec::with_capacity(sdef.manages.len());
+        for (j, m) in sdef.manages.iter().enumerate() {
+            let mpath = format!("{path}.manages[{j}]");
+            if m.is_empty() {
+                return Err(PolicyError::EmptyName {
+                    path: mpath,
+                    what: Item::Subject,
+                });
+            }
+            let id = subjects.id(m).ok_or_else(|| PolicyError::Unknown {
+                path: mpath.clone(),
+                what: Item::Subject,
+                name: m.clone(),
+                suggestion: nearest(m, subjects.all()),
+            })?;
+            if manages.contains(&id) {
+                return Err(PolicyError::Duplicate {
+                    path: mpath,
+                    what: Item::Subject,
+                    name: m.clone(),
+                });
+            }
+            manages.push(id);
+        }
         if let Some(i) = manages.iter().position(|&m| m == s) {
             return Err(PolicyError::ManagesItself {
                 path: format!("{path}.manages[{i}]"),
                 subject: name.to_string(),
             });
         }
+        manages.sort_unstable();
         Ok(SubjectInfo {
             name: name.to_string(),
+            def: sdef.clone(),
             role,
             toggles,
             levels,
@@ -840,6 +898,13 @@ impl<'d> Compiler<'d> {
             manages,
         })
     }
+}
+
+fn role_name(def: &PolicyDef, r: u32) -> String {
+    def.roles
+        .0
+        .get(r as usize)
+        .map_or(String::new(), |(n, _)| n.clone())
 }
 
 fn lookup_in(names: &[String], name: &str, path: String, what: Item) -> Result<usize> {
@@ -959,6 +1024,7 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     let n = k.actions.len();
     let mut kind = Kind {
         name: name.to_string(),
+        def: k.clone(),
         actions: k.actions.clone(),
         action_index,
         down: (0..n).map(|i| 1u64 << i).collect(),

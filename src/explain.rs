@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::ids::{ActionId, ActionSet, KindId, Resource, SubjectId};
-use crate::policy::{ExceptionOp, Kind, Layer, Policy, ProfileKey};
+use crate::policy::{ExceptionOp, Kind, Layer, Policy, ProfileKey, Schema};
 
 /// Which rule of the decision order a [`Step`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,10 +207,10 @@ impl Policy {
                 decisive: true,
             }],
         };
-        let Some(info) = self.infos.get(subject.index()) else {
+        let Some(info) = self.info(subject.0) else {
             return deny(Rule::Unknown, "unknown subject: default deny".into());
         };
-        let Some(kind) = self.kinds.get(resource.kind.index()) else {
+        let Some(kind) = self.schema.kinds.get(resource.kind.index()) else {
             return deny(Rule::Unknown, "unknown kind: default deny".into());
         };
         if action.kind != resource.kind || action.index() >= kind.actions.len() {
@@ -270,7 +270,7 @@ impl Policy {
         r: &Resource,
     ) -> Result<(u64, Vec<Step>), Step> {
         let k = r.kind.0;
-        let kind = self.kinds.get(k as usize).ok_or_else(|| Step {
+        let kind = self.schema.kinds.get(k as usize).ok_or_else(|| Step {
             rule: Rule::Unknown,
             text: "unknown kind: default deny".into(),
             decisive: true,
@@ -307,9 +307,9 @@ impl Policy {
             return Ok((0, t.steps));
         }
         // Step 3.
-        let role = self.roles.get(key.role as usize);
+        let role = self.schema.roles.get(key.role as usize);
         let role_name = role.map_or("", |r| r.name.as_str());
-        let sets = self.kind_wide(key);
+        let sets = self.schema.kind_wide(key);
         let rs = role
             .and_then(|r| r.sets.get(k as usize))
             .copied()
@@ -317,7 +317,7 @@ impl Policy {
         let mut chain = String::new();
         let mut b = role.and_then(|r| r.base);
         while let Some(bi) = b {
-            let br = self.roles.get(bi as usize);
+            let br = self.schema.roles.get(bi as usize);
             chain.push_str(&format!(
                 " (derived from `{}`)",
                 br.map_or("", |r| r.name.as_str())
@@ -353,7 +353,7 @@ impl Policy {
             None => rs,
         };
         for &tg in &key.toggles {
-            let Some(toggle) = self.toggles.get(tg as usize) else {
+            let Some(toggle) = self.schema.toggles.get(tg as usize) else {
                 continue;
             };
             if let Some((_, ts)) = toggle.sets.iter().find(|(tk, _)| *tk == k) {
@@ -399,15 +399,15 @@ impl Policy {
         if let Some(role) = role {
             self.trace_layer(&mut t, &role.layer, k, r, "role", Some(role_name));
         }
-        if let Some(info) = subject.and_then(|s| self.infos.get(s as usize)) {
+        if let Some(info) = subject.and_then(|s| self.info(s)) {
             self.trace_layer(&mut t, &info.layer, k, r, "subject", None);
         }
         // Step 6.
         for p in &kind.prerequisites {
-            if self.prerequisite_met(p, &sets) {
+            if self.schema.prerequisite_met(p, &sets) {
                 continue;
             }
-            let other = self.kinds.get(p.kind as usize);
+            let other = self.schema.kinds.get(p.kind as usize);
             let oname = other.map_or("", |o| o.name.as_str());
             let needs = other.map_or(String::new(), |o| names(o, p.needs));
             let held = other.map_or(String::new(), |o| {
@@ -431,7 +431,7 @@ impl Policy {
         if let Some(s) = state {
             let sname = kind.states.get(s as usize).map_or("", String::as_str);
             for rule in kind.state_rules.iter().filter(|x| x.state == s) {
-                if Self::state_rule_applies(rule, key) {
+                if Schema::state_rule_applies(rule, key) {
                     let next = t.set & !rule.hold;
                     let text = format!(
                         "state rule {}: in state `{sname}` {} held back: {}",
@@ -472,7 +472,11 @@ impl Policy {
     ) {
         let owner = |origin_role: Option<u32>| match (role_name, origin_role) {
             (Some(name), Some(o)) => {
-                let from = self.roles.get(o as usize).map_or("", |r| r.name.as_str());
+                let from = self
+                    .schema
+                    .roles
+                    .get(o as usize)
+                    .map_or("", |r| r.name.as_str());
                 if from == name {
                     format!("role `{name}`")
                 } else {
@@ -530,6 +534,7 @@ impl Policy {
             kind,
             bits,
             names: self
+                .schema
                 .kinds
                 .get(kind.index())
                 .map_or(&[][..], |k| k.actions.as_slice()),
@@ -542,7 +547,7 @@ impl Policy {
             toggles: Default::default(),
             levels: Default::default(),
         };
-        if self.roles.get(role.index()).is_none() {
+        if self.schema.roles.get(role.index()).is_none() {
             return 0;
         }
         self.trace(&key, None, 0, &Resource::new(kind))

@@ -129,6 +129,7 @@ mod error;
 mod explain;
 mod ids;
 mod policy;
+mod pvec;
 pub mod reference;
 mod render;
 mod table;

@@ -7,8 +7,11 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
-use crate::def::{InstanceId, PolicyDef};
+use std::sync::Arc;
+
+use crate::def::{InstanceId, KindDef, RoleDef, SubjectDef, ToggleDef};
 use crate::ids::{ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId};
+use crate::pvec::PVec;
 use crate::table::{Affine, IntMap};
 
 /// Masks per scope: `any`, `own`, `managed`.
@@ -41,6 +44,7 @@ impl Scoped {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Kind {
     pub(crate) name: String,
+    pub(crate) def: KindDef,
     pub(crate) actions: Vec<String>,
     pub(crate) action_index: HashMap<String, u8>,
     /// `down[i]`: action `i` and everything it needs, transitively.
@@ -239,6 +243,7 @@ impl Layer {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Role {
     pub(crate) name: String,
+    pub(crate) def: RoleDef,
     pub(crate) base: Option<u32>,
     pub(crate) sets: Vec<Scoped>,
     pub(crate) layer: Layer,
@@ -248,20 +253,33 @@ pub(crate) struct Role {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Toggle {
     pub(crate) name: String,
+    pub(crate) def: ToggleDef,
     pub(crate) sets: Vec<(u32, Scoped)>,
 }
 
-/// A compiled subject, as the explain and admin paths need it.
+/// A compiled subject, as the explain, admin and export paths need it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SubjectInfo {
     pub(crate) name: String,
+    pub(crate) def: SubjectDef,
     pub(crate) role: u32,
     /// Sorted, unique.
     pub(crate) toggles: SmallVec<[u32; 4]>,
     /// `(kind, level index)`, sorted by kind.
     pub(crate) levels: SmallVec<[(u32, u32); 4]>,
     pub(crate) layer: Layer,
+    /// Sorted, unique.
     pub(crate) manages: Vec<u32>,
+}
+
+impl SubjectInfo {
+    pub(crate) fn profile_key(&self) -> ProfileKey {
+        ProfileKey {
+            role: self.role,
+            toggles: self.toggles.clone(),
+            levels: self.levels.clone(),
+        }
+    }
 }
 
 /// What subjects sharing a role, toggles and levels share.
@@ -272,12 +290,60 @@ pub(crate) struct ProfileKey {
     pub(crate) levels: SmallVec<[(u32, u32); 4]>,
 }
 
-/// The hot per-subject record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A profile id that no profile has: the subject was removed.
+pub(crate) const REMOVED: u32 = u32::MAX;
+
+/// The hot per-subject record: 16 bytes.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Subject {
     pub(crate) profile: u32,
-    /// The subject has exceptions or restrictions of its own.
-    pub(crate) has_layer: bool,
+    /// Only for subjects with exceptions, restrictions or managed subjects.
+    pub(crate) extra: Option<Arc<SubjectExtra>>,
+}
+
+/// A subject's own layer, compiled, and the subjects it manages.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SubjectExtra {
+    /// `kind` -> the layer's effect on instances it does not name.
+    pub(crate) defaults: SmallVec<[(u32, Affine); 2]>,
+    /// `(kind, id)` -> the layer's effect on that instance.
+    pub(crate) instances: IntMap<(u32, InstanceId), Affine>,
+    /// Sorted.
+    pub(crate) manages: Vec<u32>,
+}
+
+impl SubjectExtra {
+    pub(crate) fn new(info: &SubjectInfo) -> Option<Arc<SubjectExtra>> {
+        if info.layer.is_empty() && info.manages.is_empty() {
+            return None;
+        }
+        let layer = &info.layer;
+        Some(Arc::new(SubjectExtra {
+            defaults: layer
+                .restricted_kinds()
+                .map(|k| (k, layer.default_affine(k)))
+                .collect(),
+            instances: layer
+                .named_instances()
+                .into_iter()
+                .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
+                .collect(),
+            manages: info.manages.clone(),
+        }))
+    }
+
+    #[inline]
+    fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
+        if let Some(id) = id {
+            if let Some(a) = self.instances.get(&(k, id)) {
+                return *a;
+            }
+        }
+        self.defaults
+            .iter()
+            .find(|(dk, _)| *dk == k)
+            .map_or(Affine::IDENTITY, |(_, a)| *a)
+    }
 }
 
 /// One profile's entry for one kind: everything a check needs that does not depend
@@ -295,98 +361,168 @@ pub(crate) struct ProfileKind {
     pub(crate) role_names_instances: bool,
 }
 
-/// A compiled policy: answers checks in constant time.
-///
-/// Build one with [`Policy::compile`] from a [`PolicyDef`] (a document read with
-/// serde, or made with [`PolicyBuilder`](crate::PolicyBuilder)). It is immutable,
-/// `Send + Sync`, and cheap to share behind an `Arc`.
+/// Kinds, roles and toggles: what changes only when a role does.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
-    pub(crate) def: PolicyDef,
+pub(crate) struct Schema {
     pub(crate) kinds: Vec<Kind>,
     pub(crate) kind_index: HashMap<String, u32>,
     pub(crate) roles: Vec<Role>,
     pub(crate) role_index: HashMap<String, u32>,
     pub(crate) toggles: Vec<Toggle>,
     pub(crate) toggle_index: HashMap<String, u32>,
-    pub(crate) infos: Vec<SubjectInfo>,
-    pub(crate) subject_index: HashMap<String, u32>,
-    pub(crate) profile_keys: Vec<ProfileKey>,
-    pub(crate) profile_index: HashMap<ProfileKey, u32>,
-    // INVARIANT (hot tables): `subjects[i].profile < profile_keys.len()`,
-    // `profile_kinds.len() == profile_keys.len() * kinds.len()`, and every mask in
-    // them is closed under its kind's implications (the check path relies on it to
-    // skip closing).
-    pub(crate) subjects: Vec<Subject>,
-    pub(crate) profile_kinds: Vec<ProfileKind>,
-    pub(crate) keeps: Vec<u64>,
     /// `(role, kind, id)` -> the role layer's effect on that instance.
     pub(crate) role_instances: IntMap<(u32, u32, InstanceId), Affine>,
-    /// `(subject, kind)` -> the subject layer's effect on instances it does not name.
-    pub(crate) subject_defaults: IntMap<(u32, u32), Affine>,
-    /// `(subject, kind, id)` -> the subject layer's effect on that instance.
-    pub(crate) subject_instances: IntMap<(u32, u32, InstanceId), Affine>,
-    /// owner -> the subjects that manage it.
-    pub(crate) managers: IntMap<u32, SmallVec<[u32; 2]>>,
+}
+
+/// The profiles in use and their per-kind entries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Profiles {
+    pub(crate) keys: Vec<ProfileKey>,
+    pub(crate) index: HashMap<ProfileKey, u32>,
+    // INVARIANT (hot tables): `kinds.len() == keys.len() * n_kinds`, every
+    // `keep_at + n_states < keeps.len()`, and every mask is closed under its kind's
+    // implications (the check path relies on it to skip closing).
+    pub(crate) n_kinds: usize,
+    pub(crate) kinds: Vec<ProfileKind>,
+    pub(crate) keeps: Vec<u64>,
+}
+
+/// Subject names to ids, in shards so that adding a name copies one shard.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NameIndex {
+    shards: Vec<Arc<HashMap<String, u32>>>,
+}
+
+const SHARDS: usize = 64;
+
+impl NameIndex {
+    pub(crate) fn new() -> Self {
+        NameIndex {
+            shards: vec![Arc::new(HashMap::new()); SHARDS],
+        }
+    }
+
+    fn shard(name: &str) -> usize {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        (BuildHasherDefault::<DefaultHasher>::default().hash_one(name) as usize) % SHARDS
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        self.shards.get(Self::shard(name))?.get(name).copied()
+    }
+
+    pub(crate) fn insert(&mut self, name: &str, id: u32) {
+        if let Some(shard) = self.shards.get_mut(Self::shard(name)) {
+            Arc::make_mut(shard).insert(name.to_string(), id);
+        }
+    }
+
+    pub(crate) fn remove(&mut self, name: &str) {
+        if let Some(shard) = self.shards.get_mut(Self::shard(name)) {
+            Arc::make_mut(shard).remove(name);
+        }
+    }
+
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.shards
+            .iter()
+            .flat_map(|s| s.keys().map(String::as_str))
+    }
+}
+
+/// A compiled policy: answers checks in constant time.
+///
+/// Build one with [`Policy::compile`] from a [`PolicyDef`] (a document read with
+/// serde, or made with [`PolicyBuilder`](crate::PolicyBuilder)). It is an immutable
+/// snapshot, `Send + Sync`; cloning it is cheap (its parts are shared), and a
+/// change ([`Policy::apply`](crate::Policy::apply)) makes a new snapshot that
+/// shares everything but the changed subject's few hundred neighbours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub(crate) schema: Arc<Schema>,
+    pub(crate) profiles: Arc<Profiles>,
+    // INVARIANT (subjects): `subjects` and `infos` have the same length; a removed
+    // subject has profile `REMOVED` and no info; every other profile is in range.
+    pub(crate) subjects: PVec<Subject>,
+    pub(crate) infos: PVec<Option<Arc<SubjectInfo>>>,
+    pub(crate) names: NameIndex,
 }
 
 impl Policy {
-    /// The definition this policy was compiled from.
-    pub fn definition(&self) -> &PolicyDef {
-        &self.def
-    }
-
     /// The subject named `name`.
     pub fn subject(&self, name: &str) -> Option<SubjectId> {
-        self.subject_index.get(name).map(|&i| SubjectId(i))
+        self.names.get(name).map(SubjectId)
     }
 
-    /// The name of `subject` (empty for an id this policy did not make).
+    pub(crate) fn info(&self, subject: u32) -> Option<&SubjectInfo> {
+        self.infos.get(subject as usize)?.as_deref()
+    }
+
+    /// The name of `subject` (empty for an id this policy did not make or a
+    /// removed subject).
     pub fn subject_name(&self, subject: SubjectId) -> &str {
-        self.infos
-            .get(subject.index())
-            .map_or("", |s| s.name.as_str())
+        self.info(subject.0).map_or("", |s| s.name.as_str())
     }
 
-    /// Every subject, in document order.
-    pub fn subjects(&self) -> impl ExactSizeIterator<Item = SubjectId> + '_ {
-        (0..self.infos.len() as u32).map(SubjectId)
+    /// Every subject, in the order they were added (document order first).
+    pub fn subjects(&self) -> impl Iterator<Item = SubjectId> + '_ {
+        self.infos
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.is_some())
+            .map(|(s, _)| SubjectId(s as u32))
+    }
+
+    /// How many subjects the policy has.
+    pub fn subject_count(&self) -> usize {
+        self.infos.iter().filter(|i| i.is_some()).count()
     }
 
     /// The kind named `name`.
     pub fn kind(&self, name: &str) -> Option<KindId> {
-        self.kind_index.get(name).map(|&i| KindId(i))
+        self.schema.kind_index.get(name).map(|&i| KindId(i))
     }
 
     /// The name of `kind` (empty for an id this policy did not make).
     pub fn kind_name(&self, kind: KindId) -> &str {
-        self.kinds.get(kind.index()).map_or("", |k| k.name.as_str())
+        self.schema
+            .kinds
+            .get(kind.index())
+            .map_or("", |k| k.name.as_str())
     }
 
     /// Every kind, in document order.
     pub fn kinds(&self) -> impl ExactSizeIterator<Item = KindId> + '_ {
-        (0..self.kinds.len() as u32).map(KindId)
+        (0..self.schema.kinds.len() as u32).map(KindId)
     }
 
     /// The role named `name`.
     pub fn role(&self, name: &str) -> Option<RoleId> {
-        self.role_index.get(name).map(|&i| RoleId(i))
+        self.schema.role_index.get(name).map(|&i| RoleId(i))
     }
 
     /// The name of `role` (empty for an id this policy did not make).
     pub fn role_name(&self, role: RoleId) -> &str {
-        self.roles.get(role.index()).map_or("", |r| r.name.as_str())
+        self.schema
+            .roles
+            .get(role.index())
+            .map_or("", |r| r.name.as_str())
     }
 
     /// Every role, in document order.
     pub fn roles(&self) -> impl ExactSizeIterator<Item = RoleId> + '_ {
-        (0..self.roles.len() as u32).map(RoleId)
+        (0..self.schema.roles.len() as u32).map(RoleId)
     }
 
     /// The action `action` of kind `kind`.
     pub fn action(&self, kind: &str, action: &str) -> Option<ActionId> {
-        let k = *self.kind_index.get(kind)?;
-        let bit = *self.kinds.get(k as usize)?.action_index.get(action)?;
+        let k = *self.schema.kind_index.get(kind)?;
+        let bit = *self
+            .schema
+            .kinds
+            .get(k as usize)?
+            .action_index
+            .get(action)?;
         Some(ActionId {
             kind: KindId(k),
             bit,
@@ -395,7 +531,8 @@ impl Policy {
 
     /// The name of `action` (empty for an id this policy did not make).
     pub fn action_name(&self, action: ActionId) -> &str {
-        self.kinds
+        self.schema
+            .kinds
             .get(action.kind.index())
             .and_then(|k| k.actions.get(action.index()))
             .map_or("", String::as_str)
@@ -403,13 +540,17 @@ impl Policy {
 
     /// Every action of `kind`, in declaration order.
     pub fn actions(&self, kind: KindId) -> impl ExactSizeIterator<Item = ActionId> + '_ {
-        let n = self.kinds.get(kind.index()).map_or(0, |k| k.actions.len());
+        let n = self
+            .schema
+            .kinds
+            .get(kind.index())
+            .map_or(0, |k| k.actions.len());
         (0..n as u8).map(move |bit| ActionId { kind, bit })
     }
 
     /// The state `name` of `kind`.
     pub fn state(&self, kind: KindId, name: &str) -> Option<StateId> {
-        let k = self.kinds.get(kind.index())?;
+        let k = self.schema.kinds.get(kind.index())?;
         let i = k.states.iter().position(|s| s == name)?;
         Some(StateId {
             kind: kind.0,
@@ -417,9 +558,23 @@ impl Policy {
         })
     }
 
+    /// Every state of `kind`, in declaration order.
+    pub fn states(&self, kind: KindId) -> impl ExactSizeIterator<Item = StateId> + '_ {
+        let n = self
+            .schema
+            .kinds
+            .get(kind.index())
+            .map_or(0, |k| k.states.len());
+        (0..n as u32).map(move |index| StateId {
+            kind: kind.0,
+            index,
+        })
+    }
+
     /// The name of `state` (empty for an id this policy did not make).
     pub fn state_name(&self, state: StateId) -> &str {
-        self.kinds
+        self.schema
+            .kinds
             .get(state.kind as usize)
             .and_then(|k| k.states.get(state.index as usize))
             .map_or("", String::as_str)
@@ -433,9 +588,10 @@ impl Policy {
     /// Whether `subject` may do `action` on `resource`.
     ///
     /// `action` is an [`ActionId`] or `bitflags` flags declared in the kind's action
-    /// order (all of the flags must be allowed). Ids from another policy, an action
-    /// of another kind than the resource's, or a state of another kind: denied.
-    /// Never panics, never allocates; constant time.
+    /// order (all of the flags must be allowed; see
+    /// [`Policy::typed_kind`](crate::Policy::typed_kind)). Ids from another policy,
+    /// an action of another kind than the resource's, or a state of another kind:
+    /// denied. Never panics, never allocates; constant time.
     ///
     /// ```
     /// # use accessmask::{Policy, PolicyDef};
@@ -461,14 +617,15 @@ impl Policy {
             kind: resource.kind,
             bits: self.allowed_bits(subject, resource),
             names: self
+                .schema
                 .kinds
                 .get(resource.kind.index())
                 .map_or(&[][..], |k| k.actions.as_slice()),
         }
     }
 
-    /// Every subject allowed to do `action` on `resource`, in document order.
-    /// Complete: it asks every subject.
+    /// Every subject allowed to do `action` on `resource`, in order. Complete: it
+    /// asks every subject.
     pub fn who_can(&self, action: ActionId, resource: &Resource) -> Vec<SubjectId> {
         self.subjects()
             .filter(|&s| self.can(s, action, resource))
@@ -482,15 +639,15 @@ impl Policy {
         let Some(subj) = self.subjects.get(s as usize) else {
             return 0;
         };
-        let n_kinds = self.kinds.len();
+        let profiles = &*self.profiles;
         let k = r.kind.0;
-        if k as usize >= n_kinds {
+        if k as usize >= profiles.n_kinds {
             return 0;
         }
-        let Some(pk) = self
-            .profile_kinds
-            .get(subj.profile as usize * n_kinds + k as usize)
-        else {
+        let at = (subj.profile as usize)
+            .wrapping_mul(profiles.n_kinds)
+            .wrapping_add(k as usize);
+        let Some(pk) = profiles.kinds.get(at) else {
             return 0;
         };
         // Step 1 for states: a state of another kind, or out of range, denies.
@@ -511,6 +668,7 @@ impl Policy {
         // Step 5: the role's layer, then the subject's.
         let role_layer = match r.id {
             Some(id) if pk.role_names_instances => self
+                .schema
                 .role_instances
                 .get(&(pk.role, k, id))
                 .copied()
@@ -518,12 +676,12 @@ impl Policy {
             _ => pk.role_default,
         };
         x = role_layer.apply(x);
-        if subj.has_layer {
-            x = self.subject_layer(s, k, r.id).apply(x);
+        if let Some(extra) = &subj.extra {
+            x = extra.layer(k, r.id).apply(x);
         }
         // Steps 2, 6, 7: availability, prerequisites and state rules, folded into one
         // keep mask per state.
-        let keep = self
+        let keep = profiles
             .keeps
             .get(pk.keep_at as usize + state_slot as usize)
             .copied()
@@ -531,22 +689,11 @@ impl Policy {
         x & keep
     }
 
-    fn subject_layer(&self, s: u32, k: u32, id: Option<InstanceId>) -> Affine {
-        if let Some(id) = id {
-            if let Some(a) = self.subject_instances.get(&(s, k, id)) {
-                return *a;
-            }
-        }
-        self.subject_defaults
-            .get(&(s, k))
-            .copied()
-            .unwrap_or(Affine::IDENTITY)
-    }
-
     /// Whether `manager` manages `owner`.
     pub(crate) fn manages(&self, manager: u32, owner: u32) -> bool {
-        self.managers
-            .get(&owner)
-            .is_some_and(|ms| ms.contains(&manager))
+        self.subjects
+            .get(manager as usize)
+            .and_then(|s| s.extra.as_ref())
+            .is_some_and(|e| e.manages.binary_search(&owner).is_ok())
     }
 }

@@ -160,10 +160,10 @@ fn final_set(def: &PolicyDef, q: &Query<'_>) -> Option<Set> {
 
     // Step 5: exceptions, the role's layer, then the subject's.
     let role_layer = role_layer(def, &subject.role, 0)?;
+    apply_layer(kind, q.kind, &mut set, &role_layer, q.id)?;
     let mut subject_layer = Layer::default();
     subject_layer.overlay(&subject.exceptions, &subject.restrictions);
     apply_layer(kind, q.kind, &mut set, &subject_layer, q.id)?;
-    apply_layer(kind, q.kind, &mut set, &role_layer, q.id)?;
 
     // Step 6: prerequisites, against the step-3 `any` set on the other kind.
     for p in &kind.prerequisites {

@@ -135,9 +135,9 @@ impl Policy {
     pub fn role_matrix(&self) -> Matrix {
         let mut m = Matrix::new(
             "action",
-            self.roles.iter().map(|r| r.name.clone()).collect(),
+            self.schema.roles.iter().map(|r| r.name.clone()).collect(),
         );
-        let keys: Vec<ProfileKey> = (0..self.roles.len() as u32)
+        let keys: Vec<ProfileKey> = (0..self.schema.roles.len() as u32)
             .map(|role| ProfileKey {
                 role,
                 toggles: Default::default(),
@@ -151,16 +151,17 @@ impl Policy {
                 .map(|(r, key)| {
                     let any = self.role_allowed(r, kind).bits();
                     let k = kind.index();
-                    let sets = self.kind_wide(key);
+                    let sets = self.schema.kind_wide(key);
                     let set = sets.get(k).copied().unwrap_or_default();
-                    let keep = self.kinds.get(k).map_or(0, |kd| {
+                    let keep = self.schema.kinds.get(k).map_or(0, |kd| {
                         if kd.available {
-                            kd.all() & !self.prerequisite_removed(kd, &sets)
+                            kd.all() & !self.schema.prerequisite_removed(kd, &sets)
                         } else {
                             0
                         }
                     });
                     let restrict = self
+                        .schema
                         .roles
                         .get(r.index())
                         .map_or(!0, |role| role.layer.default_affine(k as u32).and);
@@ -201,27 +202,32 @@ impl Policy {
     /// level and toggles) equals, `custom` if it equals none, `unavailable` if the
     /// kind is switched off.
     pub fn level_matrix(&self) -> Matrix {
-        let kinds: Vec<usize> = (0..self.kinds.len())
-            .filter(|&k| self.kinds.get(k).is_some_and(|kd| !kd.levels.is_empty()))
+        let kinds: Vec<usize> = (0..self.schema.kinds.len())
+            .filter(|&k| {
+                self.schema
+                    .kinds
+                    .get(k)
+                    .is_some_and(|kd| !kd.levels.is_empty())
+            })
             .collect();
         let mut m = Matrix::new(
             "subject",
             kinds
                 .iter()
-                .filter_map(|&k| self.kinds.get(k).map(|kd| kd.name.clone()))
+                .filter_map(|&k| self.schema.kinds.get(k).map(|kd| kd.name.clone()))
                 .collect(),
         );
-        for info in &self.infos {
+        for info in self.infos.iter().flatten() {
             let key = ProfileKey {
                 role: info.role,
                 toggles: info.toggles.clone(),
                 levels: info.levels.clone(),
             };
-            let sets = self.kind_wide(&key);
+            let sets = self.schema.kind_wide(&key);
             let cells = kinds
                 .iter()
                 .map(|&k| {
-                    let Some(kd) = self.kinds.get(k) else {
+                    let Some(kd) = self.schema.kinds.get(k) else {
                         return String::new();
                     };
                     if !kd.available {

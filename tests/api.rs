@@ -128,7 +128,7 @@ fn a_changed_builder_compiles_to_a_different_policy() {
 #[test]
 fn serde_round_trip_keeps_every_answer() {
     let policy = Policy::compile(&document()).unwrap();
-    let text = serde_json::to_string_pretty(policy.definition()).unwrap();
+    let text = serde_json::to_string_pretty(&policy.to_definition()).unwrap();
     let again = Policy::compile(&serde_json::from_str(&text).unwrap()).unwrap();
     assert_eq!(policy, again);
     for s in policy.subjects() {

@@ -21,6 +21,7 @@
 
 use std::error::Error;
 
+use accessmask::reference::{is_allowed, Query};
 use accessmask::{KindId, Policy, PolicyDef, Resource, StateId, SubjectId};
 
 type TestResult = Result<(), Box<dyn Error>>;
@@ -296,33 +297,63 @@ fn prerequisite_explains_the_refusal() -> TestResult {
     Ok(())
 }
 
+/// Instance ids the agreement test asks about (those the document names).
+const IDS: &[Option<u64>] = &[None, Some(1)];
+
 #[test]
 fn explain_agrees_with_can_on_every_cell() -> TestResult {
+    // For every subject, every action and a set of resources (kind-wide, with
+    // ids, states and owners): explain, allowed and the reference interpreter of
+    // the documented decision order all agree with can.
     let (def, policy) = load()?;
-    let mut checked = 0usize;
+    let ids: &[Option<u64>] = IDS;
     let mut failures = Vec::new();
-    let subjects: Vec<(&str, SubjectId)> = def
-        .subjects
-        .iter()
-        .map(|(n, _)| policy.subject(n).map(|s| (n, s)).ok_or(n))
-        .collect::<Result<_, _>>()?;
+    let mut checked = 0usize;
+    let names: Vec<&str> = def.subjects.iter().map(|(n, _)| n).collect();
+    let mut owners: Vec<Option<&str>> = vec![None];
+    owners.extend(names.iter().map(|n| Some(*n)));
     for (kind_name, kind) in def.kinds.iter() {
         let k = policy.kind(kind_name).ok_or(kind_name)?;
-        let mut shapes: Vec<(Option<u64>, Option<SubjectId>)> = vec![(None, None), (Some(1), None)];
-        shapes.extend(subjects.iter().map(|(_, s)| (Some(1), Some(*s))));
+        let mut states: Vec<Option<&str>> = vec![None];
+        states.extend(kind.states.iter().map(|s| Some(s.as_str())));
         for action_name in &kind.actions {
             let a = policy.action(kind_name, action_name).ok_or("action")?;
-            for (sname, s) in &subjects {
-                for (id, owner) in &shapes {
-                    let r = resource(&policy, k, *id, None, *owner);
-                    let can = policy.can(*s, a, &r);
-                    let explained = policy.explain(*s, a, &r).allowed();
-                    let listed = policy.allowed(*s, &r).contains(a);
-                    checked += 1;
-                    if can != explained || can != listed {
-                        failures.push(format!(
-                            "{sname} {kind_name}.{action_name} id={id:?}: can={can} explain={explained} allowed={listed}"
-                        ));
+            for sname in &names {
+                let s = policy.subject(sname).ok_or(*sname)?;
+                for id in ids {
+                    for state in &states {
+                        for owner in &owners {
+                            let st = match state {
+                                Some(n) => Some(policy.state(k, n).ok_or(*n)?),
+                                None => None,
+                            };
+                            let ow = match owner {
+                                Some(n) => Some(policy.subject(n).ok_or(*n)?),
+                                None => None,
+                            };
+                            let r = resource(&policy, k, *id, st, ow);
+                            let can = policy.can(s, a, &r);
+                            let explained = policy.explain(s, a, &r).allowed();
+                            let listed = policy.allowed(s, &r).contains(a);
+                            let reference = is_allowed(
+                                &def,
+                                &Query {
+                                    subject: sname,
+                                    kind: kind_name,
+                                    action: action_name,
+                                    id: *id,
+                                    state: *state,
+                                    owner: *owner,
+                                },
+                            );
+                            checked += 1;
+                            if can != explained || can != listed || can != reference {
+                                failures.push(format!(
+                                    "{sname} {kind_name}.{action_name} id={id:?} state={state:?} owner={owner:?}: \
+                                     can={can} explain={explained} allowed={listed} reference={reference}"
+                                ));
+                            }
+                        }
                     }
                 }
             }
