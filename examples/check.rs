@@ -228,7 +228,7 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
     let tour = opts.policy.is_none() && opts.queries.is_empty();
     let source = opts.policy.as_ref().unwrap_or(&Source::Default);
     let (name, text) = read_source(source)?;
-    let policy = load(&name, &text)?;
+    let (def, policy) = load(&name, &text)?;
 
     let queries: Vec<(&str, Vec<String>)> = if tour {
         TOUR.iter()
@@ -259,7 +259,6 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
         return Err(Failure::Usage(problems, syntax));
     }
 
-    let def = &policy.to_definition();
     if tour {
         writeln!(
             out,
@@ -279,7 +278,7 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
         .ok();
     }
     if !opts.no_matrices {
-        print_matrices(&policy, opts.markdown, out);
+        print_matrices(&policy, &def, opts.markdown, out);
     }
     if tour {
         heading(
@@ -329,7 +328,8 @@ fn heading(out: &mut String, markdown: bool, title: &str) {
     }
 }
 
-fn print_matrices(policy: &Policy, markdown: bool, out: &mut String) {
+/// The matrices; `def` is the document as read (for what it declares).
+fn print_matrices(policy: &Policy, def: &PolicyDef, markdown: bool, out: &mut String) {
     let show = |out: &mut String, m: accessmask::Matrix| {
         if markdown {
             writeln!(out, "{}", m.to_markdown()).ok();
@@ -337,7 +337,6 @@ fn print_matrices(policy: &Policy, markdown: bool, out: &mut String) {
             writeln!(out, "{m}").ok();
         }
     };
-    let def = &policy.to_definition();
     if def.roles.is_empty() {
         heading(out, markdown, "Roles x actions: the policy has no roles");
     } else {
@@ -376,7 +375,7 @@ fn read_source(source: &Source) -> Result<(String, String), Failure> {
 }
 
 /// Parses and compiles the document.
-fn load(name: &str, text: &str) -> Result<Policy, Failure> {
+fn load(name: &str, text: &str) -> Result<(PolicyDef, Policy), Failure> {
     let def: PolicyDef = serde_json::from_str(text).map_err(|e| {
         if e.line() == 0 {
             return Failure::Invalid(format!("{name}: {e}"));
@@ -389,7 +388,8 @@ fn load(name: &str, text: &str) -> Result<Policy, Failure> {
         Failure::Invalid(format!("{name}:{}:{}: {msg}", e.line(), e.column()))
     })?;
     // The error's message already names where in the document the problem stands.
-    Policy::compile(&def).map_err(|e| Failure::Invalid(e.to_string()))
+    let policy = Policy::compile(&def).map_err(|e| Failure::Invalid(e.to_string()))?;
+    Ok((def, policy))
 }
 
 /// A query as written: names, not yet looked up.

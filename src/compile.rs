@@ -9,11 +9,11 @@ use crate::def::{
     ExceptionDef, GrantDef, KindDef, NamedMap, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
 use crate::error::{nearest, Item, PolicyError};
-use crate::ids::MAX_ACTIONS;
+use crate::ids::{ActionId, KindId, MAX_ACTIONS};
 use crate::policy::{
-    Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy, Prerequisite, ProfileKey,
-    ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule, Subject, SubjectExtra,
-    SubjectInfo, Toggle,
+    AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy, Prerequisite,
+    ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule, Subject,
+    SubjectExtra, SubjectInfo, Toggle,
 };
 use crate::pvec::PVec;
 use crate::table::{Affine, IntMap};
@@ -39,12 +39,22 @@ impl Policy {
     pub fn compile(def: &PolicyDef) -> Result<Policy> {
         let schema = Schema::compile(def)?;
         let index = index_names(&def.subjects, "subjects", Item::Subject)?;
-        let infos = def
+        let mut infos = def
             .subjects
             .iter()
             .enumerate()
             .map(|(s, (name, sdef))| schema.compile_subject(s as u32, name, sdef, &index))
             .collect::<Result<Vec<_>>>()?;
+        let pairs: Vec<(u32, u32)> = infos
+            .iter()
+            .enumerate()
+            .flat_map(|(s, info)| info.manages.iter().map(move |&m| (m, s as u32)))
+            .collect();
+        for (managed, manager) in pairs {
+            if let Some(info) = infos.get_mut(managed as usize) {
+                info.managed_by.push(manager);
+            }
+        }
         let mut names = NameIndex::new();
         for (name, &id) in &index {
             names.insert(name, id);
@@ -83,6 +93,7 @@ impl Policy {
         for info in self.infos.iter().flatten() {
             def.subjects.insert(info.name.clone(), info.def.clone());
         }
+        def.admin = self.schema.admin_defs.clone();
         def
     }
 
@@ -152,12 +163,60 @@ impl Schema {
             toggles: Vec::new(),
             toggle_index,
             role_instances: IntMap::default(),
+            admin: Vec::new(),
+            admin_defs: def.admin.clone(),
         };
         schema.compile_kind_rules(def)?;
         schema.roles = schema.compile_roles(def)?;
         schema.toggles = schema.compile_toggles(def)?;
         schema.index_role_instances();
+        schema.admin = schema.compile_admin(def)?;
         Ok(schema)
+    }
+
+    fn compile_admin(&self, def: &PolicyDef) -> Result<Vec<AdminRule>> {
+        let mut rules = Vec::with_capacity(def.admin.len());
+        for (i, r) in def.admin.iter().enumerate() {
+            let path = format!("admin[{i}]");
+            if r.changes.is_empty() {
+                return Err(PolicyError::Malformed {
+                    path: format!("{path}.changes"),
+                    problem: "an admin rule covers no change",
+                });
+            }
+            let kinds = r
+                .kinds
+                .iter()
+                .enumerate()
+                .map(|(j, k)| {
+                    self.kind_of(k, format!("{path}.kinds[{j}]"))
+                        .map(|(k, _)| k)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let (k, kind) = self.kind_of(&r.requires.kind, format!("{path}.requires.kind"))?;
+            let m = self.mask(
+                kind,
+                std::slice::from_ref(&r.requires.action),
+                &format!("{path}.requires.action"),
+            )?;
+            if m.count_ones() != 1 {
+                return Err(PolicyError::Malformed {
+                    path: format!("{path}.requires.action"),
+                    problem: "an admin rule requires exactly one action",
+                });
+            }
+            rules.push(AdminRule {
+                index: i,
+                changes: r.changes.clone(),
+                kinds,
+                requires: ActionId {
+                    kind: KindId(k),
+                    bit: m.trailing_zeros() as u8,
+                },
+                may_escalate: r.may_grant_beyond_own,
+            });
+        }
+        Ok(rules)
     }
 
     pub(crate) fn index_role_instances(&mut self) {
@@ -896,6 +955,7 @@ impl Schema {
             levels,
             layer,
             manages,
+            managed_by: Vec::new(),
         })
     }
 }

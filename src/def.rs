@@ -175,6 +175,66 @@ pub struct PolicyDef {
     /// Subjects (users).
     #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
     pub subjects: NamedMap<SubjectDef>,
+    /// Who may change what while the policy runs (see
+    /// [`Policy::apply`](crate::Policy::apply)). With no rules, every permissioned
+    /// change is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admin: Vec<AdminRuleDef>,
+}
+
+/// The sorts of change an [`AdminRuleDef`] can cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// Adding a subject.
+    AddSubject,
+    /// Removing a subject.
+    RemoveSubject,
+    /// Setting a subject's role.
+    SetRole,
+    /// Setting or clearing a subject's level on a kind.
+    SetLevel,
+    /// Switching a subject's toggle on or off.
+    SetToggle,
+    /// Adding, replacing or removing a subject's exception or restriction.
+    SetException,
+    /// Setting the subjects a subject manages.
+    SetManages,
+    /// Adding or replacing a role.
+    DefineRole,
+}
+
+/// A rule for permissioned changes: to make a change of one of `changes` (on one of
+/// `kinds`, when given and the change is about a kind), the actor must hold
+/// `requires.action` on `requires.kind` for a resource owned by the subject being
+/// changed. Every rule that covers a change must be met, and a change no rule
+/// covers is refused. Unless `may_grant_beyond_own` is set on a covering rule, the
+/// actor may not give the subject anything it does not hold itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminRuleDef {
+    /// The changes covered.
+    pub changes: Vec<ChangeKind>,
+    /// Only changes about these kinds (levels, exceptions, restrictions); empty:
+    /// every change of `changes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// The administrative action the actor must hold.
+    pub requires: ActionRefDef,
+    /// Lets the actor grant what it does not hold itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub may_grant_beyond_own: bool,
+}
+
+/// An action of a kind, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRefDef {
+    /// The kind.
+    pub kind: String,
+    /// The action.
+    pub action: String,
 }
 
 fn yes() -> bool {

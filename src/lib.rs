@@ -123,6 +123,7 @@
 mod def;
 
 pub use def::*;
+mod admin;
 mod builder;
 mod compile;
 mod error;
@@ -134,6 +135,7 @@ pub mod reference;
 mod render;
 mod table;
 
+pub use admin::{Change, ChangeError, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
 pub use error::{Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 
 use std::sync::Arc;
 
-use crate::def::{InstanceId, KindDef, RoleDef, SubjectDef, ToggleDef};
+use crate::def::{AdminRuleDef, ChangeKind, InstanceId, KindDef, RoleDef, SubjectDef, ToggleDef};
 use crate::ids::{ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId};
 use crate::pvec::PVec;
 use crate::table::{Affine, IntMap};
@@ -270,6 +270,8 @@ pub(crate) struct SubjectInfo {
     pub(crate) layer: Layer,
     /// Sorted, unique.
     pub(crate) manages: Vec<u32>,
+    /// The subjects that manage this one. Sorted, unique.
+    pub(crate) managed_by: Vec<u32>,
 }
 
 impl SubjectInfo {
@@ -372,6 +374,19 @@ pub(crate) struct Schema {
     pub(crate) toggle_index: HashMap<String, u32>,
     /// `(role, kind, id)` -> the role layer's effect on that instance.
     pub(crate) role_instances: IntMap<(u32, u32, InstanceId), Affine>,
+    pub(crate) admin: Vec<AdminRule>,
+    pub(crate) admin_defs: Vec<AdminRuleDef>,
+}
+
+/// A compiled [`AdminRuleDef`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AdminRule {
+    pub(crate) index: usize,
+    pub(crate) changes: Vec<ChangeKind>,
+    /// Empty: every kind.
+    pub(crate) kinds: Vec<u32>,
+    pub(crate) requires: ActionId,
+    pub(crate) may_escalate: bool,
 }
 
 /// The profiles in use and their per-kind entries.

@@ -1,0 +1,876 @@
+//! Changing a running policy: one subject (or one role) at a time, as new snapshots
+//! that share everything unchanged; permissioned changes without escalation; and
+//! [`LivePolicy`], which swaps snapshots under readers.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::compile::SubjectNames;
+use crate::def::{
+    ChangeKind, ExceptionDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
+};
+use crate::error::{nearest, Item, PolicyError};
+use crate::ids::{Actions, KindId, Resource, SubjectId};
+use crate::policy::{Policy, Schema, Subject, SubjectInfo, REMOVED};
+
+/// One change to a running policy, by names.
+///
+/// In a document: `{"change": "set_level", "subject": "bo", "kind": "tracking",
+/// "level": "Read Only Access"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Change {
+    /// Adds a subject.
+    AddSubject {
+        /// Its name (new).
+        subject: String,
+        /// Its definition.
+        def: SubjectDef,
+    },
+    /// Removes a subject no other subject manages.
+    RemoveSubject {
+        /// The subject.
+        subject: String,
+    },
+    /// Sets a subject's role.
+    SetRole {
+        /// The subject.
+        subject: String,
+        /// The role.
+        role: String,
+    },
+    /// Sets (or with `level: None`, clears) a subject's level on a kind.
+    SetLevel {
+        /// The subject.
+        subject: String,
+        /// The kind.
+        kind: String,
+        /// The level, or none to fall back to the role's set.
+        level: Option<String>,
+    },
+    /// Switches a toggle on or off for a subject.
+    SetToggle {
+        /// The subject.
+        subject: String,
+        /// The toggle.
+        toggle: String,
+        /// On or off.
+        on: bool,
+    },
+    /// Adds a subject's exception, replacing one on the same `(kind, id)`.
+    SetException {
+        /// The subject.
+        subject: String,
+        /// The exception.
+        exception: ExceptionDef,
+    },
+    /// Removes a subject's exception on `(kind, id)`.
+    RemoveException {
+        /// The subject.
+        subject: String,
+        /// The kind.
+        kind: String,
+        /// The instance.
+        id: InstanceId,
+    },
+    /// Adds a subject's restriction, replacing one on the same kind.
+    SetRestriction {
+        /// The subject.
+        subject: String,
+        /// The restriction.
+        restriction: RestrictionDef,
+    },
+    /// Removes a subject's restriction on a kind.
+    RemoveRestriction {
+        /// The subject.
+        subject: String,
+        /// The kind.
+        kind: String,
+    },
+    /// Sets the subjects a subject manages.
+    SetManages {
+        /// The subject.
+        subject: String,
+        /// The subjects it manages.
+        manages: Vec<String>,
+    },
+    /// Adds a role, or replaces the definition of an existing one (roles derived
+    /// from it change with it).
+    DefineRole {
+        /// The role.
+        role: String,
+        /// Its definition.
+        def: RoleDef,
+    },
+}
+
+impl Change {
+    /// Which sort of change this is, for [`AdminRuleDef`](crate::AdminRuleDef)s.
+    pub fn kind(&self) -> ChangeKind {
+        match self {
+            Change::AddSubject { .. } => ChangeKind::AddSubject,
+            Change::RemoveSubject { .. } => ChangeKind::RemoveSubject,
+            Change::SetRole { .. } => ChangeKind::SetRole,
+            Change::SetLevel { .. } => ChangeKind::SetLevel,
+            Change::SetToggle { .. } => ChangeKind::SetToggle,
+            Change::SetException { .. }
+            | Change::RemoveException { .. }
+            | Change::SetRestriction { .. }
+            | Change::RemoveRestriction { .. } => ChangeKind::SetException,
+            Change::SetManages { .. } => ChangeKind::SetManages,
+            Change::DefineRole { .. } => ChangeKind::DefineRole,
+        }
+    }
+
+    /// The subject changed, if the change is about one.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Change::AddSubject { subject, .. }
+            | Change::RemoveSubject { subject }
+            | Change::SetRole { subject, .. }
+            | Change::SetLevel { subject, .. }
+            | Change::SetToggle { subject, .. }
+            | Change::SetException { subject, .. }
+            | Change::RemoveException { subject, .. }
+            | Change::SetRestriction { subject, .. }
+            | Change::RemoveRestriction { subject, .. }
+            | Change::SetManages { subject, .. } => Some(subject),
+            Change::DefineRole { .. } => None,
+        }
+    }
+
+    /// The kind the change is about, if any (levels, exceptions, restrictions).
+    pub fn about_kind(&self) -> Option<&str> {
+        match self {
+            Change::SetLevel { kind, .. }
+            | Change::RemoveException { kind, .. }
+            | Change::RemoveRestriction { kind, .. } => Some(kind),
+            Change::SetException { exception, .. } => Some(&exception.kind),
+            Change::SetRestriction { restriction, .. } => Some(&restriction.kind),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::AddSubject { subject, .. } => write!(f, "add subject `{subject}`"),
+            Change::RemoveSubject { subject } => write!(f, "remove subject `{subject}`"),
+            Change::SetRole { subject, role } => {
+                write!(f, "set the role of `{subject}` to `{role}`")
+            }
+            Change::SetLevel {
+                subject,
+                kind,
+                level: Some(level),
+            } => write!(f, "set the level of `{subject}` on `{kind}` to `{level}`"),
+            Change::SetLevel {
+                subject,
+                kind,
+                level: None,
+            } => write!(f, "clear the level of `{subject}` on `{kind}`"),
+            Change::SetToggle {
+                subject,
+                toggle,
+                on,
+            } => {
+                let state = if *on { "on" } else { "off" };
+                write!(f, "switch `{toggle}` {state} for `{subject}`")
+            }
+            Change::SetException { subject, exception } => write!(
+                f,
+                "set an exception for `{subject}` on `{}:{}`",
+                exception.kind, exception.id
+            ),
+            Change::RemoveException { subject, kind, id } => {
+                write!(f, "remove the exception for `{subject}` on `{kind}:{id}`")
+            }
+            Change::SetRestriction {
+                subject,
+                restriction,
+            } => write!(f, "restrict `{subject}` on `{}`", restriction.kind),
+            Change::RemoveRestriction { subject, kind } => {
+                write!(f, "remove the restriction of `{subject}` on `{kind}`")
+            }
+            Change::SetManages { subject, .. } => write!(f, "set whom `{subject}` manages"),
+            Change::DefineRole { role, .. } => write!(f, "define role `{role}`"),
+        }
+    }
+}
+
+/// A change that cannot be made. Nothing is changed when one is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeError {
+    /// The change would make an invalid definition (the path is where the subject
+    /// or role stands in [`Policy::to_definition`]'s document).
+    #[error(transparent)]
+    Invalid(#[from] PolicyError),
+    /// The subject to change does not exist.
+    #[error("unknown subject `{name}`{}", hint(suggestion))]
+    UnknownSubject {
+        /// The name given.
+        name: String,
+        /// The nearest known name, if one is close.
+        suggestion: Option<String>,
+    },
+    /// The subject to add exists already.
+    #[error("subject `{0}` exists already")]
+    SubjectExists(String),
+    /// A subject to remove is still managed by another.
+    #[error("cannot remove subject `{subject}`: `{manager}` manages it")]
+    StillManaged {
+        /// The subject.
+        subject: String,
+        /// A subject that manages it.
+        manager: String,
+    },
+    /// The exception or restriction to remove does not exist.
+    #[error("subject `{subject}` has no {what} on `{on}`")]
+    NothingToRemove {
+        /// The subject.
+        subject: String,
+        /// Exception or restriction.
+        what: Item,
+        /// `kind:id` or `kind`.
+        on: String,
+    },
+    /// The actor does not exist.
+    #[error("unknown actor `{0}`")]
+    UnknownActor(String),
+    /// No admin rule covers the change: refused by default.
+    #[error("`{actor}` may not {change}: no admin rule covers it")]
+    NoRule {
+        /// The actor.
+        actor: String,
+        /// The change, in words.
+        change: String,
+    },
+    /// The actor lacks the administrative action a rule requires.
+    #[error("`{actor}` may not {change}: it lacks `{kind}.{action}` (admin rule {rule})")]
+    NotPermitted {
+        /// The actor.
+        actor: String,
+        /// The change, in words.
+        change: String,
+        /// The required action's kind.
+        kind: String,
+        /// The required action.
+        action: String,
+        /// The rule's index in `admin`.
+        rule: usize,
+    },
+    /// The change would give a subject actions the actor does not hold itself.
+    #[error("`{actor}` may not {change}: it would grant {} on `{on}`, which `{actor}` does not hold", actions.join(", "))]
+    Escalation {
+        /// The actor.
+        actor: String,
+        /// The change, in words.
+        change: String,
+        /// The kind, with `:id` when about one instance.
+        on: String,
+        /// The actions.
+        actions: Vec<String>,
+    },
+    /// A change of a batch failed; none of the batch was applied.
+    #[error("change {index} of the batch was refused")]
+    Batch {
+        /// The position of the failed change.
+        index: usize,
+        /// Why it failed.
+        #[source]
+        source: Box<ChangeError>,
+    },
+}
+
+fn hint(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
+impl Policy {
+    fn subject_by_name(&self, name: &str) -> Result<(u32, &SubjectInfo), ChangeError> {
+        self.names
+            .get(name)
+            .and_then(|s| self.info(s).map(|i| (s, i)))
+            .ok_or_else(|| ChangeError::UnknownSubject {
+                name: name.to_string(),
+                suggestion: nearest(name, self.names.all()),
+            })
+    }
+
+    /// A new snapshot with `change` made, without permission checks (for the
+    /// service itself, bootstrapping, or tests). The cost is about the size of the
+    /// changed subject, not of the policy; a role change recomputes the profiles.
+    ///
+    /// ```
+    /// # use accessmask::{Change, Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"tracking":
+    /// #   {"actions": ["view", "edit"], "levels": {"No Access": [], "Read Only Access": ["view"],
+    /// #    "Full Access": ["view", "edit"]}}},
+    /// #   "roles": {"Admin": {"grants": {"tracking": {"level": "Full Access"}}}},
+    /// #   "subjects": {"bo": {"role": "Admin"}}}"#)?;
+    /// let policy = Policy::compile(&def)?;
+    /// let changed = policy.change(&Change::SetLevel {
+    ///     subject: "bo".into(),
+    ///     kind: "tracking".into(),
+    ///     level: Some("Read Only Access".into()),
+    /// })?;
+    /// let bo = policy.subject("bo").ok_or("no bo")?;
+    /// let edit = policy.action("tracking", "edit").ok_or("no edit")?;
+    /// let tracking = policy.resource(edit.kind());
+    /// assert!(policy.can(bo, edit, &tracking));
+    /// assert!(!changed.can(bo, edit, &tracking));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn change(&self, change: &Change) -> Result<Policy, ChangeError> {
+        let mut next = self.clone();
+        next.change_in_place(change)?;
+        Ok(next)
+    }
+
+    /// A new snapshot with every change made in order, or the first error and no
+    /// change at all.
+    pub fn change_all<'c>(
+        &self,
+        changes: impl IntoIterator<Item = &'c Change>,
+    ) -> Result<Policy, ChangeError> {
+        let mut next = self.clone();
+        for (index, c) in changes.into_iter().enumerate() {
+            next.change_in_place(c).map_err(|e| ChangeError::Batch {
+                index,
+                source: Box::new(e),
+            })?;
+        }
+        Ok(next)
+    }
+
+    /// A new snapshot with `change` made on behalf of `actor`: refused unless every
+    /// admin rule covering the change is met by the actor and (unless a covering rule
+    /// says `may_grant_beyond_own`) the change gives the subject nothing the actor
+    /// does not hold itself.
+    ///
+    /// ```
+    /// # use accessmask::{Change, ChangeError, Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {
+    /// #   "tracking": {"actions": ["view", "edit"], "levels": {"No Access": [], "Read Only Access": ["view"],
+    /// #    "Full Access": ["view", "edit"]}},
+    /// #   "permissions": {"actions": ["set_levels"]}},
+    /// #   "roles": {"Admin": {"grants": {"tracking": {"level": "Full Access"}, "permissions": ["set_levels"]}},
+    /// #             "User": {}},
+    /// #   "admin": [{"changes": ["set_level"], "requires": {"kind": "permissions", "action": "set_levels"}}],
+    /// #   "subjects": {"ada": {"role": "Admin"}, "bo": {"role": "Admin"}, "cy": {"role": "User"}}}"#)?;
+    /// let policy = Policy::compile(&def)?;
+    /// let lower = Change::SetLevel {
+    ///     subject: "bo".into(),
+    ///     kind: "tracking".into(),
+    ///     level: Some("Read Only Access".into()),
+    /// };
+    /// let policy = policy.apply("ada", &lower)?;
+    /// let err = policy.apply("cy", &lower).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "`cy` may not set the level of `bo` on `tracking` to `Read Only Access`: \
+    ///      it lacks `permissions.set_levels` (admin rule 0)"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn apply(&self, actor: &str, change: &Change) -> Result<Policy, ChangeError> {
+        let next = self.change(change)?;
+        self.check_permitted(&next, actor, change)?;
+        Ok(next)
+    }
+
+    /// Every change on behalf of `actor`, each checked against the snapshot before
+    /// it; all or nothing.
+    pub fn apply_all<'c>(
+        &self,
+        actor: &str,
+        changes: impl IntoIterator<Item = &'c Change>,
+    ) -> Result<Policy, ChangeError> {
+        let mut cur = self.clone();
+        for (index, c) in changes.into_iter().enumerate() {
+            cur = cur.apply(actor, c).map_err(|e| ChangeError::Batch {
+                index,
+                source: Box::new(e),
+            })?;
+        }
+        Ok(cur)
+    }
+
+    fn check_permitted(
+        &self,
+        next: &Policy,
+        actor: &str,
+        change: &Change,
+    ) -> Result<(), ChangeError> {
+        let a = self
+            .names
+            .get(actor)
+            .filter(|&a| self.info(a).is_some())
+            .ok_or_else(|| ChangeError::UnknownActor(actor.to_string()))?;
+        let words = change.to_string();
+        let about = change
+            .about_kind()
+            .and_then(|k| self.schema.kind_index.get(k).copied());
+        let target = change.subject().and_then(|s| self.names.get(s));
+        let covering: Vec<_> = self
+            .schema
+            .admin
+            .iter()
+            .filter(|r| r.changes.contains(&change.kind()))
+            .filter(|r| r.kinds.is_empty() || about.is_some_and(|k| r.kinds.contains(&k)))
+            .collect();
+        if covering.is_empty() {
+            return Err(ChangeError::NoRule {
+                actor: actor.to_string(),
+                change: words,
+            });
+        }
+        for rule in &covering {
+            let mut r = Resource::new(rule.requires.kind);
+            if let Some(t) = target {
+                r = r.with_owner(SubjectId(t));
+            }
+            if !self.can(SubjectId(a), rule.requires, &r) {
+                return Err(ChangeError::NotPermitted {
+                    actor: actor.to_string(),
+                    change: words,
+                    kind: self.kind_name(rule.requires.kind).to_string(),
+                    action: self.action_name(rule.requires).to_string(),
+                    rule: rule.index,
+                });
+            }
+        }
+        if covering.iter().any(|r| r.may_escalate) {
+            return Ok(());
+        }
+        // No escalation: what the change gives must already be the actor's.
+        let escalation = |kind: u32, id: Option<InstanceId>, gained: u64| {
+            let k = self.schema.kinds.get(kind as usize);
+            let actions = k.map_or(Vec::new(), |k| {
+                k.actions
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| gained & (1u64 << (i & 63)) != 0)
+                    .map(|(_, n)| n.clone())
+                    .collect()
+            });
+            let kname = k.map_or("", |k| k.name.as_str());
+            ChangeError::Escalation {
+                actor: actor.to_string(),
+                change: words.clone(),
+                on: match id {
+                    Some(id) => format!("{kname}:{id}"),
+                    None => kname.to_string(),
+                },
+                actions,
+            }
+        };
+        match change {
+            Change::DefineRole { .. } => {
+                for role in next.roles() {
+                    for kind in next.kinds() {
+                        let ids = role_ids(self, next, role.0, kind.0);
+                        for id in ids {
+                            let before = self.role_bits_at(role.0, kind, id);
+                            let after = next.role_bits_at(role.0, kind, id);
+                            let mut r = Resource::new(kind);
+                            if let Some(id) = id {
+                                r = r.with_id(id);
+                            }
+                            let gained = after & !before & !self.allowed_bits(SubjectId(a), &r);
+                            if gained != 0 {
+                                return Err(escalation(kind.0, id, gained));
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {
+                let Some(t) = next.names.get(change.subject().unwrap_or_default()) else {
+                    return Ok(());
+                };
+                for kind in next.kinds() {
+                    for id in subject_ids(self, next, t, kind.0) {
+                        for owned in [false, true] {
+                            let mut r = Resource::new(kind);
+                            if let Some(id) = id {
+                                r = r.with_id(id);
+                            }
+                            if owned {
+                                r = r.with_owner(SubjectId(t));
+                            }
+                            let before = self.allowed_bits(SubjectId(t), &r);
+                            let after = next.allowed_bits(SubjectId(t), &r);
+                            let gained = after & !before & !self.allowed_bits(SubjectId(a), &r);
+                            if gained != 0 {
+                                return Err(escalation(kind.0, id, gained));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn role_bits_at(&self, role: u32, kind: KindId, id: Option<InstanceId>) -> u64 {
+        let key = crate::policy::ProfileKey {
+            role,
+            toggles: Default::default(),
+            levels: Default::default(),
+        };
+        let mut r = Resource::new(kind);
+        if let Some(id) = id {
+            r = r.with_id(id);
+        }
+        self.trace(&key, None, 0, &r).map_or(0, |(set, _)| set)
+    }
+
+    fn change_in_place(&mut self, change: &Change) -> Result<(), ChangeError> {
+        match change {
+            Change::AddSubject { subject, def } => self.add_subject(subject, def),
+            Change::RemoveSubject { subject } => self.remove_subject(subject),
+            Change::DefineRole { role, def } => self.define_role(role, def),
+            Change::SetManages { subject, manages } => {
+                let (s, info) = self.subject_by_name(subject)?;
+                let old = info.manages.clone();
+                let mut def = info.def.clone();
+                def.manages = manages.clone();
+                let info = self.recompile_subject(s, def)?;
+                let new = info.manages.clone();
+                self.install(s, info);
+                for m in old.iter().filter(|m| !new.contains(m)) {
+                    self.edit_managed_by(*m, |v| v.retain(|x| *x != s));
+                }
+                for m in new.iter().filter(|m| !old.contains(m)) {
+                    self.edit_managed_by(*m, |v| {
+                        if let Err(pos) = v.binary_search(&s) {
+                            v.insert(pos, s);
+                        }
+                    });
+                }
+                Ok(())
+            }
+            _ => {
+                let name = change.subject().unwrap_or_default();
+                let (s, info) = self.subject_by_name(name)?;
+                let mut def = info.def.clone();
+                edit_subject(&mut def, change, name)?;
+                let info = self.recompile_subject(s, def)?;
+                self.install(s, info);
+                Ok(())
+            }
+        }
+    }
+
+    fn recompile_subject(&self, s: u32, def: SubjectDef) -> Result<SubjectInfo, ChangeError> {
+        let old = self.info(s);
+        let name = old.map_or(String::new(), |i| i.name.clone());
+        let mut info = self.schema.compile_subject(s, &name, &def, &self.names)?;
+        info.managed_by = old.map_or(Vec::new(), |i| i.managed_by.clone());
+        Ok(info)
+    }
+
+    fn install(&mut self, s: u32, info: SubjectInfo) {
+        let record = self.subject_record(&info);
+        self.subjects.set(s as usize, record);
+        self.infos.set(s as usize, Some(Arc::new(info)));
+    }
+
+    fn edit_managed_by(&mut self, s: u32, edit: impl FnOnce(&mut Vec<u32>)) {
+        if let Some(Some(info)) = self.infos.get(s as usize) {
+            let mut info = SubjectInfo::clone(info);
+            edit(&mut info.managed_by);
+            self.infos.set(s as usize, Some(Arc::new(info)));
+        }
+    }
+
+    fn add_subject(&mut self, name: &str, def: &SubjectDef) -> Result<(), ChangeError> {
+        if name.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path: format!("subjects[{}]", self.infos.len()),
+                what: Item::Subject,
+            }
+            .into());
+        }
+        if self.names.get(name).is_some() {
+            return Err(ChangeError::SubjectExists(name.to_string()));
+        }
+        let s = self.infos.len() as u32;
+        let mut names = self.names.clone();
+        names.insert(name, s);
+        let info = self.schema.compile_subject(s, name, def, &names)?;
+        let record = self.subject_record(&info);
+        for &m in &info.manages {
+            self.edit_managed_by(m, |v| v.push(s));
+        }
+        self.names = names;
+        self.subjects.push(record);
+        self.infos.push(Some(Arc::new(info)));
+        Ok(())
+    }
+
+    fn remove_subject(&mut self, name: &str) -> Result<(), ChangeError> {
+        let (s, info) = self.subject_by_name(name)?;
+        if let Some(&m) = info.managed_by.first() {
+            return Err(ChangeError::StillManaged {
+                subject: name.to_string(),
+                manager: self.info(m).map_or(String::new(), |i| i.name.clone()),
+            });
+        }
+        let manages = info.manages.clone();
+        for m in manages {
+            self.edit_managed_by(m, |v| v.retain(|x| *x != s));
+        }
+        self.names.remove(name);
+        self.subjects.set(
+            s as usize,
+            Subject {
+                profile: REMOVED,
+                extra: None,
+            },
+        );
+        self.infos.set(s as usize, None);
+        Ok(())
+    }
+
+    fn define_role(&mut self, name: &str, def: &RoleDef) -> Result<(), ChangeError> {
+        let mut whole = PolicyDef::default();
+        for r in &self.schema.roles {
+            whole.roles.insert(r.name.clone(), r.def.clone());
+        }
+        let adding = whole.roles.get(name).is_none();
+        whole.roles.set(name, def.clone());
+        let mut schema = Schema::clone(&self.schema);
+        if adding {
+            if name.is_empty() {
+                return Err(PolicyError::EmptyName {
+                    path: format!("roles[{}]", schema.roles.len()),
+                    what: Item::Role,
+                }
+                .into());
+            }
+            schema
+                .role_index
+                .insert(name.to_string(), schema.roles.len() as u32);
+        }
+        schema.roles = schema.compile_roles(&whole)?;
+        schema.index_role_instances();
+        self.schema = Arc::new(schema);
+        self.recompute_profiles();
+        Ok(())
+    }
+}
+
+/// Instance ids at which `t`'s answers can differ between two snapshots: none (the
+/// kind in general) and every id its own or its role's layers name on `kind`.
+fn subject_ids(before: &Policy, after: &Policy, t: u32, kind: u32) -> Vec<Option<InstanceId>> {
+    let mut ids = vec![None];
+    for p in [before, after] {
+        if let Some(info) = p.info(t) {
+            let layers = [
+                Some(&info.layer),
+                p.schema.roles.get(info.role as usize).map(|r| &r.layer),
+            ];
+            for layer in layers.into_iter().flatten() {
+                ids.extend(
+                    layer
+                        .named_instances()
+                        .into_iter()
+                        .filter(|(k, _)| *k == kind)
+                        .map(|(_, id)| Some(id)),
+                );
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The same for a role.
+fn role_ids(before: &Policy, after: &Policy, role: u32, kind: u32) -> Vec<Option<InstanceId>> {
+    let mut ids = vec![None];
+    for p in [before, after] {
+        if let Some(r) = p.schema.roles.get(role as usize) {
+            ids.extend(
+                r.layer
+                    .named_instances()
+                    .into_iter()
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, id)| Some(id)),
+            );
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Applies a subject-level change to its definition.
+fn edit_subject(def: &mut SubjectDef, change: &Change, name: &str) -> Result<(), ChangeError> {
+    match change {
+        Change::SetRole { role, .. } => def.role = role.clone(),
+        Change::SetLevel { kind, level, .. } => match level {
+            Some(l) => def.levels.set(kind.clone(), l.clone()),
+            None => {
+                def.levels.remove(kind);
+            }
+        },
+        Change::SetToggle { toggle, on, .. } => {
+            let has = def.toggles.iter().any(|t| t == toggle);
+            if *on && !has {
+                def.toggles.push(toggle.clone());
+            } else if !*on {
+                def.toggles.retain(|t| t != toggle);
+            }
+        }
+        Change::SetException { exception, .. } => {
+            def.exceptions
+                .retain(|e| !(e.kind == exception.kind && e.id == exception.id));
+            def.exceptions.push(exception.clone());
+        }
+        Change::RemoveException { kind, id, .. } => {
+            let before = def.exceptions.len();
+            def.exceptions.retain(|e| !(e.kind == *kind && e.id == *id));
+            if def.exceptions.len() == before {
+                return Err(ChangeError::NothingToRemove {
+                    subject: name.to_string(),
+                    what: Item::Exception,
+                    on: format!("{kind}:{id}"),
+                });
+            }
+        }
+        Change::SetRestriction { restriction, .. } => {
+            def.restrictions.retain(|r| r.kind != restriction.kind);
+            def.restrictions.push(restriction.clone());
+        }
+        Change::RemoveRestriction { kind, .. } => {
+            let before = def.restrictions.len();
+            def.restrictions.retain(|r| r.kind != *kind);
+            if def.restrictions.len() == before {
+                return Err(ChangeError::NothingToRemove {
+                    subject: name.to_string(),
+                    what: Item::Restriction,
+                    on: kind.clone(),
+                });
+            }
+        }
+        Change::AddSubject { .. }
+        | Change::RemoveSubject { .. }
+        | Change::SetManages { .. }
+        | Change::DefineRole { .. } => {}
+    }
+    Ok(())
+}
+
+/// A policy that changes while checks run: readers take the current snapshot (a
+/// pointer copy under a read lock held for nanoseconds); one writer at a time
+/// builds the next snapshot aside and swaps it in. Readers see every change, or
+/// batch of changes, whole or not at all.
+///
+/// ```
+/// # use accessmask::{Change, LivePolicy, Policy, PolicyDef};
+/// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
+/// #   "roles": {"Viewer": {"grants": {"task": ["view"]}}, "None": {}},
+/// #   "subjects": {"u": {"role": "None"}}}"#)?;
+/// let live = LivePolicy::new(Policy::compile(&def)?);
+/// let before = live.snapshot();
+/// live.change(&Change::SetRole { subject: "u".into(), role: "Viewer".into() })?;
+/// let after = live.snapshot();
+/// let u = after.subject("u").ok_or("no u")?;
+/// let view = after.action("task", "view").ok_or("no view")?;
+/// assert!(!before.can(u, view, &before.resource(view.kind())));
+/// assert!(after.can(u, view, &after.resource(view.kind())));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct LivePolicy {
+    current: RwLock<Arc<Policy>>,
+    writer: Mutex<()>,
+}
+
+impl LivePolicy {
+    /// Starts from `policy`.
+    pub fn new(policy: Policy) -> Self {
+        LivePolicy {
+            current: RwLock::new(Arc::new(policy)),
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// The current snapshot. Hold it for a request to answer every check of that
+    /// request from one consistent policy.
+    pub fn snapshot(&self) -> Arc<Policy> {
+        match self.current.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// [`Policy::can`] on the current snapshot.
+    pub fn can(&self, subject: SubjectId, action: impl Actions, resource: &Resource) -> bool {
+        match self.current.read() {
+            Ok(g) => g.can(subject, action, resource),
+            Err(poisoned) => poisoned.into_inner().can(subject, action, resource),
+        }
+    }
+
+    /// Makes `change` without permission checks ([`Policy::change`]).
+    pub fn change(&self, change: &Change) -> Result<(), ChangeError> {
+        self.update(|p| p.change(change))
+    }
+
+    /// Makes every change or none ([`Policy::change_all`]).
+    pub fn change_all(&self, changes: &[Change]) -> Result<(), ChangeError> {
+        self.update(|p| p.change_all(changes))
+    }
+
+    /// Makes `change` on behalf of `actor` ([`Policy::apply`]).
+    pub fn apply(&self, actor: &str, change: &Change) -> Result<(), ChangeError> {
+        self.update(|p| p.apply(actor, change))
+    }
+
+    /// Makes every change on behalf of `actor`, or none ([`Policy::apply_all`]).
+    pub fn apply_all(&self, actor: &str, changes: &[Change]) -> Result<(), ChangeError> {
+        self.update(|p| p.apply_all(actor, changes))
+    }
+
+    /// Replaces the whole policy.
+    pub fn replace(&self, policy: Policy) {
+        let _w = self.writer.lock();
+        self.swap(Arc::new(policy));
+    }
+
+    fn update(
+        &self,
+        f: impl FnOnce(&Policy) -> Result<Policy, ChangeError>,
+    ) -> Result<(), ChangeError> {
+        // One writer at a time, so no change is lost; readers are not blocked while
+        // the next snapshot is built.
+        let _w = match self.writer.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let next = f(&self.snapshot())?;
+        self.swap(Arc::new(next));
+        Ok(())
+    }
+
+    fn swap(&self, next: Arc<Policy>) {
+        let old = match self.current.write() {
+            Ok(mut g) => std::mem::replace(&mut *g, next),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), next),
+        };
+        // The old snapshot is dropped here, outside the lock.
+        drop(old);
+    }
+}
