@@ -126,6 +126,7 @@ pub use def::*;
 mod admin;
 mod builder;
 mod compile;
+mod diff;
 mod error;
 mod explain;
 mod ids;
@@ -137,6 +138,7 @@ mod table;
 
 pub use admin::{Change, ChangeError, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
+pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use error::{Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
 pub use ids::{

@@ -413,7 +413,7 @@ const SHARDS: usize = 64;
 impl NameIndex {
     pub(crate) fn new() -> Self {
         NameIndex {
-            shards: vec![Arc::new(HashMap::new()); SHARDS],
+            shards: (0..SHARDS).map(|_| Arc::new(HashMap::new())).collect(),
         }
     }
 

@@ -1,6 +1,13 @@
 //! The public face: builder and document agree, ids and policies are shareable,
 //! typed flags are checked, and a document survives a round trip.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use accessmask::{
     ActionSet, ExceptionDef, Explanation, GrantDef, KindDef, Matrix, Policy, PolicyBuilder,
     PolicyDef, PolicyError, PrerequisiteDef, Resource, RestrictionDef, RoleDef, StateRuleDef,

@@ -7,6 +7,9 @@
 //! [`Policy::explain`], so the two implementations are held to the same expected
 //! value, not merely to each other.
 
+// Test helpers outside `#[test]` functions may fail loudly too.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use accessmask::reference::{self, Query};
 use accessmask::{Policy, PolicyDef};
 

@@ -21,6 +21,9 @@
 //! `generation_stats` (deterministic) prints the share of allowed queries and the
 //! number of distinct features per policy, to keep the generator honest.
 
+// Test helpers outside `#[test]` functions may fail loudly too.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 
 use accessmask::reference::{self, Query};

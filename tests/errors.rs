@@ -2,6 +2,13 @@
 //! with exactly this message (which names the item and its path), never panic, and
 //! never compile into something more permissive.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use accessmask::{Item, Policy, PolicyDef, PolicyError};
 use serde_json::{json, Value};
 

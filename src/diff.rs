@@ -1,0 +1,438 @@
+//! What changed between two policies: per subject and per role, the `(kind, action)`
+//! pairs gained and lost, on every class of resource where answers can differ.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use crate::def::InstanceId;
+use crate::ids::{KindId, Resource, SubjectId};
+use crate::policy::{Policy, ProfileKey};
+
+/// Whose permissions a [`DiffEntry`] is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Holder {
+    /// A subject, by name.
+    Subject(String),
+    /// A role (a holder with no toggles, levels or exceptions of its own), by name.
+    Role(String),
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Holder::Subject(s) => write!(f, "subject `{s}`"),
+            Holder::Role(r) => write!(f, "role `{r}`"),
+        }
+    }
+}
+
+/// The owner class of the resources an entry is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum OwnerClass {
+    /// No owner given, or one the holder neither is nor manages in either policy.
+    None,
+    /// Owned by the holder.
+    Own,
+    /// Owned by this subject, which the holder manages in at least one of the
+    /// policies.
+    Of(String),
+}
+
+/// One changed answer: on `kind` (instance `id`, in `state`, owned per `owner`),
+/// `holder` gained and lost these actions.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DiffEntry {
+    /// Whose permissions changed.
+    pub holder: Holder,
+    /// The kind, by name.
+    pub kind: String,
+    /// The instance, when the change is on one instance only.
+    pub id: Option<InstanceId>,
+    /// The state, when the change is in one state only.
+    pub state: Option<String>,
+    /// The owner class.
+    pub owner: OwnerClass,
+    /// Actions allowed now and not before.
+    pub gained: Vec<String>,
+    /// Actions allowed before and not now.
+    pub lost: Vec<String>,
+}
+
+impl fmt::Display for DiffEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} on `{}", self.holder, self.kind)?;
+        if let Some(id) = self.id {
+            write!(f, ":{id}")?;
+        }
+        f.write_str("`")?;
+        if let Some(s) = &self.state {
+            write!(f, " in state `{s}`")?;
+        }
+        match &self.owner {
+            OwnerClass::None => {}
+            OwnerClass::Own => f.write_str(" (its own)")?,
+            OwnerClass::Of(s) => write!(f, " (owned by `{s}`)")?,
+        }
+        f.write_str(":")?;
+        if self.gained.is_empty() && self.lost.is_empty() {
+            f.write_str(" unchanged")?;
+        }
+        if !self.gained.is_empty() {
+            write!(f, " + {}", self.gained.join(", "))?;
+        }
+        if !self.lost.is_empty() {
+            write!(f, " - {}", self.lost.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Every answer that differs between two policies ([`Policy::diff`]); `Display`
+/// renders one line per entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyDiff {
+    entries: Vec<DiffEntry>,
+}
+
+impl PolicyDiff {
+    /// The entries, sorted by holder, kind, id, state and owner.
+    pub fn entries(&self) -> &[DiffEntry] {
+        &self.entries
+    }
+
+    /// Whether the two policies answer every question alike.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl fmt::Display for PolicyDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.entries.is_empty() {
+            return f.write_str("no change\n");
+        }
+        for e in &self.entries {
+            writeln!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One side of the comparison for one holder and kind.
+struct Side<'p> {
+    policy: &'p Policy,
+    kind: Option<KindId>,
+}
+
+impl Side<'_> {
+    fn names_of(&self, bits: Option<u64>) -> BTreeSet<String> {
+        bits.map_or_else(BTreeSet::new, |b| self.names(b))
+    }
+
+    fn names(&self, bits: u64) -> BTreeSet<String> {
+        let Some(k) = self.kind else {
+            return BTreeSet::new();
+        };
+        self.policy
+            .actions(k)
+            .filter(|a| bits & a.mask() != 0)
+            .map(|a| self.policy.action_name(a).to_string())
+            .collect()
+    }
+
+    fn state(&self, name: Option<&str>) -> Option<Option<crate::StateId>> {
+        match name {
+            None => Some(None),
+            Some(n) => self.kind.and_then(|k| self.policy.state(k, n)).map(Some),
+        }
+    }
+}
+
+impl Policy {
+    /// Every answer that differs from `self` (before) to `after`, for every subject
+    /// and role of either, on every kind of either. Exact and complete: answers can
+    /// only differ by instance id where an exception or restriction names the id, by
+    /// state, and by owner class (none, own, managed), and every such class is
+    /// compared. To keep it short, a class is listed only when its change differs
+    /// from its parent's: an instance's parent is the kind in general (same state and
+    /// owner), a state's parent is no state (same owner), an owner class's parent is
+    /// no owner. An unlisted class (or an instance no rule names) changed as its
+    /// nearest listed ancestor did; `unchanged` marks a listed class that did not
+    /// change although its parent did.
+    ///
+    /// ```
+    /// # use accessmask::{Change, Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"tracking":
+    /// #   {"actions": ["view", "edit"], "levels": {"No Access": [], "Read Only Access": ["view"],
+    /// #    "Full Access": ["view", "edit"]}}},
+    /// #   "roles": {"Admin": {"grants": {"tracking": {"level": "Full Access"}}}},
+    /// #   "subjects": {"bo": {"role": "Admin"}}}"#)?;
+    /// let before = Policy::compile(&def)?;
+    /// let after = before.change(&Change::SetLevel {
+    ///     subject: "bo".into(),
+    ///     kind: "tracking".into(),
+    ///     level: Some("Read Only Access".into()),
+    /// })?;
+    /// assert_eq!(before.diff(&after).to_string(), "subject `bo` on `tracking`: - edit\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn diff(&self, after: &Policy) -> PolicyDiff {
+        let mut entries = Vec::new();
+        let mut kinds: Vec<String> = self
+            .kinds()
+            .map(|k| self.kind_name(k).to_string())
+            .collect();
+        for k in after.kinds() {
+            let n = after.kind_name(k);
+            if !kinds.iter().any(|x| x == n) {
+                kinds.push(n.to_string());
+            }
+        }
+        let mut subjects: Vec<String> = self
+            .subjects()
+            .map(|s| self.subject_name(s).to_string())
+            .collect();
+        for s in after.subjects() {
+            let n = after.subject_name(s);
+            if self.subject(n).is_none() {
+                subjects.push(n.to_string());
+            }
+        }
+        let mut roles: Vec<String> = self
+            .roles()
+            .map(|r| self.role_name(r).to_string())
+            .collect();
+        for r in after.roles() {
+            let n = after.role_name(r);
+            if self.role(n).is_none() {
+                roles.push(n.to_string());
+            }
+        }
+        for kname in &kinds {
+            let old = Side {
+                policy: self,
+                kind: self.kind(kname),
+            };
+            let new = Side {
+                policy: after,
+                kind: after.kind(kname),
+            };
+            let mut states: Vec<Option<String>> = vec![None];
+            for side in [&old, &new] {
+                if let Some(k) = side.kind {
+                    for st in side.policy.states(k) {
+                        let n = Some(side.policy.state_name(st).to_string());
+                        if !states.contains(&n) {
+                            states.push(n);
+                        }
+                    }
+                }
+            }
+            for sname in &subjects {
+                let ids = instance_ids(&[
+                    (&old, Some(sname.as_str()), None),
+                    (&new, Some(sname.as_str()), None),
+                ]);
+                let mut group = Group::new(Holder::Subject(sname.clone()), kname);
+                let mut owners = vec![OwnerClass::None, OwnerClass::Own];
+                for p in [self, after] {
+                    if let Some(info) = p.subject(sname).and_then(|s| p.info(s.0)) {
+                        for &m in &info.manages {
+                            let class = OwnerClass::Of(p.subject_name(SubjectId(m)).to_string());
+                            if !owners.contains(&class) {
+                                owners.push(class);
+                            }
+                        }
+                    }
+                }
+                for id in &ids {
+                    for st in &states {
+                        for owner in &owners {
+                            let a = subject_bits(&old, sname, *id, st.as_deref(), owner);
+                            let b = subject_bits(&new, sname, *id, st.as_deref(), owner);
+                            group.add(*id, st, owner.clone(), old.names_of(a), new.names_of(b));
+                        }
+                    }
+                }
+                entries.extend(group.entries);
+            }
+            for rname in &roles {
+                let ids = instance_ids(&[
+                    (&old, None, Some(rname.as_str())),
+                    (&new, None, Some(rname.as_str())),
+                ]);
+                let mut group = Group::new(Holder::Role(rname.clone()), kname);
+                for id in &ids {
+                    for st in &states {
+                        let a = role_bits(&old, rname, *id, st.as_deref());
+                        let b = role_bits(&new, rname, *id, st.as_deref());
+                        group.add(*id, st, OwnerClass::None, old.names_of(a), new.names_of(b));
+                    }
+                }
+                entries.extend(group.entries);
+            }
+        }
+        entries.sort();
+        PolicyDiff { entries }
+    }
+}
+
+type Class = (Option<InstanceId>, Option<String>, OwnerClass);
+type Delta = (Vec<String>, Vec<String>);
+
+/// The class whose change an unlisted class shares: the same without its id, else
+/// without its state, else without its owner.
+fn parent(class: &Class) -> Option<Class> {
+    match class {
+        (Some(_), st, o) => Some((None, st.clone(), o.clone())),
+        (None, Some(_), o) => Some((None, None, o.clone())),
+        (None, None, OwnerClass::None) => None,
+        (None, None, _) => Some((None, None, OwnerClass::None)),
+    }
+}
+
+/// The entries of one holder on one kind. Classes are added parents first (no id,
+/// state or owner first); a class is listed only when its change differs from its
+/// parent's, so a kind-wide change is one line, not one per instance and state.
+struct Group {
+    holder: Holder,
+    kind: String,
+    seen: HashMap<Class, Delta>,
+    entries: Vec<DiffEntry>,
+}
+
+impl Group {
+    fn new(holder: Holder, kind: &str) -> Self {
+        Group {
+            holder,
+            kind: kind.to_string(),
+            seen: HashMap::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        id: Option<InstanceId>,
+        state: &Option<String>,
+        owner: OwnerClass,
+        before: BTreeSet<String>,
+        now: BTreeSet<String>,
+    ) {
+        let change: Delta = (
+            now.difference(&before).cloned().collect(),
+            before.difference(&now).cloned().collect(),
+        );
+        let class: Class = (id, state.clone(), owner.clone());
+        let inherited = parent(&class).and_then(|p| self.seen.get(&p));
+        let listed = match inherited {
+            Some(p) => *p != change,
+            None => !change.0.is_empty() || !change.1.is_empty(),
+        };
+        if listed {
+            self.entries.push(DiffEntry {
+                holder: self.holder.clone(),
+                kind: self.kind.clone(),
+                id,
+                state: state.clone(),
+                owner,
+                gained: change.0.clone(),
+                lost: change.1.clone(),
+            });
+        }
+        self.seen.insert(class, change);
+    }
+}
+
+/// None, and every id that a layer of the subject (and its role) or of the role
+/// names on the side's kind.
+fn instance_ids(sides: &[(&Side<'_>, Option<&str>, Option<&str>)]) -> Vec<Option<InstanceId>> {
+    let mut ids = vec![None];
+    for (side, subject, role) in sides {
+        let Some(k) = side.kind else { continue };
+        let p = side.policy;
+        let mut layers = Vec::new();
+        if let Some(info) = subject.and_then(|s| p.subject(s)).and_then(|s| p.info(s.0)) {
+            layers.push(&info.layer);
+            if let Some(r) = p.schema.roles.get(info.role as usize) {
+                layers.push(&r.layer);
+            }
+        }
+        if let Some(r) = role
+            .and_then(|r| p.role(r))
+            .and_then(|r| p.schema.roles.get(r.index()))
+        {
+            layers.push(&r.layer);
+        }
+        for layer in layers {
+            ids.extend(
+                layer
+                    .named_instances()
+                    .into_iter()
+                    .filter(|(kk, _)| *kk == k.0)
+                    .map(|(_, id)| Some(id)),
+            );
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+fn subject_bits(
+    side: &Side<'_>,
+    name: &str,
+    id: Option<InstanceId>,
+    state: Option<&str>,
+    owner: &OwnerClass,
+) -> Option<u64> {
+    let p = side.policy;
+    let k = side.kind?;
+    let s = p.subject(name)?;
+    let st = side.state(state)?;
+    let mut r = Resource::new(k);
+    if let Some(id) = id {
+        r = r.with_id(id);
+    }
+    if let Some(st) = st {
+        r = r.with_state(st);
+    }
+    match owner {
+        OwnerClass::None => {}
+        OwnerClass::Own => r = r.with_owner(s),
+        OwnerClass::Of(o) => {
+            // An owner missing from this side owns nothing here: no owner.
+            if let Some(o) = p.subject(o) {
+                r = r.with_owner(o);
+            }
+        }
+    }
+    Some(p.allowed_bits(s, &r))
+}
+
+fn role_bits(
+    side: &Side<'_>,
+    name: &str,
+    id: Option<InstanceId>,
+    state: Option<&str>,
+) -> Option<u64> {
+    let p = side.policy;
+    let k = side.kind?;
+    let role = p.role(name)?;
+    let st = side.state(state)?;
+    let mut r = Resource::new(k);
+    if let Some(id) = id {
+        r = r.with_id(id);
+    }
+    if let Some(st) = st {
+        r = r.with_state(st);
+    }
+    let key = ProfileKey {
+        role: role.0,
+        toggles: Default::default(),
+        levels: Default::default(),
+    };
+    p.trace(&key, None, 0, &r).ok().map(|(set, _)| set)
+}
