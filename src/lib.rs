@@ -122,6 +122,11 @@
 
 mod def;
 
+/// The README's examples, compiled and run as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use def::*;
 mod admin;
 mod builder;

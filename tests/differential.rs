@@ -8,7 +8,7 @@
 //! `can` must equal `reference::is_allowed`, the names of `allowed` must equal
 //! `reference::allowed_actions`, and `explain(..).allowed()` must equal `can`.
 //!
-//! By default 256 policies are generated, with 64 queries each. Set the
+//! By default 512 policies are generated, with 64 queries each. Set the
 //! environment variable `ACCESSMASK_PROPTEST_CASES` to run more policies, e.g.
 //! `ACCESSMASK_PROPTEST_CASES=20000 cargo test --release --test differential`.
 //!
@@ -50,7 +50,7 @@ fn cases() -> u32 {
     std::env::var("ACCESSMASK_PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
+        .unwrap_or(512)
 }
 
 /// Choices decoded from a stream of random numbers; past the end, every choice
