@@ -140,6 +140,7 @@ mod pvec;
 pub mod reference;
 mod render;
 mod table;
+pub mod testing;
 
 pub use admin::{Change, ChangeError, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};

@@ -24,6 +24,8 @@ pub struct Matrix {
     corner: String,
     columns: Vec<String>,
     rows: Vec<(String, Vec<String>)>,
+    /// For a parsed matrix, the line of each row (for errors).
+    lines: Vec<usize>,
 }
 
 impl Matrix {
@@ -33,13 +35,31 @@ impl Matrix {
             corner: corner.into(),
             columns,
             rows: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
     /// Appends a row; missing cells are empty, extra cells are dropped.
-    pub fn push_row(&mut self, name: impl Into<String>, mut cells: Vec<String>) {
+    pub fn push_row(&mut self, name: impl Into<String>, cells: Vec<String>) {
+        let line = self.rows.len() + 3;
+        self.push_row_at(name, cells, line);
+    }
+
+    pub(crate) fn push_row_at(
+        &mut self,
+        name: impl Into<String>,
+        mut cells: Vec<String>,
+        line: usize,
+    ) {
         cells.resize(self.columns.len(), String::new());
         self.rows.push((name.into(), cells));
+        self.lines.push(line);
+    }
+
+    /// The source line of row `i` (its line in [`Matrix::to_markdown`]'s output for
+    /// a built matrix).
+    pub(crate) fn row_line(&self, i: usize) -> usize {
+        self.lines.get(i).copied().unwrap_or(i + 3)
     }
 
     /// The header of the row-name column.

@@ -13,10 +13,13 @@
 //! `ACCESSMASK_PROPTEST_CASES=20000 cargo test --release --test differential`.
 //!
 //! Policies and queries are decoded from streams of random numbers (a read past
-//! the end of a stream reads 0, and 0 always decodes to the simplest choice), so
-//! proptest's shrinking of the streams shrinks the policy. A failure prints the
-//! minimised policy as JSON together with the query. No regression file is
-//! written.
+//! the end of a stream reads 0, and 0 always decodes to the simplest choice).
+//! Shrinking the streams shrinks poorly (a changed count shifts every later
+//! choice), so proptest's shrinking is off; instead, on the first disagreement
+//! `compare` minimises the policy and the query structurally (dropping subjects,
+//! kinds, roles, toggles, grants, exceptions, rules and list items while the
+//! policy still compiles and the disagreement remains) and the failure prints the
+//! minimised policy as JSON with the query. No regression file is written.
 //!
 //! `generation_stats` (deterministic) prints the share of allowed queries and the
 //! number of distinct features per policy, to keep the generator honest.

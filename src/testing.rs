@@ -1,0 +1,614 @@
+//! Testing a policy: expectations as data, golden matrices, and assertion helpers
+//! whose failures show the query, the expected and actual decision, and why.
+//!
+//! ```
+//! use accessmask::{Policy, PolicyDef};
+//! use accessmask::testing::Expectations;
+//!
+//! let policy = Policy::compile(&serde_json::from_str::<PolicyDef>(r#"{
+//!   "kinds": { "report": { "actions": ["view", "export"] } },
+//!   "roles": { "Guest": { "grants": { "report": ["view"] } } },
+//!   "subjects": { "gus": { "role": "Guest" } }
+//! }"#)?)?;
+//! let expectations: Expectations = serde_json::from_str(r#"{ "expect": [
+//!   "gus view report => allow",
+//!   "gus export report:7 => deny",
+//!   { "query": "gus export report", "allow": true }
+//! ] }"#)?;
+//! let report = policy.verify(&expectations)?;
+//! assert_eq!(report.checked(), 3);
+//! assert_eq!(report.mismatches().len(), 1);
+//! assert!(report.to_string().contains("expect[2]: gus export report: expected ALLOW, got DENY"));
+//!
+//! accessmask::assert_can!(policy, "gus view report");
+//! accessmask::assert_cannot!(policy, "gus export report:7");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::def::InstanceId;
+use crate::error::{nearest, Item};
+use crate::explain::Explanation;
+use crate::ids::{ActionId, Resource, SubjectId};
+use crate::policy::Policy;
+use crate::render::Matrix;
+
+/// A question by names: `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Query {
+    /// The subject.
+    pub subject: String,
+    /// The action.
+    pub action: String,
+    /// The kind.
+    pub kind: String,
+    /// The instance id.
+    pub id: Option<InstanceId>,
+    /// The state.
+    pub state: Option<String>,
+    /// The owner.
+    pub owner: Option<String>,
+}
+
+/// A query that cannot be read or names something the policy lacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// The text is not a query.
+    #[error("{path}: cannot read `{text}`: {problem}")]
+    Syntax {
+        /// Where the query stands.
+        path: String,
+        /// The text.
+        text: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// A name the policy does not know.
+    #[error("{path}: unknown {what} `{name}`{}", hint(suggestion))]
+    Unknown {
+        /// Where the query stands.
+        path: String,
+        /// What the name should name.
+        what: Item,
+        /// The name.
+        name: String,
+        /// The nearest known name, if close.
+        suggestion: Option<String>,
+    },
+}
+
+fn hint(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
+impl Query {
+    /// Reads `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`; `path` says
+    /// where the text stands, for errors.
+    pub fn parse(text: &str, path: &str) -> Result<Query, QueryError> {
+        let syntax = |problem| QueryError::Syntax {
+            path: path.to_string(),
+            text: text.to_string(),
+            problem,
+        };
+        let mut words = text.split_whitespace();
+        let (Some(subject), Some(action), Some(resource)) =
+            (words.next(), words.next(), words.next())
+        else {
+            return Err(syntax(
+                "a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`",
+            ));
+        };
+        let (kind, id) = match resource.split_once(':') {
+            Some((k, id)) => (
+                k,
+                Some(
+                    id.parse()
+                        .map_err(|_| syntax("an instance id is a whole number"))?,
+                ),
+            ),
+            None => (resource, None),
+        };
+        let mut q = Query {
+            subject: subject.to_string(),
+            action: action.to_string(),
+            kind: kind.to_string(),
+            id,
+            state: None,
+            owner: None,
+        };
+        for w in words {
+            match w.split_once('=') {
+                Some(("state", s)) if q.state.is_none() && !s.is_empty() => {
+                    q.state = Some(s.to_string())
+                }
+                Some(("owner", o)) if q.owner.is_none() && !o.is_empty() => {
+                    q.owner = Some(o.to_string())
+                }
+                _ => {
+                    return Err(syntax(
+                        "after the resource come only `state=STATE` and `owner=SUBJECT`, once each",
+                    ))
+                }
+            }
+        }
+        Ok(q)
+    }
+
+    /// The ids of this query in `policy`.
+    pub fn resolve(
+        &self,
+        policy: &Policy,
+        path: &str,
+    ) -> Result<(SubjectId, ActionId, Resource), QueryError> {
+        let unknown = |what, name: &str, known: Vec<&str>| QueryError::Unknown {
+            path: path.to_string(),
+            what,
+            name: name.to_string(),
+            suggestion: nearest(name, known),
+        };
+        let all_subjects = || {
+            policy
+                .subjects()
+                .map(|s| policy.subject_name(s))
+                .collect::<Vec<_>>()
+        };
+        let subject = policy
+            .subject(&self.subject)
+            .ok_or_else(|| unknown(Item::Subject, &self.subject, all_subjects()))?;
+        let kind = policy.kind(&self.kind).ok_or_else(|| {
+            unknown(
+                Item::Kind,
+                &self.kind,
+                policy.kinds().map(|k| policy.kind_name(k)).collect(),
+            )
+        })?;
+        let action = policy.action(&self.kind, &self.action).ok_or_else(|| {
+            unknown(
+                Item::Action,
+                &self.action,
+                policy
+                    .actions(kind)
+                    .map(|a| policy.action_name(a))
+                    .collect(),
+            )
+        })?;
+        let mut r = Resource::new(kind);
+        if let Some(id) = self.id {
+            r = r.with_id(id);
+        }
+        if let Some(s) = &self.state {
+            let st = policy.state(kind, s).ok_or_else(|| {
+                unknown(
+                    Item::State,
+                    s,
+                    policy.states(kind).map(|s| policy.state_name(s)).collect(),
+                )
+            })?;
+            r = r.with_state(st);
+        }
+        if let Some(o) = &self.owner {
+            r = r.with_owner(
+                policy
+                    .subject(o)
+                    .ok_or_else(|| unknown(Item::Subject, o, all_subjects()))?,
+            );
+        }
+        Ok((subject, action, r))
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.subject, self.action, self.kind)?;
+        if let Some(id) = self.id {
+            write!(f, ":{id}")?;
+        }
+        if let Some(s) = &self.state {
+            write!(f, " state={s}")?;
+        }
+        if let Some(o) = &self.owner {
+            write!(f, " owner={o}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One expected decision. In a document either a string `"QUERY => allow"` (or
+/// `=> deny`) or an object `{"query": "QUERY", "allow": true}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expectation {
+    /// The question.
+    pub query: String,
+    /// The expected decision.
+    pub allow: bool,
+}
+
+impl<'de> Deserialize<'de> for Expectation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Object {
+            query: String,
+            allow: bool,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Expectation;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"QUERY => allow|deny\" or {\"query\": ..., \"allow\": ...}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Expectation, E> {
+                let (query, decision) = v
+                    .rsplit_once("=>")
+                    .ok_or_else(|| E::custom(format!("`{v}` has no `=> allow` or `=> deny`")))?;
+                let allow = match decision.trim() {
+                    "allow" => true,
+                    "deny" => false,
+                    other => {
+                        return Err(E::custom(format!(
+                            "`{other}` is neither `allow` nor `deny`"
+                        )))
+                    }
+                };
+                Ok(Expectation {
+                    query: query.trim().to_string(),
+                    allow,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Expectation, A::Error> {
+                let o = Object::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Expectation {
+                    query: o.query,
+                    allow: o.allow,
+                })
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// An expectations document: `{"expect": [...]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// The expected decisions, in order.
+    pub expect: Vec<Expectation>,
+}
+
+/// An expectation the policy does not meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Where it stands (`expect[3]`).
+    pub path: String,
+    /// The query.
+    pub query: String,
+    /// The expected decision.
+    pub expected: bool,
+    /// Why the policy decided otherwise.
+    pub explanation: Explanation,
+}
+
+/// The result of [`Policy::verify`]: every mismatch, not only the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    checked: usize,
+    mismatches: Vec<Mismatch>,
+}
+
+impl Report {
+    /// How many expectations were checked.
+    pub fn checked(&self) -> usize {
+        self.checked
+    }
+
+    /// The expectations not met, in order.
+    pub fn mismatches(&self) -> &[Mismatch] {
+        &self.mismatches
+    }
+
+    /// Whether every expectation was met.
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+fn verdict(allow: bool) -> &'static str {
+    if allow {
+        "ALLOW"
+    } else {
+        "DENY"
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} checked, {} met, {} not met",
+            self.checked,
+            self.checked - self.mismatches.len(),
+            self.mismatches.len()
+        )?;
+        for m in &self.mismatches {
+            writeln!(
+                f,
+                "{}: {}: expected {}, got {}",
+                m.path,
+                m.query,
+                verdict(m.expected),
+                verdict(!m.expected)
+            )?;
+            for line in m.explanation.to_string().lines() {
+                writeln!(f, "    {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cell of a golden matrix that the policy renders differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellMismatch {
+    /// The row's name.
+    pub row: String,
+    /// The column's name.
+    pub column: String,
+    /// The golden cell.
+    pub expected: String,
+    /// The policy's cell.
+    pub actual: String,
+}
+
+impl fmt::Display for CellMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "row `{}`, column `{}`: expected `{}`, got `{}`",
+            self.row, self.column, self.expected, self.actual
+        )
+    }
+}
+
+/// A golden matrix that cannot be read or compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MatrixError {
+    /// A line that is not a table row.
+    #[error("line {line}: {problem}")]
+    Syntax {
+        /// The line number, from 1.
+        line: usize,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// A row with another number of cells than the header.
+    #[error("line {line}: {found} cells, the header has {expected}")]
+    Width {
+        /// The line number, from 1.
+        line: usize,
+        /// Cells in the header.
+        expected: usize,
+        /// Cells in this row.
+        found: usize,
+    },
+    /// The corner names no matrix the policy renders.
+    #[error("line 1: corner `{0}` is neither `action` (roles x actions) nor `subject` (subjects x levels)")]
+    Corner(String),
+    /// A row or column the policy does not have.
+    #[error("line {line}: the policy has no {what} `{name}`")]
+    Unknown {
+        /// The line number, from 1.
+        line: usize,
+        /// `row` or `column`.
+        what: &'static str,
+        /// The name.
+        name: String,
+    },
+}
+
+impl Matrix {
+    /// Reads a Markdown table in the form [`Matrix::to_markdown`] writes: a header
+    /// row, a `|---|` rule, then rows. Blank lines around it are ignored.
+    pub fn from_markdown(text: &str) -> Result<Matrix, MatrixError> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim()))
+            .filter(|(_, l)| !l.is_empty());
+        let (hline, header) = lines.next().ok_or(MatrixError::Syntax {
+            line: 1,
+            problem: "no table",
+        })?;
+        let header = cells(header).ok_or(MatrixError::Syntax {
+            line: hline,
+            problem: "a table row starts and ends with `|`",
+        })?;
+        let Some((corner, columns)) = header.split_first() else {
+            return Err(MatrixError::Syntax {
+                line: hline,
+                problem: "the header has no cells",
+            });
+        };
+        let (rline, rule) = lines.next().ok_or(MatrixError::Syntax {
+            line: hline + 1,
+            problem: "the header is not followed by a `|---|` rule",
+        })?;
+        let rule_ok = cells(rule).is_some_and(|c| {
+            c.len() == header.len()
+                && c.iter()
+                    .all(|x| !x.is_empty() && x.chars().all(|ch| ch == '-' || ch == ':'))
+        });
+        if !rule_ok {
+            return Err(MatrixError::Syntax {
+                line: rline,
+                problem: "the header is not followed by a `|---|` rule as wide as it",
+            });
+        }
+        let mut m = Matrix::new(corner.clone(), columns.to_vec());
+        for (line, row) in lines {
+            let row = cells(row).ok_or(MatrixError::Syntax {
+                line,
+                problem: "a table row starts and ends with `|`",
+            })?;
+            if row.len() != header.len() {
+                return Err(MatrixError::Width {
+                    line,
+                    expected: header.len(),
+                    found: row.len(),
+                });
+            }
+            let Some((name, rest)) = row.split_first() else {
+                continue;
+            };
+            m.push_row_at(name.clone(), rest.to_vec(), line);
+        }
+        Ok(m)
+    }
+}
+
+/// The cells of a `| a | b |` line, unescaping `\|`.
+fn cells(line: &str) -> Option<Vec<String>> {
+    let inner = line.strip_prefix('|')?.strip_suffix('|')?;
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cur.push('|');
+                chars.next();
+            }
+            '|' => out.push(std::mem::take(&mut cur).trim().to_string()),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur.trim().to_string());
+    Some(out)
+}
+
+impl Policy {
+    /// Checks every expectation and reports every mismatch with the explanation of
+    /// the actual decision. A query that cannot be read or names something unknown
+    /// is an error with its path (`expect[3]`).
+    pub fn verify(&self, expectations: &Expectations) -> Result<Report, QueryError> {
+        let mut mismatches = Vec::new();
+        for (i, e) in expectations.expect.iter().enumerate() {
+            let path = format!("expect[{i}]");
+            let q = Query::parse(&e.query, &path)?;
+            let (s, a, r) = q.resolve(self, &path)?;
+            let explanation = self.explain(s, a, &r);
+            if explanation.allowed() != e.allow {
+                mismatches.push(Mismatch {
+                    path,
+                    query: q.to_string(),
+                    expected: e.allow,
+                    explanation,
+                });
+            }
+        }
+        Ok(Report {
+            checked: expectations.expect.len(),
+            mismatches,
+        })
+    }
+
+    /// Compares a golden matrix (all or some of the rows and columns of
+    /// [`Policy::role_matrix`] or [`Policy::level_matrix`], chosen by its corner)
+    /// with the policy, returning every differing cell.
+    pub fn verify_matrix(&self, golden: &Matrix) -> Result<Vec<CellMismatch>, MatrixError> {
+        let actual = match golden.corner() {
+            "action" => self.role_matrix(),
+            "subject" => self.level_matrix(),
+            other => return Err(MatrixError::Corner(other.to_string())),
+        };
+        for c in golden.columns() {
+            if !actual.columns().contains(c) {
+                return Err(MatrixError::Unknown {
+                    line: 1,
+                    what: "column",
+                    name: c.clone(),
+                });
+            }
+        }
+        let mut out = Vec::new();
+        for (i, (row, cells)) in golden.rows().enumerate() {
+            if !actual.rows().any(|(r, _)| r == row) {
+                return Err(MatrixError::Unknown {
+                    line: golden.row_line(i),
+                    what: "row",
+                    name: row.to_string(),
+                });
+            }
+            for (c, expected) in golden.columns().iter().zip(cells) {
+                let got = actual.cell(row, c).unwrap_or("");
+                if got != expected {
+                    out.push(CellMismatch {
+                        row: row.to_string(),
+                        column: c.clone(),
+                        expected: expected.clone(),
+                        actual: got.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Asserts that `policy` decides `query` as `allow`; on failure panics with the
+/// query, both decisions and the explanation. Used by [`assert_can!`] and
+/// [`assert_cannot!`](crate::assert_cannot).
+///
+/// [`assert_can!`]: crate::assert_can
+#[track_caller]
+#[expect(
+    clippy::panic,
+    reason = "an assertion helper for tests: failing is its job"
+)]
+pub fn assert_decision(policy: &Policy, query: &str, allow: bool) {
+    let outcome = Query::parse(query, "query").and_then(|q| q.resolve(policy, "query"));
+    match outcome {
+        Err(e) => panic!("cannot check `{query}`: {e}"),
+        Ok((s, a, r)) => {
+            let why = policy.explain(s, a, &r);
+            if why.allowed() != allow {
+                panic!(
+                    "policy check failed\n  query:    {query}\n  expected: {}\n  actual:   {}\n  because:\n{}",
+                    verdict(allow),
+                    verdict(!allow),
+                    why.to_string()
+                        .lines()
+                        .map(|l| format!("    {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            }
+        }
+    }
+}
+
+/// Asserts that a policy allows a query (`"SUBJECT ACTION KIND[:ID] ..."`); the
+/// failure message shows the explanation.
+#[macro_export]
+macro_rules! assert_can {
+    ($policy:expr, $query:expr $(,)?) => {
+        $crate::testing::assert_decision(&$policy, $query, true)
+    };
+}
+
+/// Asserts that a policy denies a query; the failure message shows the
+/// explanation.
+#[macro_export]
+macro_rules! assert_cannot {
+    ($policy:expr, $query:expr $(,)?) => {
+        $crate::testing::assert_decision(&$policy, $query, false)
+    };
+}
