@@ -100,16 +100,27 @@
 //! ## How it works
 //!
 //! Compiling interns every name into a small `Copy` id and closes every action set
-//! under implications. Subjects that share a role, toggles and levels share one
-//! *profile*; per profile and kind the engine stores the three scoped masks and one
-//! "keep" mask per state (prerequisites, state rules and availability folded in).
-//! Each exception layer compiles to a pair `(and, or)` so that applying it is
-//! `x & and | or`; layers compose into one pair. A check is then: index the subject,
-//! index its profile's kind entry, OR in the scoped masks the owner earns, apply at
-//! most two exception pairs found by an integer-keyed hash lookup (only for subjects
-//! and roles that have exceptions on that kind), AND with the keep mask and test
-//! one bit. None of these steps depends on how many subjects, roles, toggles,
-//! exceptions or kinds the policy has, which is why `can` costs the same at any size.
+//! under implications. The compiled layout:
+//!
+//! - **Profiles.** Subjects that share a role, toggles and levels share one profile.
+//!   A flat table holds, per profile and kind, the three scoped masks (`any`, `own`,
+//!   `managed`), the role's exception layer for instances it does not name, and an
+//!   index into a table of "keep" masks: one per state plus one for no state, with
+//!   availability, prerequisites and state rules folded in.
+//! - **Subjects.** A 16-byte record per subject (its profile, and a pointer to its
+//!   own compiled exceptions and managed subjects when it has any) in a persistent
+//!   vector: leaves of 512 records, so a change copies one leaf, never the others.
+//! - **Exceptions.** Each layer (restriction hit or miss, then a level or
+//!   allow/deny exception) is a pair `(and, or)` applied as `x & and | or`; a
+//!   layer's effects compose into one pair per named instance, stored in hash maps
+//!   keyed by small integers (`(role, kind, id)`, `(kind, id)` per subject).
+//!
+//! A check is then: index the subject, index its profile's kind entry, OR in the
+//! scoped masks the owner earns, apply the role's pair (a hash lookup only if the
+//! role names instances of that kind) and the subject's (only if it has
+//! exceptions), AND with the keep mask for the state, and test one bit. None of
+//! these steps depends on how many subjects, roles, toggles, exceptions or kinds
+//! the policy has, which is why `can` costs the same at any size.
 //!
 //! ## When to use this
 //!
