@@ -673,42 +673,44 @@ impl Policy {
 /// Instance ids at which `t`'s answers can differ between two snapshots: none (the
 /// kind in general) and every id its own or its role's layers name on `kind`.
 fn subject_ids(before: &Policy, after: &Policy, t: u32, kind: u32) -> Vec<Option<InstanceId>> {
-    let mut ids = vec![None];
-    for p in [before, after] {
-        if let Some(info) = p.info(t) {
-            let layers = [
-                Some(&info.layer),
-                p.schema.roles.get(info.role as usize).map(|r| &r.layer),
-            ];
-            for layer in layers.into_iter().flatten() {
-                ids.extend(
-                    layer
-                        .named_instances()
-                        .into_iter()
-                        .filter(|(k, _)| *k == kind)
-                        .map(|(_, id)| Some(id)),
-                );
-            }
-        }
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    ids
+    named_ids(
+        kind,
+        [before, after]
+            .into_iter()
+            .filter_map(|p| p.info(t).map(|i| (p, i)))
+            .flat_map(|(p, info)| {
+                [
+                    Some(&info.layer),
+                    p.schema.roles.get(info.role as usize).map(|r| &r.layer),
+                ]
+            }),
+    )
 }
 
 /// The same for a role.
 fn role_ids(before: &Policy, after: &Policy, role: u32, kind: u32) -> Vec<Option<InstanceId>> {
+    named_ids(
+        kind,
+        [before, after]
+            .into_iter()
+            .map(|p| p.schema.roles.get(role as usize).map(|r| &r.layer)),
+    )
+}
+
+/// None, and every id the layers name on `kind`, sorted and unique.
+pub(crate) fn named_ids<'a>(
+    kind: u32,
+    layers: impl IntoIterator<Item = Option<&'a crate::policy::Layer>>,
+) -> Vec<Option<InstanceId>> {
     let mut ids = vec![None];
-    for p in [before, after] {
-        if let Some(r) = p.schema.roles.get(role as usize) {
-            ids.extend(
-                r.layer
-                    .named_instances()
-                    .into_iter()
-                    .filter(|(k, _)| *k == kind)
-                    .map(|(_, id)| Some(id)),
-            );
-        }
+    for layer in layers.into_iter().flatten() {
+        ids.extend(
+            layer
+                .named_instances()
+                .into_iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, id)| Some(id)),
+        );
     }
     ids.sort_unstable();
     ids.dedup();

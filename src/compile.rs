@@ -11,7 +11,7 @@ use crate::def::{
 use crate::error::{nearest, Item, PolicyError};
 use crate::ids::{ActionId, KindId, MAX_ACTIONS};
 use crate::policy::{
-    AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy, Prerequisite,
+    close, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy, Prerequisite,
     ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule, Subject,
     SubjectExtra, SubjectInfo, Toggle,
 };
@@ -1192,15 +1192,4 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         kind.levels.push((lname.to_string(), m));
     }
     Ok(kind)
-}
-
-fn close(table: &[u64], m: u64) -> u64 {
-    let mut out = m;
-    let mut rest = m;
-    while rest != 0 {
-        let i = rest.trailing_zeros() as usize;
-        rest &= rest - 1;
-        out |= table.get(i).copied().unwrap_or(0);
-    }
-    out
 }

@@ -347,7 +347,7 @@ impl Group {
 }
 
 /// None, and every id that a layer of the subject (and its role) or of the role
-/// names on the side's kind.
+/// names on the side's kind, on either side.
 fn instance_ids(sides: &[(&Side<'_>, Option<&str>, Option<&str>)]) -> Vec<Option<InstanceId>> {
     let mut ids = vec![None];
     for (side, subject, role) in sides {
@@ -355,26 +355,15 @@ fn instance_ids(sides: &[(&Side<'_>, Option<&str>, Option<&str>)]) -> Vec<Option
         let p = side.policy;
         let mut layers = Vec::new();
         if let Some(info) = subject.and_then(|s| p.subject(s)).and_then(|s| p.info(s.0)) {
-            layers.push(&info.layer);
-            if let Some(r) = p.schema.roles.get(info.role as usize) {
-                layers.push(&r.layer);
-            }
+            layers.push(Some(&info.layer));
+            layers.push(p.schema.roles.get(info.role as usize).map(|r| &r.layer));
         }
-        if let Some(r) = role
-            .and_then(|r| p.role(r))
-            .and_then(|r| p.schema.roles.get(r.index()))
-        {
-            layers.push(&r.layer);
-        }
-        for layer in layers {
-            ids.extend(
-                layer
-                    .named_instances()
-                    .into_iter()
-                    .filter(|(kk, _)| *kk == k.0)
-                    .map(|(_, id)| Some(id)),
-            );
-        }
+        layers.push(
+            role.and_then(|r| p.role(r))
+                .and_then(|r| p.schema.roles.get(r.index()))
+                .map(|r| &r.layer),
+        );
+        ids.extend(crate::admin::named_ids(k.0, layers));
     }
     ids.sort_unstable();
     ids.dedup();

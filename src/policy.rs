@@ -83,7 +83,9 @@ impl Kind {
     }
 }
 
-fn close(table: &[u64], m: u64) -> u64 {
+/// The union of `table[i]` for every bit `i` of `m` (each entry holds its own bit,
+/// so this is `m` closed one step).
+pub(crate) fn close(table: &[u64], m: u64) -> u64 {
     let mut out = 0;
     let mut rest = m;
     while rest != 0 {

@@ -282,11 +282,7 @@ fn extra_role(i: usize, shape: &Shape) -> RoleDef {
 
 fn subject_def(i: usize, shape: &Shape) -> SubjectDef {
     let n = shape.subjects;
-    let role = if i == HOT {
-        2.min(shape.roles - 1)
-    } else {
-        (mix(i, 1) % shape.roles as u64) as usize
-    };
+    let role = subject_role(shape, i);
     let mut s = SubjectDef::new(role_name(role));
     if i == HOT {
         return s;
@@ -313,10 +309,7 @@ fn subject_def(i: usize, shape: &Shape) -> SubjectDef {
         }
     }
     if has_exceptions(shape, i) {
-        for j in 0..shape.exceptions_per_subject {
-            let k = (i + j) % shape.kinds;
-            // Distinct ids per subject, so no (kind, id) repeats.
-            let id = (mix(i, 100) + j as u64) % shape.id_range.max(1);
+        for (j, (k, id)) in exception_targets(shape, i).into_iter().enumerate() {
             let e = match j % 3 {
                 0 => ExceptionDef::allow_deny(kind_name(k), id, ["edit"], ["delete"]),
                 1 => ExceptionDef::level(kind_name(k), id, "Read Only"),
@@ -334,6 +327,30 @@ fn subject_def(i: usize, shape: &Shape) -> SubjectDef {
         }
     }
     s
+}
+
+/// The `(kind index, instance id)` of each exception of subject `i` (empty for a
+/// subject without exceptions).
+pub fn exception_targets(shape: &Shape, i: usize) -> Vec<(usize, u64)> {
+    if !has_exceptions(shape, i) {
+        return Vec::new();
+    }
+    (0..shape.exceptions_per_subject)
+        .map(|j| {
+            // Distinct ids per subject, so no (kind, id) repeats.
+            let id = (mix(i, 100) + j as u64) % shape.id_range.max(1);
+            ((i + j) % shape.kinds, id)
+        })
+        .collect()
+}
+
+/// The role index of subject `i`.
+pub fn subject_role(shape: &Shape, i: usize) -> usize {
+    if i == HOT {
+        2.min(shape.roles - 1)
+    } else {
+        (mix(i, 1) % shape.roles as u64) as usize
+    }
 }
 
 /// The seed-shaped document for `shape`.
