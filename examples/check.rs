@@ -5,23 +5,32 @@
 //! cargo run --example check -- policy.json                    # validate, print the matrices
 //! cargo run --example check -- policy.json "u7 edit database:42 state=billed" "u3 view report"
 //! cargo run --example check -- policy.json u7 edit database:42 -- u3 view report
+//! cargo run --example check -- policy.json --expect policy.expect.json --golden policy.roles.md
+//! cargo run --example check -- policy.json --print roles > policy.roles.md
 //! ```
 //!
 //! It reads a policy document, compiles it (reporting the first problem with its
 //! path in the document), prints the roles x actions matrix and, when some kind has
 //! levels, the subjects x levels matrix, then answers each query with the steps of
-//! the decision order that made the answer. Run it with `--help` for the details.
+//! the decision order that made the answer. Queries are read and looked up by the
+//! library ([`accessmask::testing::Query`]), so they mean here what they mean in an
+//! expectations file. Run it with `--help` for the details.
+//!
+//! For a service's CI, `--expect FILE.json` checks an expectations document and
+//! `--golden FILE.md` a golden matrix ([`accessmask::testing`]) against the policy.
 //!
 //! Exit codes: 0 when every query was answered (an answer of DENY is still an
-//! answer), 1 when the document cannot be read, parsed or compiled, 2 when the
-//! command line or a query is wrong. Nothing a user types makes it panic.
+//! answer) and every check met, 1 when the document or a check file cannot be read,
+//! parsed or compiled, 2 when the command line or a query is wrong, 3 when some
+//! expectation or golden cell is not met. Nothing a user types makes it panic.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use accessmask::{ActionId, Policy, PolicyDef, Resource, SubjectId};
+use accessmask::testing::{CellMismatch, Expectations, Query, QueryError, Report};
+use accessmask::{ActionId, Item, Matrix, Policy, PolicyDef, Resource, SubjectId};
 
 /// The default policy: the Magnews seed, also used by `examples/magnews.rs` and
 /// `tests/seed_magnews.rs`.
@@ -57,14 +66,17 @@ const TOUR: &[(&str, &str)] = &[
 ];
 
 const USAGE: &str = "\
-check: validate an accessmask policy document and answer queries against it
+check: validate an accessmask policy document, answer queries against it, and
+check expectations and golden matrices (for a service's CI)
 
 Usage:
   cargo run --example check -- [OPTIONS] [POLICY.json] [QUERY...]
+  cargo run --example check -- [POLICY.json] --expect FILE.json --golden FILE.md ...
+  cargo run --example check -- [POLICY.json] --print roles|levels > FILE.md
 
-With no POLICY and no QUERY, runs a short tour of the embedded Magnews policy
-(examples/policies/magnews.json). With queries but no POLICY, the queries are
-asked of that embedded policy.
+With no POLICY, no QUERY and no check, runs a short tour of the embedded Magnews
+policy (examples/policies/magnews.json). With queries or checks but no POLICY,
+they are run against that embedded policy.
 
 POLICY.json
   The first argument is the policy document if it ends in `.json`, names an
@@ -78,48 +90,93 @@ QUERY
   or give its words as separate arguments and separate queries with `--`:
     check policy.json u7 edit database:42 -- u3 view report
   (an argument that contains a space is always a whole query).
+  Errors name a query by its place: `query 2` is the second one.
+
+Checks (each may be repeated; they run in the order given):
+  --expect FILE.json
+      An expectations document: {\"expect\": [\"QUERY => allow\",
+      \"QUERY => deny\", {\"query\": \"QUERY\", \"allow\": false}, ...]}.
+      Prints how many were met and, for each one not met, its place
+      (`expect[3]`, counted from 0), the query, both decisions and the
+      explanation of the actual one.
+  --golden FILE.md
+      A Markdown table in the form --print (or --markdown) prints: corner
+      `action` for roles x actions, `subject` for subjects x levels; any subset
+      of the rows and columns. Prints each cell that differs by row and column.
+  When checking, the matrices are not printed unless --matrices is given;
+  queries given too are answered as usual.
 
 Options:
-  --markdown      print the matrices (and explanations) as Markdown
-  --no-matrices   answer the queries without printing the matrices
-  -h, --help      print this help
+  --markdown        print the matrices, explanations and check reports as Markdown
+  --matrices        print the matrices even when checking
+  --no-matrices     do not print the matrices
+  --print WHICH     print only the `roles` (roles x actions) or `levels` (subjects
+                    x levels) matrix as a Markdown table, nothing else: a golden
+                    file to check in (no queries or checks with it)
+  -h, --help        print this help
 
 Output:
   The roles x actions matrix (Y: on any instance; own / managed: only on
   instances the subject owns / owned by subjects it manages; -: not at all),
   the subjects x levels matrix if some kind has levels, then for each query
   ALLOW or DENY and the steps of the decision order that bore on it (`*` marks
-  a step that added or removed the action asked about).
+  a step that added or removed the action asked about), then the checks.
 
 Exit codes:
-  0  ok (every query answered, whether ALLOW or DENY)
-  1  the policy document cannot be read, parsed or compiled
+  0  ok (every query answered, whether ALLOW or DENY; every check met)
+  1  the policy document, an expectations file or a golden file cannot be read
+     or parsed, or names something the policy lacks (the error gives the file
+     and its line and column, `expect[N]`, or the table's line)
   2  bad command line or query (unknown subject, action, kind, state, owner)
+  3  some expectation or golden cell is not met
 ";
 
 /// Why the tool stops, and its exit code.
 #[derive(Debug)]
 enum Failure {
-    /// The document cannot be read, parsed or compiled: exit code 1.
-    Invalid(String),
+    /// The document or a check file cannot be read, parsed or compiled: exit
+    /// code 1. One message per problem.
+    Invalid(Vec<String>),
     /// A bad command line or query: exit code 2. One message per problem, and
     /// whether pointing to `--help` would help (not for a misspelt name).
     Usage(Vec<String>, bool),
+    /// Some expectation or golden cell is not met: exit code 3. The report is on
+    /// standard output; this is the summary.
+    Unmet(String),
 }
 
 impl Failure {
     fn usage(msg: impl Into<String>) -> Self {
         Failure::Usage(vec![msg.into()], true)
     }
+
+    fn invalid(msg: impl Into<String>) -> Self {
+        Failure::Invalid(vec![msg.into()])
+    }
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut out = String::new();
-    let code = match run(&args, &mut out) {
+    let outcome = run(&args, &mut out);
+    // Written in one go, and a closed pipe (`check | head`) is not an error. The
+    // report comes first, so that a failure's summary is the last thing printed.
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing the output: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Invalid(msg)) => {
-            eprintln!("error: {msg}");
+        Err(Failure::Invalid(msgs)) => {
+            for msg in msgs {
+                eprintln!("error: {msg}");
+            }
             ExitCode::from(1)
         }
         Err(Failure::Usage(msgs, point_to_help)) => {
@@ -131,18 +188,10 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
-    };
-    // Written in one go, and a closed pipe (`check | head`) is not an error.
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("error: writing the output: {e}");
-            ExitCode::from(1)
+        Err(Failure::Unmet(summary)) => {
+            eprintln!("error: {summary}");
+            ExitCode::from(3)
         }
-        _ => code,
     }
 }
 
@@ -154,14 +203,35 @@ enum Source {
     Stdin,
 }
 
+/// What a check file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckKind {
+    /// `--expect`: an expectations document.
+    Expect,
+    /// `--golden`: a Markdown matrix.
+    Golden,
+}
+
+/// Which matrix `--print` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Roles,
+    Levels,
+}
+
 #[derive(Debug, Default)]
 struct Options {
     help: bool,
     markdown: bool,
-    no_matrices: bool,
+    /// `--matrices` (true) or `--no-matrices` (false); by default the matrices
+    /// are printed unless checking.
+    matrices: Option<bool>,
+    print: Option<Which>,
     policy: Option<Source>,
     /// Each query as its words.
     queries: Vec<Vec<String>>,
+    /// The check files, in the order given.
+    checks: Vec<(CheckKind, String)>,
 }
 
 fn is_policy_arg(arg: &str) -> bool {
@@ -172,11 +242,56 @@ fn is_policy_arg(arg: &str) -> bool {
         || Path::new(arg).is_file()
 }
 
+/// The value of option `name`: after `=` in the same argument, or the next
+/// argument (which may not look like an option).
+fn option_value<'a>(
+    name: &str,
+    inline: Option<&'a str>,
+    rest: &mut impl Iterator<Item = &'a String>,
+    what: &str,
+) -> Result<&'a str, Failure> {
+    match inline.or_else(|| rest.next().map(String::as_str)) {
+        Some(v) if !v.is_empty() && (inline.is_some() || !v.starts_with('-')) => Ok(v),
+        _ => Err(Failure::usage(format!("`{name}` needs {what}"))),
+    }
+}
+
 fn parse_args(args: &[String]) -> Result<Options, Failure> {
     let mut o = Options::default();
     let mut words: Vec<String> = Vec::new();
     let mut seen_positional = false;
-    for arg in args {
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v)),
+            _ => (arg.as_str(), None),
+        };
+        match name {
+            "--expect" | "--golden" => {
+                let (kind, what) = if name == "--expect" {
+                    (CheckKind::Expect, "an expectations file (FILE.json)")
+                } else {
+                    (CheckKind::Golden, "a golden matrix file (FILE.md)")
+                };
+                let file = option_value(name, inline, &mut rest, what)?;
+                o.checks.push((kind, file.to_string()));
+                continue;
+            }
+            "--print" => {
+                let which = option_value(name, inline, &mut rest, "`roles` or `levels`")?;
+                o.print = Some(match which {
+                    "roles" => Which::Roles,
+                    "levels" => Which::Levels,
+                    other => {
+                        return Err(Failure::usage(format!(
+                            "`--print {other}`: expected `roles` or `levels`"
+                        )))
+                    }
+                });
+                continue;
+            }
+            _ => {}
+        }
         if arg.chars().any(char::is_whitespace) {
             // A whole query in one argument.
             if !words.is_empty() {
@@ -195,7 +310,15 @@ fn parse_args(args: &[String]) -> Result<Options, Failure> {
             }
             "-h" | "--help" => o.help = true,
             "--markdown" => o.markdown = true,
-            "--no-matrices" => o.no_matrices = true,
+            "--matrices" | "--no-matrices" => {
+                let want = arg == "--matrices";
+                if o.matrices == Some(!want) {
+                    return Err(Failure::usage(
+                        "`--matrices` and `--no-matrices` contradict each other",
+                    ));
+                }
+                o.matrices = Some(want);
+            }
             a if a.starts_with('-') && a != "-" => {
                 return Err(Failure::usage(format!("unknown option `{a}`")));
             }
@@ -216,6 +339,13 @@ fn parse_args(args: &[String]) -> Result<Options, Failure> {
     if !words.is_empty() {
         o.queries.push(words);
     }
+    if o.print.is_some() && (!o.queries.is_empty() || !o.checks.is_empty() || o.matrices.is_some())
+    {
+        return Err(Failure::usage(
+            "`--print` prints one matrix and nothing else: give it no queries, \
+             checks, `--matrices` or `--no-matrices`",
+        ));
+    }
     Ok(o)
 }
 
@@ -225,38 +355,57 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
         out.push_str(USAGE);
         return Ok(());
     }
-    let tour = opts.policy.is_none() && opts.queries.is_empty();
+    let checking = !opts.checks.is_empty();
+    let tour =
+        opts.policy.is_none() && opts.queries.is_empty() && !checking && opts.print.is_none();
     let source = opts.policy.as_ref().unwrap_or(&Source::Default);
     let (name, text) = read_source(source)?;
     let (def, policy) = load(&name, &text)?;
 
-    let queries: Vec<(&str, Vec<String>)> = if tour {
+    if let Some(which) = opts.print {
+        let m = match which {
+            Which::Roles => policy.role_matrix(),
+            Which::Levels => policy.level_matrix(),
+        };
+        out.push_str(&m.to_markdown());
+        return Ok(());
+    }
+
+    let queries: Vec<(&str, String)> = if tour {
         TOUR.iter()
-            .map(|(caption, q)| (*caption, q.split_whitespace().map(str::to_string).collect()))
+            .map(|(caption, q)| (*caption, q.to_string()))
             .collect()
     } else {
-        opts.queries.iter().map(|q| ("", q.clone())).collect()
+        opts.queries.iter().map(|q| ("", q.join(" "))).collect()
     };
     // Check every query before printing anything, so that mistakes are not buried
     // under the matrices.
     let mut resolved = Vec::new();
     let mut problems = Vec::new();
     let mut syntax = false;
-    for (caption, words) in &queries {
-        let answer = match parse_query(words) {
-            Ok(q) => resolve(&policy, &q),
-            Err(e) => {
-                syntax = true;
-                Err(e)
-            }
-        };
-        match answer {
+    for (i, (caption, text)) in queries.iter().enumerate() {
+        match ask(&policy, text, &format!("query {}", i + 1)) {
             Ok(q) => resolved.push((*caption, q)),
-            Err(e) => problems.push(format!("query `{}`: {e}", words.join(" "))),
+            Err(problem) => {
+                syntax |= problem.syntax;
+                problems.push(problem.message);
+            }
         }
     }
     if !problems.is_empty() {
         return Err(Failure::Usage(problems, syntax));
+    }
+    // Likewise every check file, and run the checks.
+    let mut outcomes = Vec::new();
+    let mut problems = Vec::new();
+    for (kind, file) in &opts.checks {
+        match run_check(&policy, *kind, file) {
+            Ok(outcome) => outcomes.push((file.as_str(), outcome)),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Invalid(problems));
     }
 
     if tour {
@@ -277,7 +426,7 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
         )
         .ok();
     }
-    if !opts.no_matrices {
+    if opts.matrices.unwrap_or(!checking) {
         print_matrices(&policy, &def, opts.markdown, out);
     }
     if tour {
@@ -308,7 +457,232 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
         )
         .ok();
     }
+    if checking {
+        heading(out, opts.markdown, "Checks");
+        print_checks(&outcomes, opts.markdown, out)?;
+    }
     Ok(())
+}
+
+/// A query that cannot be asked: the library's message (with the known names
+/// when it has no near miss to suggest), and whether the query could not even be
+/// read (then `--help` helps).
+struct BadQuery {
+    message: String,
+    syntax: bool,
+}
+
+/// Reads `text` and looks its names up in `policy`, with the library; `path` names
+/// the query in errors.
+fn ask(
+    policy: &Policy,
+    text: &str,
+    path: &str,
+) -> Result<(SubjectId, ActionId, Resource), BadQuery> {
+    let q = Query::parse(text, path).map_err(|e| BadQuery {
+        message: e.to_string(),
+        syntax: true,
+    })?;
+    q.resolve(policy, path).map_err(|e| BadQuery {
+        message: format!("{e}{}", known_names(policy, &q, &e)),
+        syntax: false,
+    })
+}
+
+/// For an unknown name with no near miss, what the policy has instead: ` (known:
+/// `a`, `b`)`, or for an action or state, what the query's kind has (and, for an
+/// action, the kinds it belongs to). Empty when the library suggested a name.
+fn known_names(policy: &Policy, q: &Query, e: &QueryError) -> String {
+    let QueryError::Unknown {
+        what,
+        name,
+        suggestion: None,
+        ..
+    } = e
+    else {
+        return String::new();
+    };
+    match *what {
+        Item::Subject => known(
+            &policy
+                .subjects()
+                .map(|s| policy.subject_name(s))
+                .collect::<Vec<_>>(),
+        ),
+        Item::Kind => known(
+            &policy
+                .kinds()
+                .map(|k| policy.kind_name(k))
+                .collect::<Vec<_>>(),
+        ),
+        Item::Action => {
+            let Some(kind) = policy.kind(&q.kind) else {
+                return String::new();
+            };
+            let actions: Vec<&str> = policy
+                .actions(kind)
+                .map(|a| policy.action_name(a))
+                .collect();
+            // A right action on the wrong kind is a common slip: say where it is.
+            let elsewhere: Vec<&str> = policy
+                .kinds()
+                .filter(|&k| policy.action(policy.kind_name(k), name).is_some())
+                .map(|k| policy.kind_name(k))
+                .collect();
+            let mut s = String::from(" (");
+            if !elsewhere.is_empty() {
+                write!(s, "it is an action of {}; ", list(&elsewhere, 3)).ok();
+            }
+            if actions.is_empty() {
+                write!(s, "`{}` has no actions)", q.kind).ok();
+            } else {
+                write!(s, "`{}` has {})", q.kind, list(&actions, 64)).ok();
+            }
+            s
+        }
+        Item::State => {
+            let Some(kind) = policy.kind(&q.kind) else {
+                return String::new();
+            };
+            let states: Vec<&str> = policy.states(kind).map(|s| policy.state_name(s)).collect();
+            if states.is_empty() {
+                format!(" (`{}` has no states)", q.kind)
+            } else {
+                format!(" (`{}` has {})", q.kind, list(&states, 64))
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// `` (known: `a`, `b`, ...)``, at most ten names.
+fn known(names: &[&str]) -> String {
+    if names.is_empty() {
+        return " (the policy has none)".to_string();
+    }
+    format!(" (known: {})", list(names, 10))
+}
+
+/// `` `a`, `b`, `c` ``, at most `shown` names, then how many more.
+fn list(names: &[&str], shown: usize) -> String {
+    let mut s = names
+        .iter()
+        .take(shown)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > shown {
+        write!(s, " and {} more", names.len() - shown).ok();
+    }
+    s
+}
+
+/// What a check file found.
+#[derive(Debug)]
+enum Outcome {
+    /// An expectations file's report.
+    Expect(Report),
+    /// A golden matrix: how many cells it has, and those that differ.
+    Golden(usize, Vec<CellMismatch>),
+}
+
+/// Reads, parses and runs one check file. Errors (one per problem) name the file
+/// and where in it the problem stands.
+fn run_check(policy: &Policy, kind: CheckKind, file: &str) -> Result<Outcome, Vec<String>> {
+    let text = std::fs::read_to_string(file).map_err(|e| vec![format!("{file}: {e}")])?;
+    match kind {
+        CheckKind::Expect => {
+            let doc: Expectations =
+                serde_json::from_str(&text).map_err(|e| vec![json_error(file, &e)])?;
+            // Every query the policy cannot answer, not only the first (the
+            // library's paths: `expect[N]`).
+            let problems: Vec<String> = doc
+                .expect
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| ask(policy, &e.query, &format!("expect[{i}]")).err())
+                .map(|p| format!("{file}: {}", p.message))
+                .collect();
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            let report = policy
+                .verify(&doc)
+                .map_err(|e| vec![format!("{file}: {e}")])?;
+            Ok(Outcome::Expect(report))
+        }
+        CheckKind::Golden => {
+            let golden = Matrix::from_markdown(&text).map_err(|e| vec![format!("{file}: {e}")])?;
+            let diffs = policy
+                .verify_matrix(&golden)
+                .map_err(|e| vec![format!("{file}: {e}")])?;
+            let cells = golden.rows().count() * golden.columns().len();
+            Ok(Outcome::Golden(cells, diffs))
+        }
+    }
+}
+
+/// Each check's report, then a summary line; an error if some check is not met.
+fn print_checks(
+    outcomes: &[(&str, Outcome)],
+    markdown: bool,
+    out: &mut String,
+) -> Result<(), Failure> {
+    // (checked, not met) for expectations and for golden cells; None: no such file.
+    let mut expectations: Option<(usize, usize)> = None;
+    let mut cells: Option<(usize, usize)> = None;
+    for (file, outcome) in outcomes {
+        let mut block = String::new();
+        match outcome {
+            Outcome::Expect(report) => {
+                write!(block, "{file}: {report}").ok();
+                let t = expectations.get_or_insert((0, 0));
+                t.0 += report.checked();
+                t.1 += report.mismatches().len();
+            }
+            Outcome::Golden(n, diffs) => {
+                writeln!(
+                    block,
+                    "{file}: {} checked, {} met, {} not met",
+                    count(*n, "cell"),
+                    n - diffs.len(),
+                    diffs.len()
+                )
+                .ok();
+                for d in diffs {
+                    writeln!(block, "{d}").ok();
+                }
+                let t = cells.get_or_insert((0, 0));
+                t.0 += n;
+                t.1 += diffs.len();
+            }
+        }
+        if markdown {
+            writeln!(out, "```text\n{block}```\n").ok();
+        } else {
+            writeln!(out, "{block}").ok();
+        }
+    }
+    let totals = [(expectations, "expectation"), (cells, "golden cell")];
+    let met: Vec<String> = totals
+        .iter()
+        .filter_map(|&(t, what)| {
+            t.map(|(checked, unmet)| format!("{} of {} met", checked - unmet, count(checked, what)))
+        })
+        .collect();
+    writeln!(out, "{}", met.join(", ")).ok();
+    let unmet: Vec<String> = totals
+        .iter()
+        .filter_map(|&(t, what)| {
+            t.filter(|&(_, unmet)| unmet > 0)
+                .map(|(_, n)| count(n, what))
+        })
+        .collect();
+    if unmet.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Unmet(format!("not met: {}", unmet.join(", "))))
+    }
 }
 
 /// `1 kind`, `2 kinds`.
@@ -330,7 +704,7 @@ fn heading(out: &mut String, markdown: bool, title: &str) {
 
 /// The matrices; `def` is the document as read (for what it declares).
 fn print_matrices(policy: &Policy, def: &PolicyDef, markdown: bool, out: &mut String) {
-    let show = |out: &mut String, m: accessmask::Matrix| {
+    let show = |out: &mut String, m: Matrix| {
         if markdown {
             writeln!(out, "{}", m.to_markdown()).ok();
         } else {
@@ -364,236 +738,33 @@ fn read_source(source: &Source) -> Result<(String, String), Failure> {
         Source::Default => Ok((DEFAULT_NAME.to_string(), DEFAULT_POLICY.to_string())),
         Source::File(path) => std::fs::read_to_string(path)
             .map(|text| (path.clone(), text))
-            .map_err(|e| Failure::Invalid(format!("{path}: {e}"))),
+            .map_err(|e| Failure::invalid(format!("{path}: {e}"))),
         Source::Stdin => {
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(|e| Failure::Invalid(format!("<stdin>: {e}")))?;
+                .map_err(|e| Failure::invalid(format!("<stdin>: {e}")))?;
             Ok(("<stdin>".to_string(), text))
         }
     }
 }
 
+/// `file:line:column: message`, as compilers print it, without serde's own "at
+/// line L column C" suffix.
+fn json_error(name: &str, e: &serde_json::Error) -> String {
+    if e.line() == 0 {
+        return format!("{name}: {e}");
+    }
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let msg = full.strip_suffix(&suffix).unwrap_or(&full);
+    format!("{name}:{}:{}: {msg}", e.line(), e.column())
+}
+
 /// Parses and compiles the document.
 fn load(name: &str, text: &str) -> Result<(PolicyDef, Policy), Failure> {
-    let def: PolicyDef = serde_json::from_str(text).map_err(|e| {
-        if e.line() == 0 {
-            return Failure::Invalid(format!("{name}: {e}"));
-        }
-        // `file:line:column: message`, as compilers print it, without serde's own
-        // "at line L column C" suffix.
-        let full = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let msg = full.strip_suffix(&suffix).unwrap_or(&full);
-        Failure::Invalid(format!("{name}:{}:{}: {msg}", e.line(), e.column()))
-    })?;
+    let def: PolicyDef =
+        serde_json::from_str(text).map_err(|e| Failure::invalid(json_error(name, &e)))?;
     // The error's message already names where in the document the problem stands.
-    let policy = Policy::compile(&def).map_err(|e| Failure::Invalid(e.to_string()))?;
+    let policy = Policy::compile(&def).map_err(|e| Failure::invalid(e.to_string()))?;
     Ok((def, policy))
-}
-
-/// A query as written: names, not yet looked up.
-#[derive(Debug)]
-struct Query<'a> {
-    subject: &'a str,
-    action: &'a str,
-    kind: &'a str,
-    id: Option<u64>,
-    state: Option<&'a str>,
-    owner: Option<&'a str>,
-}
-
-const QUERY_FORM: &str = "SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]";
-
-fn parse_query(words: &[String]) -> Result<Query<'_>, String> {
-    let [subject, action, target, rest @ ..] = words else {
-        return Err(format!("expected {QUERY_FORM}"));
-    };
-    let (kind, id) = match target.split_once(':') {
-        Some((kind, id)) => {
-            let id = id.parse::<u64>().map_err(|_| {
-                format!("bad instance id `{id}` in `{target}`: expected a whole number")
-            })?;
-            (kind, Some(id))
-        }
-        None => (target.as_str(), None),
-    };
-    let mut q = Query {
-        subject,
-        action,
-        kind,
-        id,
-        state: None,
-        owner: None,
-    };
-    for word in rest {
-        let (slot, value) = match word.split_once('=') {
-            Some(("state", v)) => (&mut q.state, v),
-            Some(("owner", v)) => (&mut q.owner, v),
-            _ => {
-                return Err(format!(
-                    "unexpected `{word}`: after KIND[:ID] only state=STATE and owner=SUBJECT may follow"
-                ))
-            }
-        };
-        if value.is_empty() {
-            return Err(format!("`{word}` gives no value"));
-        }
-        if slot.replace(value).is_some() {
-            return Err(format!("`{word}`: given twice"));
-        }
-    }
-    Ok(q)
-}
-
-/// Looks the query's names up in the policy.
-fn resolve(policy: &Policy, q: &Query<'_>) -> Result<(SubjectId, ActionId, Resource), String> {
-    let subject_names: Vec<&str> = policy.subjects().map(|s| policy.subject_name(s)).collect();
-    let subject = policy.subject(q.subject).ok_or_else(|| {
-        format!(
-            "unknown subject `{}`{}",
-            q.subject,
-            hint(q.subject, &subject_names)
-        )
-    })?;
-    let kind = policy.kind(q.kind).ok_or_else(|| {
-        let kinds: Vec<&str> = policy.kinds().map(|k| policy.kind_name(k)).collect();
-        format!("unknown kind `{}`{}", q.kind, hint(q.kind, &kinds))
-    })?;
-    let action = policy.action(q.kind, q.action).ok_or_else(|| {
-        let actions: Vec<&str> = policy
-            .actions(kind)
-            .map(|a| policy.action_name(a))
-            .collect();
-        let mut msg = format!("unknown action `{}` of kind `{}`", q.action, q.kind);
-        match nearest(q.action, &actions) {
-            Some(s) => msg.push_str(&format!(" (did you mean `{s}`?)")),
-            None => {
-                // A right action on the wrong kind is a common slip: say where it is.
-                let elsewhere: Vec<&str> = policy
-                    .kinds()
-                    .filter(|&k| policy.action(policy.kind_name(k), q.action).is_some())
-                    .map(|k| policy.kind_name(k))
-                    .collect();
-                msg.push_str(" (");
-                if !elsewhere.is_empty() {
-                    msg.push_str(&format!("it is an action of {}; ", list(&elsewhere, 3)));
-                }
-                if actions.is_empty() {
-                    msg.push_str(&format!("`{}` has no actions)", q.kind));
-                } else {
-                    msg.push_str(&format!("`{}` has {})", q.kind, list(&actions, 64)));
-                }
-            }
-        }
-        msg
-    })?;
-    let mut resource = policy.resource(kind);
-    if let Some(id) = q.id {
-        resource = resource.with_id(id);
-    }
-    if let Some(state) = q.state {
-        let st = policy.state(kind, state).ok_or_else(|| {
-            let states: Vec<&str> = policy.states(kind).map(|s| policy.state_name(s)).collect();
-            if states.is_empty() {
-                format!("unknown state `{state}`: kind `{}` has no states", q.kind)
-            } else {
-                format!(
-                    "unknown state `{state}` of kind `{}`{}",
-                    q.kind,
-                    hint(state, &states)
-                )
-            }
-        })?;
-        resource = resource.with_state(st);
-    }
-    if let Some(owner) = q.owner {
-        let o = policy.subject(owner).ok_or_else(|| {
-            format!(
-                "unknown owner `{owner}`: not a subject of the policy{}",
-                hint(owner, &subject_names)
-            )
-        })?;
-        resource = resource.with_owner(o);
-    }
-    Ok((subject, action, resource))
-}
-
-/// ` (did you mean `x`?)` when a known name is close, else the known names.
-fn hint(name: &str, known_names: &[&str]) -> String {
-    match nearest(name, known_names) {
-        Some(s) => format!(" (did you mean `{s}`?)"),
-        None => known(known_names),
-    }
-}
-
-/// `` (known: `a`, `b`, ...)``, at most ten names.
-fn known(names: &[&str]) -> String {
-    if names.is_empty() {
-        return " (the policy has none)".to_string();
-    }
-    format!(" (known: {})", list(names, 10))
-}
-
-/// `` `a`, `b`, `c` ``, at most `shown` names, then how many more.
-fn list(names: &[&str], shown: usize) -> String {
-    let mut s = names
-        .iter()
-        .take(shown)
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > shown {
-        s.push_str(&format!(" and {} more", names.len() - shown));
-    }
-    s
-}
-
-/// The known name nearest to `name`, if it is close enough to be a typo: the
-/// compiler's rule (at most a third of the name's length, 1 to 3 edits), where a
-/// swap of two adjacent letters (`veiw`) counts as one edit.
-fn nearest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
-    known
-        .iter()
-        .map(|&k| (edit_distance(name, k), k))
-        .filter(|&(d, _)| d <= limit)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, k)| k)
-}
-
-/// Optimal string alignment distance over chars: insertions, deletions,
-/// substitutions and transpositions of adjacent chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let w = b.len() + 1;
-    // d[i * w + j]: distance between a[..i] and b[..j].
-    let mut d: Vec<usize> = vec![0; (a.len() + 1) * w];
-    let at = |d: &[usize], i: usize, j: usize| d.get(i * w + j).copied().unwrap_or(usize::MAX / 2);
-    for i in 0..=a.len() {
-        for j in 0..=b.len() {
-            let v = match (i.checked_sub(1), j.checked_sub(1)) {
-                (None, _) => j,
-                (_, None) => i,
-                (Some(pi), Some(pj)) => {
-                    let (ca, cb) = (a.get(pi), b.get(pj));
-                    let cost = usize::from(ca != cb);
-                    let mut v = (at(&d, pi, j) + 1)
-                        .min(at(&d, i, pj) + 1)
-                        .min(at(&d, pi, pj) + cost);
-                    if let (Some(ppi), Some(ppj)) = (pi.checked_sub(1), pj.checked_sub(1)) {
-                        if ca == b.get(ppj) && a.get(ppi) == cb {
-                            v = v.min(at(&d, ppi, ppj) + 1);
-                        }
-                    }
-                    v
-                }
-            };
-            if let Some(slot) = d.get_mut(i * w + j) {
-                *slot = v;
-            }
-        }
-    }
-    at(&d, a.len(), b.len())
 }

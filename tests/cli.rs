@@ -1,6 +1,8 @@
 //! The `check` example as a user runs it: the no-argument tour, a good document
-//! with queries, and every kind of bad input, each with its exit code (0 ok, 1
-//! invalid document or file, 2 bad query or usage) and never a panic.
+//! with queries, the CI checks (`--expect`, `--golden`) against the files in
+//! `tests/data/`, and every kind of bad input, each with its exit code (0 ok, 1
+//! invalid document or file, 2 bad query or usage, 3 a check not met) and never a
+//! panic.
 //!
 //! The binary is `target/<profile>/examples/check`, next to this test's own
 //! `target/<profile>/deps/cli-HASH`. `cargo test` builds examples before running
@@ -125,10 +127,16 @@ fn check(args: &[&str]) -> Result<Run, String> {
 struct TempDoc(PathBuf);
 
 impl TempDoc {
+    /// A `.json` file.
     fn new(name: &str, text: &str) -> Result<TempDoc, String> {
+        TempDoc::named(&format!("{name}.json"), text)
+    }
+
+    /// A file whose name ends with `name` (with its extension).
+    fn named(name: &str, text: &str) -> Result<TempDoc, String> {
         static N: AtomicUsize = AtomicUsize::new(0);
         let path = std::env::temp_dir().join(format!(
-            "accessmask-cli-{}-{}-{name}.json",
+            "accessmask-cli-{}-{}-{name}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
@@ -379,10 +387,36 @@ fn a_missing_file_exits_1() -> TestResult {
 fn an_unknown_subject_in_a_query_exits_2_with_a_suggestion() -> TestResult {
     let doc = TempDoc::new("subject", GOOD)?;
     let run = check(&[doc.path(), "ann view journey", "bbo view journey"])?;
-    run.assert_code(2).stderr_has_line(
-        "error: query `bbo view journey`: unknown subject `bbo` (did you mean `bob`?)",
-    );
-    // Queries are checked before anything is printed.
+    run.assert_code(2)
+        .stderr_has_line("error: query 2: unknown subject `bbo` (did you mean `bob`?)");
+    // Queries are checked before anything is printed; a misspelt name needs no
+    // pointer to --help.
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(!run.stderr.contains("--help"), "{}", run.stderr);
+    Ok(())
+}
+
+#[test]
+fn every_bad_query_is_listed_by_its_place() -> TestResult {
+    let doc = TempDoc::new("several", GOOD)?;
+    let run = check(&[
+        doc.path(),
+        "bbo view journey",
+        "ann view journey",
+        "ann",
+        "view",
+        "--",
+        "ann view jorney",
+    ])?;
+    run.assert_code(2)
+        .stderr_has_line("error: query 1: unknown subject `bbo` (did you mean `bob`?)")
+        .stderr_has_line(
+            "error: query 3: cannot read `ann view`: \
+             a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`",
+        )
+        .stderr_has_line("error: query 4: unknown kind `jorney` (did you mean `journey`?)")
+        .stderr_has_line("(run with --help for usage)");
+    assert_eq!(run.stderr.lines().count(), 4, "{}", run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     Ok(())
 }
@@ -390,30 +424,37 @@ fn an_unknown_subject_in_a_query_exits_2_with_a_suggestion() -> TestResult {
 #[test]
 fn every_unknown_name_in_a_query_exits_2_naming_it() -> TestResult {
     let doc = TempDoc::new("names", GOOD)?;
+    // The library's messages; where it has no near miss to suggest, the CLI adds
+    // what the policy has instead.
     let cases = [
         (
             "ann veiw journey",
-            "unknown action `veiw` of kind `journey` (did you mean `view`?)",
+            "unknown action `veiw` (did you mean `view`?)",
         ),
         (
             "ann approve journey",
-            "unknown action `approve` of kind `journey` (it is an action of `estimate`; `journey` has `view`, `edit`)",
+            "unknown action `approve` (it is an action of `estimate`; `journey` has `view`, `edit`)",
         ),
         (
             "ann view jorney:1",
             "unknown kind `jorney` (did you mean `journey`?)",
         ),
+        ("ann view page", "unknown kind `page` (known: `journey`, `estimate`)"),
         (
             "ann edit estimate state=biled",
-            "unknown state `biled` of kind `estimate` (did you mean `billed`?)",
+            "unknown state `biled` (did you mean `billed`?)",
+        ),
+        (
+            "ann edit estimate state=sent",
+            "unknown state `sent` (`estimate` has `draft`, `billed`)",
         ),
         (
             "ann edit journey state=billed",
-            "unknown state `billed`: kind `journey` has no states",
+            "unknown state `billed` (`journey` has no states)",
         ),
         (
             "ann edit journey owner=cid",
-            "unknown owner `cid`: not a subject of the policy (did you mean `cyd`?)",
+            "unknown subject `cid` (did you mean `cyd`?)",
         ),
         (
             "zed view journey",
@@ -421,17 +462,22 @@ fn every_unknown_name_in_a_query_exits_2_naming_it() -> TestResult {
         ),
         (
             "ann view journey:seven",
-            "bad instance id `seven` in `journey:seven`: expected a whole number",
+            "cannot read `ann view journey:seven`: an instance id is a whole number",
+        ),
+        (
+            "ann view journey color=red",
+            "cannot read `ann view journey color=red`: \
+             after the resource come only `state=STATE` and `owner=SUBJECT`, once each",
         ),
         (
             "ann view",
-            "expected SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]",
+            "cannot read `ann view`: a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`",
         ),
     ];
     for (query, message) in cases {
         check(&[doc.path(), query])?
             .assert_code(2)
-            .stderr_has_line(&format!("error: query `{query}`: {message}"));
+            .stderr_has_line(&format!("error: query 1: {message}"));
     }
     Ok(())
 }
@@ -441,5 +487,298 @@ fn an_unknown_option_exits_2() -> TestResult {
     check(&["--frobnicate"])?
         .assert_code(2)
         .stderr_has_line("error: unknown option `--frobnicate`");
+    Ok(())
+}
+
+#[test]
+fn help_documents_the_checks_and_exit_code_3() -> TestResult {
+    let run = check(&["--help"])?;
+    run.assert_code(0);
+    for text in [
+        "--expect FILE.json",
+        "--golden FILE.md",
+        "--print WHICH",
+        "--matrices",
+        "  3  some expectation or golden cell is not met",
+    ] {
+        assert!(
+            run.stdout.contains(text),
+            "help lacks {text:?}:\n{}",
+            run.stdout
+        );
+    }
+    Ok(())
+}
+
+/// The Thrive policy and the checks kept for it under `tests/data/`.
+const THRIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/thrive.json");
+const THRIVE_EXPECT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/thrive.expect.json");
+const THRIVE_ROLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/thrive.roles.md");
+
+fn read(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))
+}
+
+#[test]
+fn expectations_and_a_golden_that_hold_exit_0() -> TestResult {
+    let run = check(&[THRIVE, "--expect", THRIVE_EXPECT, "--golden", THRIVE_ROLES])?;
+    run.assert_code(0)
+        .stdout_has_line(&format!(
+            "{THRIVE}: ok (5 kinds, 2 roles, 0 toggles, 6 subjects)"
+        ))
+        .stdout_has_line(&format!("{THRIVE_EXPECT}: 12 checked, 12 met, 0 not met"))
+        .stdout_has_line(&format!(
+            "{THRIVE_ROLES}: 30 cells checked, 30 met, 0 not met"
+        ))
+        .stdout_has_line("12 of 12 expectations met, 30 of 30 golden cells met");
+    // When checking, the matrices are printed only on request.
+    assert!(!run.stdout.contains("Roles x actions"), "{}", run.stdout);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let run = check(&[
+        "--matrices",
+        "--golden",
+        THRIVE_ROLES,
+        THRIVE,
+        "ben view tracking",
+    ])?;
+    run.assert_code(0)
+        .stdout_has_line("ALLOW ben view tracking")
+        .stdout_has_line("30 of 30 golden cells met");
+    assert!(run.stdout.contains("Roles x actions"), "{}", run.stdout);
+    Ok(())
+}
+
+#[test]
+fn the_golden_is_the_role_matrix_the_cli_prints() -> TestResult {
+    let golden = read(THRIVE_ROLES)?;
+    let run = check(&[THRIVE, "--print", "roles"])?;
+    run.assert_code(0);
+    assert_eq!(run.stdout, golden);
+    // The same table as in the --markdown report.
+    let run = check(&[THRIVE, "--markdown"])?;
+    run.assert_code(0);
+    assert!(run.stdout.contains(&golden), "{}", run.stdout);
+    Ok(())
+}
+
+#[test]
+fn a_wrong_expectation_exits_3_with_its_path_and_explanation() -> TestResult {
+    let text = read(THRIVE_EXPECT)?;
+    let wrong = text.replace(
+        "\"ben edit tracking => deny\"",
+        "\"ben edit tracking => allow\"",
+    );
+    assert_ne!(
+        wrong, text,
+        "the data file changed: pick another expectation"
+    );
+    let doc = TempDoc::named("wrong.expect.json", &wrong)?;
+    let run = check(&[THRIVE, "--expect", doc.path()])?;
+    run.assert_code(3)
+        .stdout_has_line(&format!("{}: 12 checked, 11 met, 1 not met", doc.path()))
+        .stdout_has_line("expect[4]: ben edit tracking: expected ALLOW, got DENY")
+        .stdout_has_line("    DENY ben edit tracking")
+        .stdout_has_line(
+            "     * 3. level `Read Only Access` on `tracking` replaces the role's set \
+             with {view}: removes {edit}",
+        )
+        .stdout_has_line("11 of 12 expectations met")
+        .stderr_has_line("error: not met: 1 expectation");
+    Ok(())
+}
+
+#[test]
+fn a_flipped_golden_cell_exits_3_naming_row_and_column() -> TestResult {
+    let text = read(THRIVE_ROLES)?;
+    let flipped = text.replace("| tracking.edit | Y | - |", "| tracking.edit | Y | Y |");
+    assert_ne!(flipped, text, "the data file changed: pick another cell");
+    let doc = TempDoc::named("flipped.roles.md", &flipped)?;
+    let run = check(&[THRIVE, "--golden", doc.path()])?;
+    run.assert_code(3)
+        .stdout_has_line(&format!(
+            "{}: 30 cells checked, 29 met, 1 not met",
+            doc.path()
+        ))
+        .stdout_has_line("row `tracking.edit`, column `User`: expected `Y`, got `-`")
+        .stderr_has_line("error: not met: 1 golden cell");
+    Ok(())
+}
+
+#[test]
+fn a_levels_golden_round_trips_and_a_flipped_level_is_named() -> TestResult {
+    let run = check(&[THRIVE, "--print", "levels"])?;
+    run.assert_code(0);
+    let golden = TempDoc::named("levels.md", &run.stdout)?;
+    check(&[THRIVE, "--golden", golden.path()])?
+        .assert_code(0)
+        .stdout_has_line("18 of 18 golden cells met");
+    let flipped = run.stdout.replace(
+        "| ben | Read Only Access | Read Only Access |",
+        "| ben | Read Only Access | Full Access |",
+    );
+    assert_ne!(flipped, run.stdout);
+    let flipped = TempDoc::named("levels-flipped.md", &flipped)?;
+    // Checks may be repeated; each reports on its own.
+    check(&[
+        THRIVE,
+        "--golden",
+        golden.path(),
+        &format!("--golden={}", flipped.path()),
+    ])?
+    .assert_code(3)
+    .stdout_has_line("row `ben`, column `tracking`: expected `Full Access`, got `Read Only Access`")
+    .stdout_has_line("35 of 36 golden cells met");
+    Ok(())
+}
+
+#[test]
+fn checks_without_a_policy_run_on_the_embedded_one() -> TestResult {
+    let expect = TempDoc::named(
+        "magnews.expect.json",
+        r#"{"expect": ["eddie send communication:12 => allow",
+                       {"query": "desi send communication:12", "allow": false}]}"#,
+    )?;
+    let roles = check(&["--print", "roles"])?;
+    roles.assert_code(0);
+    assert!(roles.stdout.starts_with("| action | Administrator |"));
+    let golden = TempDoc::named("magnews.roles.md", &roles.stdout)?;
+    let run = check(&["--expect", expect.path(), "--golden", golden.path()])?;
+    run.assert_code(0);
+    // Not pinned to the embedded policy's size, which may grow.
+    assert!(
+        run.stdout
+            .starts_with("examples/policies/magnews.json: ok ("),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("2 of 2 expectations met, ")),
+        "{}",
+        run.stdout
+    );
+    Ok(())
+}
+
+#[test]
+fn malformed_expectations_exit_1_with_line_and_column() -> TestResult {
+    let text = "{\n  \"expect\": [\n    \"ana view tracking => allow\"\n    \"ben view tracking => allow\"\n  ]\n}\n";
+    let err = serde_json::from_str::<accessmask::testing::Expectations>(text)
+        .err()
+        .ok_or("the text should be malformed")?;
+    assert_eq!((err.line(), err.column()), (4, 5));
+    let doc = TempDoc::named("malformed.expect.json", text)?;
+    let run = check(&[THRIVE, "--expect", doc.path()])?;
+    run.assert_code(1)
+        .stderr_has_line(&format!("error: {}:4:5: expected `,` or `]`", doc.path()));
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+
+    // A well-formed document with a decision that is neither allow nor deny.
+    let doc = TempDoc::named(
+        "typed.expect.json",
+        "{\n  \"expect\": [\n    \"ana view tracking => maybe\"\n  ]\n}\n",
+    )?;
+    check(&[THRIVE, "--expect", doc.path()])?
+        .assert_code(1)
+        .stderr_has_line(&format!(
+            "error: {}:3:32: `maybe` is neither `allow` nor `deny`",
+            doc.path()
+        ));
+    Ok(())
+}
+
+#[test]
+fn expectations_naming_unknown_things_exit_1_with_every_path() -> TestResult {
+    let doc = TempDoc::named(
+        "names.expect.json",
+        r#"{"expect": ["ana view tracking => allow", "zed view tracking => deny",
+                       "ana veiw tracking => deny", "ana view => deny"]}"#,
+    )?;
+    let run = check(&[THRIVE, "--expect", doc.path()])?;
+    let p = doc.path();
+    run.assert_code(1)
+        .stderr_has_line(&format!(
+            "error: {p}: expect[1]: unknown subject `zed` \
+             (known: `ana`, `ben`, `cal`, `dee`, `eli`, `uma`)"
+        ))
+        .stderr_has_line(&format!(
+            "error: {p}: expect[2]: unknown action `veiw` (did you mean `view`?)"
+        ))
+        .stderr_has_line(&format!(
+            "error: {p}: expect[3]: cannot read `ana view`: \
+             a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`"
+        ));
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    Ok(())
+}
+
+#[test]
+fn a_bad_golden_row_exits_1_with_its_line() -> TestResult {
+    let text = read(THRIVE_ROLES)?;
+    // Line 8 is `tracking.view`: one cell short, then a row the policy lacks.
+    let short = text.replace("| tracking.view | Y | - |", "| tracking.view | Y |");
+    assert_ne!(short, text);
+    let doc = TempDoc::named("short.roles.md", &short)?;
+    let run = check(&[THRIVE, "--golden", doc.path()])?;
+    run.assert_code(1).stderr_has_line(&format!(
+        "error: {}: line 8: 2 cells, the header has 3",
+        doc.path()
+    ));
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+
+    let unknown = text.replace("| tracking.view |", "| tracking.look |");
+    let doc = TempDoc::named("unknown.roles.md", &unknown)?;
+    check(&[THRIVE, "--golden", doc.path()])?
+        .assert_code(1)
+        .stderr_has_line(&format!(
+            "error: {}: line 8: the policy has no row `tracking.look`",
+            doc.path()
+        ));
+    Ok(())
+}
+
+#[test]
+fn a_missing_check_file_exits_1_naming_it() -> TestResult {
+    let missing = std::env::temp_dir().join(format!(
+        "accessmask-cli-{}-no-such.roles.md",
+        std::process::id()
+    ));
+    let missing = missing.to_str().ok_or("a UTF-8 temp path")?;
+    check(&[THRIVE, "--golden", missing])?
+        .assert_code(1)
+        .stderr_contains(&format!("error: {missing}: "));
+    Ok(())
+}
+
+#[test]
+fn bad_check_options_exit_2() -> TestResult {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--expect"],
+            "error: `--expect` needs an expectations file (FILE.json)",
+        ),
+        (
+            &["--golden", "--markdown"],
+            "error: `--golden` needs a golden matrix file (FILE.md)",
+        ),
+        (
+            &["--print", "users"],
+            "error: `--print users`: expected `roles` or `levels`",
+        ),
+        (
+            &["--print", "roles", "ana view tracking"],
+            "error: `--print` prints one matrix and nothing else: \
+             give it no queries, checks, `--matrices` or `--no-matrices`",
+        ),
+        (
+            &["--matrices", "--no-matrices"],
+            "error: `--matrices` and `--no-matrices` contradict each other",
+        ),
+    ];
+    for (args, message) in cases {
+        check(args)?.assert_code(2).stderr_has_line(message);
+    }
     Ok(())
 }
