@@ -13,7 +13,7 @@ use crate::def::{
 };
 use crate::error::{nearest, Item, PolicyError};
 use crate::ids::{Actions, KindId, Resource, SubjectId};
-use crate::policy::{Policy, Schema, Subject, SubjectInfo, REMOVED};
+use crate::policy::{Policy, Schema, Subject, SubjectRef, REMOVED};
 
 /// One change to a running policy, by names.
 ///
@@ -295,13 +295,13 @@ fn hint(suggestion: &Option<String>) -> String {
 }
 
 impl Policy {
-    fn subject_by_name(&self, name: &str) -> Result<(u32, &SubjectInfo), ChangeError> {
-        self.names
+    fn subject_by_name(&self, name: &str) -> Result<(u32, SubjectRef<'_>), ChangeError> {
+        self.index
             .get(name)
             .and_then(|s| self.info(s).map(|i| (s, i)))
             .ok_or_else(|| ChangeError::UnknownSubject {
                 name: name.to_string(),
-                suggestion: nearest(name, self.names.all()),
+                suggestion: nearest(name, self.index.all()),
             })
     }
 
@@ -411,7 +411,7 @@ impl Policy {
         change: &Change,
     ) -> Result<(), ChangeError> {
         let a = self
-            .names
+            .index
             .get(actor)
             .filter(|&a| self.info(a).is_some())
             .ok_or_else(|| ChangeError::UnknownActor(actor.to_string()))?;
@@ -419,7 +419,7 @@ impl Policy {
         let about = change
             .about_kind()
             .and_then(|k| self.schema.kind_index.get(k).copied());
-        let target = change.subject().and_then(|s| self.names.get(s));
+        let target = change.subject().and_then(|s| self.index.get(s));
         let covering: Vec<_> = self
             .schema
             .admin
@@ -494,7 +494,7 @@ impl Policy {
                 }
             }
             _ => {
-                let Some(t) = next.names.get(change.subject().unwrap_or_default()) else {
+                let Some(t) = next.index.get(change.subject().unwrap_or_default()) else {
                     return Ok(());
                 };
                 for kind in next.kinds() {
@@ -539,19 +539,22 @@ impl Policy {
             Change::AddSubject { subject, def } => self.add_subject(subject, def),
             Change::RemoveSubject { subject } => self.remove_subject(subject),
             Change::DefineRole { role, def } => self.define_role(role, def),
-            Change::SetManages { subject, manages } => {
-                let (s, info) = self.subject_by_name(subject)?;
-                let old = info.manages.clone();
-                let mut def = info.def.clone();
-                def.manages = manages.clone();
-                let info = self.recompile_subject(s, def)?;
-                let new = info.manages.clone();
-                self.install(s, info);
-                for m in old.iter().filter(|m| !new.contains(m)) {
-                    self.edit_managed_by(*m, |v| v.retain(|x| *x != s));
+            _ => {
+                let name = change.subject().unwrap_or_default();
+                let (s, info) = self.subject_by_name(name)?;
+                let old_manages = info.manages().to_vec();
+                let managed_by = info.managed_by().to_vec();
+                let mut def = self.subject_def(info);
+                edit_subject(&mut def, change, name)?;
+                let info = self.schema.compile_subject(s, name, &def, &self.index)?;
+                let new_manages = info.manages.clone();
+                let record = self.subject_record(info, managed_by);
+                self.subjects.set(s as usize, record);
+                for &m in old_manages.iter().filter(|m| !new_manages.contains(m)) {
+                    self.edit_managed_by(m, |v| v.retain(|x| *x != s));
                 }
-                for m in new.iter().filter(|m| !old.contains(m)) {
-                    self.edit_managed_by(*m, |v| {
+                for &m in new_manages.iter().filter(|m| !old_manages.contains(m)) {
+                    self.edit_managed_by(m, |v| {
                         if let Err(pos) = v.binary_search(&s) {
                             v.insert(pos, s);
                         }
@@ -559,78 +562,62 @@ impl Policy {
                 }
                 Ok(())
             }
-            _ => {
-                let name = change.subject().unwrap_or_default();
-                let (s, info) = self.subject_by_name(name)?;
-                let mut def = info.def.clone();
-                edit_subject(&mut def, change, name)?;
-                let info = self.recompile_subject(s, def)?;
-                self.install(s, info);
-                Ok(())
-            }
         }
     }
 
-    fn recompile_subject(&self, s: u32, def: SubjectDef) -> Result<SubjectInfo, ChangeError> {
-        let old = self.info(s);
-        let name = old.map_or(String::new(), |i| i.name.clone());
-        let mut info = self.schema.compile_subject(s, &name, &def, &self.names)?;
-        info.managed_by = old.map_or(Vec::new(), |i| i.managed_by.clone());
-        Ok(info)
-    }
-
-    fn install(&mut self, s: u32, info: SubjectInfo) {
-        let record = self.subject_record(&info);
-        self.subjects.set(s as usize, record);
-        self.infos.set(s as usize, Some(Arc::new(info)));
-    }
-
+    /// Edits the list of subjects managing `s`.
     fn edit_managed_by(&mut self, s: u32, edit: impl FnOnce(&mut Vec<u32>)) {
-        if let Some(Some(info)) = self.infos.get(s as usize) {
-            let mut info = SubjectInfo::clone(info);
-            edit(&mut info.managed_by);
-            self.infos.set(s as usize, Some(Arc::new(info)));
-        }
+        let Some(record) = self.subjects.get(s as usize) else {
+            return;
+        };
+        let mut extra = record.extra.as_deref().cloned().unwrap_or_default();
+        edit(&mut extra.managed_by);
+        let record = Subject {
+            profile: record.profile,
+            extra: extra.finish(),
+        };
+        self.subjects.set(s as usize, record);
     }
 
     fn add_subject(&mut self, name: &str, def: &SubjectDef) -> Result<(), ChangeError> {
         if name.is_empty() {
             return Err(PolicyError::EmptyName {
-                path: format!("subjects[{}]", self.infos.len()),
+                path: format!("subjects[{}]", self.subjects.len()),
                 what: Item::Subject,
             }
             .into());
         }
-        if self.names.get(name).is_some() {
+        if self.index.get(name).is_some() {
             return Err(ChangeError::SubjectExists(name.to_string()));
         }
-        let s = self.infos.len() as u32;
-        let mut names = self.names.clone();
-        names.insert(name, s);
-        let info = self.schema.compile_subject(s, name, def, &names)?;
-        let record = self.subject_record(&info);
-        for &m in &info.manages {
+        let s = self.subjects.len() as u32;
+        let mut index = self.index.clone();
+        index.insert(name, s);
+        let info = self.schema.compile_subject(s, name, def, &index)?;
+        let manages = info.manages.clone();
+        let record = self.subject_record(info, Vec::new());
+        self.index = index;
+        self.subjects.push(record);
+        self.names.push(Some(name.into()));
+        for m in manages {
             self.edit_managed_by(m, |v| v.push(s));
         }
-        self.names = names;
-        self.subjects.push(record);
-        self.infos.push(Some(Arc::new(info)));
         Ok(())
     }
 
     fn remove_subject(&mut self, name: &str) -> Result<(), ChangeError> {
         let (s, info) = self.subject_by_name(name)?;
-        if let Some(&m) = info.managed_by.first() {
+        if let Some(&m) = info.managed_by().first() {
             return Err(ChangeError::StillManaged {
                 subject: name.to_string(),
-                manager: self.info(m).map_or(String::new(), |i| i.name.clone()),
+                manager: self.subject_name(SubjectId(m)).to_string(),
             });
         }
-        let manages = info.manages.clone();
+        let manages = info.manages().to_vec();
         for m in manages {
             self.edit_managed_by(m, |v| v.retain(|x| *x != s));
         }
-        self.names.remove(name);
+        self.index.remove(name);
         self.subjects.set(
             s as usize,
             Subject {
@@ -638,7 +625,7 @@ impl Policy {
                 extra: None,
             },
         );
-        self.infos.set(s as usize, None);
+        self.names.set(s as usize, None);
         Ok(())
     }
 
@@ -680,8 +667,8 @@ fn subject_ids(before: &Policy, after: &Policy, t: u32, kind: u32) -> Vec<Option
             .filter_map(|p| p.info(t).map(|i| (p, i)))
             .flat_map(|(p, info)| {
                 [
-                    Some(&info.layer),
-                    p.schema.roles.get(info.role as usize).map(|r| &r.layer),
+                    Some(info.layer()),
+                    p.schema.roles.get(info.role() as usize).map(|r| &r.layer),
                 ]
             }),
     )
@@ -766,10 +753,8 @@ fn edit_subject(def: &mut SubjectDef, change: &Change, name: &str) -> Result<(),
                 });
             }
         }
-        Change::AddSubject { .. }
-        | Change::RemoveSubject { .. }
-        | Change::SetManages { .. }
-        | Change::DefineRole { .. } => {}
+        Change::SetManages { manages, .. } => def.manages = manages.clone(),
+        Change::AddSubject { .. } | Change::RemoveSubject { .. } | Change::DefineRole { .. } => {}
     }
     Ok(())
 }

@@ -9,11 +9,11 @@ use crate::def::{
     ExceptionDef, GrantDef, KindDef, NamedMap, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
 use crate::error::{nearest, Item, PolicyError};
-use crate::ids::{ActionId, KindId, MAX_ACTIONS};
+use crate::ids::{ActionId, KindId, SubjectId, MAX_ACTIONS};
 use crate::policy::{
     close, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy, Prerequisite,
     ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule, Subject,
-    SubjectExtra, SubjectInfo, Toggle,
+    SubjectExtra, SubjectInfo, SubjectRef, Toggle,
 };
 use crate::pvec::PVec;
 use crate::table::{Affine, IntMap};
@@ -39,20 +39,18 @@ impl Policy {
     pub fn compile(def: &PolicyDef) -> Result<Policy> {
         let schema = Schema::compile(def)?;
         let index = index_names(&def.subjects, "subjects", Item::Subject)?;
-        let mut infos = def
+        let infos = def
             .subjects
             .iter()
             .enumerate()
             .map(|(s, (name, sdef))| schema.compile_subject(s as u32, name, sdef, &index))
             .collect::<Result<Vec<_>>>()?;
-        let pairs: Vec<(u32, u32)> = infos
-            .iter()
-            .enumerate()
-            .flat_map(|(s, info)| info.manages.iter().map(move |&m| (m, s as u32)))
-            .collect();
-        for (managed, manager) in pairs {
-            if let Some(info) = infos.get_mut(managed as usize) {
-                info.managed_by.push(manager);
+        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); infos.len()];
+        for (s, info) in infos.iter().enumerate() {
+            for &m in &info.manages {
+                if let Some(v) = managed_by.get_mut(m as usize) {
+                    v.push(s as u32);
+                }
             }
         }
         let mut names = NameIndex::new();
@@ -66,19 +64,20 @@ impl Policy {
             }),
             schema: Arc::new(schema),
             subjects: PVec::default(),
-            infos: PVec::default(),
-            names,
+            names: PVec::default(),
+            index: names,
         };
-        for info in infos {
-            let record = policy.subject_record(&info);
+        for ((info, by), (name, _)) in infos.into_iter().zip(managed_by).zip(def.subjects.iter()) {
+            let record = policy.subject_record(info, by);
             policy.subjects.push(record);
-            policy.infos.push(Some(Arc::new(info)));
+            policy.names.push(Some(name.into()));
         }
         Ok(policy)
     }
 
     /// The definition this policy answers for: compiling it again gives a policy
-    /// with the same answers (after changes too).
+    /// with the same answers (after changes too). Subjects' toggles, levels and
+    /// managed subjects come out in id order, not necessarily as first written.
     pub fn to_definition(&self) -> PolicyDef {
         let mut def = PolicyDef::default();
         for k in &self.schema.kinds {
@@ -90,18 +89,53 @@ impl Policy {
         for t in &self.schema.toggles {
             def.toggles.insert(t.name.clone(), t.def.clone());
         }
-        for info in self.infos.iter().flatten() {
-            def.subjects.insert(info.name.clone(), info.def.clone());
+        for s in 0..self.subjects.len() as u32 {
+            if let Some(info) = self.info(s) {
+                def.subjects.insert(info.name, self.subject_def(info));
+            }
         }
         def.admin = self.schema.admin_defs.clone();
         def
     }
 
+    /// A stored subject's definition, rebuilt from its compiled form.
+    pub(crate) fn subject_def(&self, info: SubjectRef<'_>) -> SubjectDef {
+        let schema = &self.schema;
+        SubjectDef {
+            role: schema
+                .roles
+                .get(info.role() as usize)
+                .map_or(String::new(), |r| r.name.clone()),
+            toggles: info
+                .key
+                .toggles
+                .iter()
+                .filter_map(|&t| schema.toggles.get(t as usize).map(|t| t.name.clone()))
+                .collect(),
+            levels: info
+                .key
+                .levels
+                .iter()
+                .filter_map(|&(k, l)| {
+                    let kind = schema.kinds.get(k as usize)?;
+                    Some((kind.name.clone(), kind.levels.get(l as usize)?.0.clone()))
+                })
+                .collect(),
+            exceptions: info.extra.map_or(Vec::new(), |e| e.exceptions.clone()),
+            restrictions: info.extra.map_or(Vec::new(), |e| e.restrictions.clone()),
+            manages: info
+                .manages()
+                .iter()
+                .map(|&m| self.subject_name(SubjectId(m)).to_string())
+                .collect(),
+        }
+    }
+
     /// The hot record for a compiled subject (its profile interned).
-    pub(crate) fn subject_record(&mut self, info: &SubjectInfo) -> Subject {
+    pub(crate) fn subject_record(&mut self, info: SubjectInfo, managed_by: Vec<u32>) -> Subject {
         Subject {
-            profile: self.intern_profile(info.profile_key()),
-            extra: SubjectExtra::new(info),
+            profile: self.intern_profile(info.key.clone()),
+            extra: SubjectExtra::new(info, managed_by),
         }
     }
 
@@ -877,6 +911,8 @@ impl Schema {
             .collect()
     }
 
+    /// Resolves a subject's definition. The common case (every name known, no
+    /// duplicates) formats no error path; only a failure builds one.
     pub(crate) fn compile_subject(
         &self,
         s: u32,
@@ -884,78 +920,106 @@ impl Schema {
         sdef: &SubjectDef,
         subjects: &dyn SubjectNames,
     ) -> Result<SubjectInfo> {
-        let path = format!("subjects.{name}");
-        let role = lookup(
-            &self.role_index,
-            &sdef.role,
-            format!("{path}.role"),
-            Item::Role,
-        )?;
-        let mut toggles: SmallVec<[u32; 4]> = resolve_list(
-            &self.toggle_index,
-            &sdef.toggles,
-            &format!("{path}.toggles"),
-            Item::Toggle,
-        )?
-        .into_iter()
-        .collect();
+        let path = || format!("subjects.{name}");
+        let role = match self.role_index.get(&sdef.role) {
+            Some(&r) => r,
+            None => lookup(
+                &self.role_index,
+                &sdef.role,
+                format!("{}.role", path()),
+                Item::Role,
+            )?,
+        };
+        let mut toggles: SmallVec<[u32; 4]> = SmallVec::with_capacity(sdef.toggles.len());
+        for t in &sdef.toggles {
+            match self.toggle_index.get(t) {
+                Some(&id) if !toggles.contains(&id) => toggles.push(id),
+                _ => {
+                    resolve_list(
+                        &self.toggle_index,
+                        &sdef.toggles,
+                        &format!("{}.toggles", path()),
+                        Item::Toggle,
+                    )?;
+                }
+            }
+        }
         toggles.sort_unstable();
-        let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::new();
+        let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::with_capacity(sdef.levels.len());
         for (kname, level) in sdef.levels.iter() {
-            let lpath = format!("{path}.levels.{kname}");
-            let (k, kind) = self.kind_of(kname, lpath.clone())?;
+            let fast = self.kind_index.get(kname).and_then(|&k| {
+                let l = self.kinds.get(k as usize)?.level_index(level)?;
+                Some((k, l as u32))
+            });
+            let (k, l) = match fast {
+                Some(x) => x,
+                None => {
+                    let lpath = format!("{}.levels.{kname}", path());
+                    let (k, kind) = self.kind_of(kname, lpath.clone())?;
+                    (k, self.level(kind, level, lpath)? as u32)
+                }
+            };
             if levels.iter().any(|(seen, _)| *seen == k) {
                 return Err(PolicyError::Duplicate {
-                    path: lpath,
+                    path: format!("{}.levels.{kname}", path()),
                     what: Item::Kind,
                     name: kname.to_string(),
                 });
             }
-            let l = self.level(kind, level, lpath)?;
-            levels.push((k, l as u32));
+            levels.push((k, l));
         }
         levels.sort_unstable();
-        let layer = self.layer(&sdef.exceptions, &sdef.restrictions, &path, None, None)?;
+        let layer = if sdef.exceptions.is_empty() && sdef.restrictions.is_empty() {
+            Layer::default()
+        } else {
+            self.layer(&sdef.exceptions, &sdef.restrictions, &path(), None, None)?
+        };
         let mut manages = Vec::with_capacity(sdef.manages.len());
         for (j, m) in sdef.manages.iter().enumerate() {
-            let mpath = format!("{path}.manages[{j}]");
-            if m.is_empty() {
-                return Err(PolicyError::EmptyName {
-                    path: mpath,
-                    what: Item::Subject,
+            let mpath = || format!("{}.manages[{j}]", path());
+            let id = match subjects.id(m) {
+                Some(id) => id,
+                None if m.is_empty() => {
+                    return Err(PolicyError::EmptyName {
+                        path: mpath(),
+                        what: Item::Subject,
+                    })
+                }
+                None => {
+                    return Err(PolicyError::Unknown {
+                        path: mpath(),
+                        what: Item::Subject,
+                        name: m.clone(),
+                        suggestion: nearest(m, subjects.all()),
+                    })
+                }
+            };
+            if id == s {
+                return Err(PolicyError::ManagesItself {
+                    path: mpath(),
+                    subject: name.to_string(),
                 });
             }
-            let id = subjects.id(m).ok_or_else(|| PolicyError::Unknown {
-                path: mpath.clone(),
-                what: Item::Subject,
-                name: m.clone(),
-                suggestion: nearest(m, subjects.all()),
-            })?;
             if manages.contains(&id) {
                 return Err(PolicyError::Duplicate {
-                    path: mpath,
+                    path: mpath(),
                     what: Item::Subject,
                     name: m.clone(),
                 });
             }
             manages.push(id);
         }
-        if let Some(i) = manages.iter().position(|&m| m == s) {
-            return Err(PolicyError::ManagesItself {
-                path: format!("{path}.manages[{i}]"),
-                subject: name.to_string(),
-            });
-        }
         manages.sort_unstable();
         Ok(SubjectInfo {
-            name: name.to_string(),
-            def: sdef.clone(),
-            role,
-            toggles,
-            levels,
+            key: ProfileKey {
+                role,
+                toggles,
+                levels,
+            },
             layer,
+            exceptions: sdef.exceptions.clone(),
+            restrictions: sdef.restrictions.clone(),
             manages,
-            managed_by: Vec::new(),
         })
     }
 }

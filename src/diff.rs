@@ -239,7 +239,7 @@ impl Policy {
                 let mut owners = vec![OwnerClass::None, OwnerClass::Own];
                 for p in [self, after] {
                     if let Some(info) = p.subject(sname).and_then(|s| p.info(s.0)) {
-                        for &m in &info.manages {
+                        for &m in info.manages() {
                             let class = OwnerClass::Of(p.subject_name(SubjectId(m)).to_string());
                             if !owners.contains(&class) {
                                 owners.push(class);
@@ -355,8 +355,8 @@ fn instance_ids(sides: &[(&Side<'_>, Option<&str>, Option<&str>)]) -> Vec<Option
         let p = side.policy;
         let mut layers = Vec::new();
         if let Some(info) = subject.and_then(|s| p.subject(s)).and_then(|s| p.info(s.0)) {
-            layers.push(Some(&info.layer));
-            layers.push(p.schema.roles.get(info.role as usize).map(|r| &r.layer));
+            layers.push(Some(info.layer()));
+            layers.push(p.schema.roles.get(info.role() as usize).map(|r| &r.layer));
         }
         layers.push(
             role.and_then(|r| p.role(r))

@@ -222,12 +222,7 @@ impl Policy {
                 ),
             );
         }
-        let key = ProfileKey {
-            role: info.role,
-            toggles: info.toggles.clone(),
-            levels: info.levels.clone(),
-        };
-        match self.trace(&key, Some(subject.0), action.mask(), resource) {
+        match self.trace(info.key, Some(subject.0), action.mask(), resource) {
             Ok((set, steps)) => Explanation {
                 allowed: set & action.mask() != 0,
                 question,
@@ -400,7 +395,7 @@ impl Policy {
             self.trace_layer(&mut t, &role.layer, k, r, "role", Some(role_name));
         }
         if let Some(info) = subject.and_then(|s| self.info(s)) {
-            self.trace_layer(&mut t, &info.layer, k, r, "subject", None);
+            self.trace_layer(&mut t, info.layer(), k, r, "subject", None);
         }
         // Step 6.
         for p in &kind.prerequisites {

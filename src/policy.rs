@@ -9,7 +9,9 @@ use smallvec::SmallVec;
 
 use std::sync::Arc;
 
-use crate::def::{AdminRuleDef, ChangeKind, InstanceId, KindDef, RoleDef, SubjectDef, ToggleDef};
+use crate::def::{
+    AdminRuleDef, ChangeKind, ExceptionDef, InstanceId, KindDef, RestrictionDef, RoleDef, ToggleDef,
+};
 use crate::ids::{ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId};
 use crate::pvec::PVec;
 use crate::table::{Affine, IntMap};
@@ -259,30 +261,46 @@ pub(crate) struct Toggle {
     pub(crate) sets: Vec<(u32, Scoped)>,
 }
 
-/// A compiled subject, as the explain, admin and export paths need it.
+/// A subject as compile produces it, before it is stored: its profile key and
+/// what goes into its [`SubjectExtra`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SubjectInfo {
-    pub(crate) name: String,
-    pub(crate) def: SubjectDef,
-    pub(crate) role: u32,
-    /// Sorted, unique.
-    pub(crate) toggles: SmallVec<[u32; 4]>,
-    /// `(kind, level index)`, sorted by kind.
-    pub(crate) levels: SmallVec<[(u32, u32); 4]>,
+    pub(crate) key: ProfileKey,
     pub(crate) layer: Layer,
+    pub(crate) exceptions: Vec<ExceptionDef>,
+    pub(crate) restrictions: Vec<RestrictionDef>,
     /// Sorted, unique.
     pub(crate) manages: Vec<u32>,
-    /// The subjects that manage this one. Sorted, unique.
-    pub(crate) managed_by: Vec<u32>,
 }
 
-impl SubjectInfo {
-    pub(crate) fn profile_key(&self) -> ProfileKey {
-        ProfileKey {
-            role: self.role,
-            toggles: self.toggles.clone(),
-            levels: self.levels.clone(),
-        }
+/// A stored subject, borrowed: what the explain, admin, diff and export paths need.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SubjectRef<'p> {
+    pub(crate) name: &'p str,
+    pub(crate) key: &'p ProfileKey,
+    pub(crate) extra: Option<&'p SubjectExtra>,
+}
+
+static NO_LAYER: Layer = Layer {
+    restrictions: Vec::new(),
+    exceptions: Vec::new(),
+};
+
+impl<'p> SubjectRef<'p> {
+    pub(crate) fn role(&self) -> u32 {
+        self.key.role
+    }
+
+    pub(crate) fn layer(&self) -> &'p Layer {
+        self.extra.map_or(&NO_LAYER, |e| &e.layer)
+    }
+
+    pub(crate) fn manages(&self) -> &'p [u32] {
+        self.extra.map_or(&[], |e| e.manages.as_slice())
+    }
+
+    pub(crate) fn managed_by(&self) -> &'p [u32] {
+        self.extra.map_or(&[], |e| e.managed_by.as_slice())
     }
 }
 
@@ -305,7 +323,9 @@ pub(crate) struct Subject {
     pub(crate) extra: Option<Arc<SubjectExtra>>,
 }
 
-/// A subject's own layer, compiled, and the subjects it manages.
+/// What only some subjects have: their own layer (compiled, and as written) and
+/// the subjects they manage or are managed by. Plain subjects have none, which
+/// keeps them at 16 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct SubjectExtra {
     /// `kind` -> the layer's effect on instances it does not name.
@@ -314,26 +334,44 @@ pub(crate) struct SubjectExtra {
     pub(crate) instances: IntMap<(u32, InstanceId), Affine>,
     /// Sorted.
     pub(crate) manages: Vec<u32>,
+    /// The subjects that manage this one. Sorted.
+    pub(crate) managed_by: Vec<u32>,
+    pub(crate) layer: Layer,
+    pub(crate) exceptions: Vec<ExceptionDef>,
+    pub(crate) restrictions: Vec<RestrictionDef>,
 }
 
 impl SubjectExtra {
-    pub(crate) fn new(info: &SubjectInfo) -> Option<Arc<SubjectExtra>> {
-        if info.layer.is_empty() && info.manages.is_empty() {
+    /// The extra record for `info`, or none if it would be empty.
+    pub(crate) fn new(info: SubjectInfo, managed_by: Vec<u32>) -> Option<Arc<SubjectExtra>> {
+        let extra = SubjectExtra {
+            defaults: SmallVec::new(),
+            instances: IntMap::default(),
+            manages: info.manages,
+            managed_by,
+            layer: info.layer,
+            exceptions: info.exceptions,
+            restrictions: info.restrictions,
+        };
+        extra.finish()
+    }
+
+    /// Recompiles the layer's tables; none if nothing is left.
+    pub(crate) fn finish(mut self) -> Option<Arc<SubjectExtra>> {
+        if self.layer.is_empty() && self.manages.is_empty() && self.managed_by.is_empty() {
             return None;
         }
-        let layer = &info.layer;
-        Some(Arc::new(SubjectExtra {
-            defaults: layer
-                .restricted_kinds()
-                .map(|k| (k, layer.default_affine(k)))
-                .collect(),
-            instances: layer
-                .named_instances()
-                .into_iter()
-                .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
-                .collect(),
-            manages: info.manages.clone(),
-        }))
+        let layer = &self.layer;
+        self.defaults = layer
+            .restricted_kinds()
+            .map(|k| (k, layer.default_affine(k)))
+            .collect();
+        self.instances = layer
+            .named_instances()
+            .into_iter()
+            .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
+            .collect();
+        Some(Arc::new(self))
     }
 
     #[inline]
@@ -458,41 +496,50 @@ impl NameIndex {
 pub struct Policy {
     pub(crate) schema: Arc<Schema>,
     pub(crate) profiles: Arc<Profiles>,
-    // INVARIANT (subjects): `subjects` and `infos` have the same length; a removed
-    // subject has profile `REMOVED` and no info; every other profile is in range.
+    // INVARIANT (subjects): `subjects` and `names` have the same length; a removed
+    // subject has profile `REMOVED` and no name; every other profile is in range.
     pub(crate) subjects: PVec<Subject>,
-    pub(crate) infos: PVec<Option<Arc<SubjectInfo>>>,
-    pub(crate) names: NameIndex,
+    pub(crate) names: PVec<Option<Box<str>>>,
+    pub(crate) index: NameIndex,
 }
 
 impl Policy {
     /// The subject named `name`.
     pub fn subject(&self, name: &str) -> Option<SubjectId> {
-        self.names.get(name).map(SubjectId)
+        self.index.get(name).map(SubjectId)
     }
 
-    pub(crate) fn info(&self, subject: u32) -> Option<&SubjectInfo> {
-        self.infos.get(subject as usize)?.as_deref()
+    pub(crate) fn info(&self, subject: u32) -> Option<SubjectRef<'_>> {
+        let name = self.names.get(subject as usize)?.as_deref()?;
+        let record = self.subjects.get(subject as usize)?;
+        Some(SubjectRef {
+            name,
+            key: self.profiles.keys.get(record.profile as usize)?,
+            extra: record.extra.as_deref(),
+        })
     }
 
     /// The name of `subject` (empty for an id this policy did not make or a
     /// removed subject).
     pub fn subject_name(&self, subject: SubjectId) -> &str {
-        self.info(subject.0).map_or("", |s| s.name.as_str())
+        self.names
+            .get(subject.index())
+            .and_then(|n| n.as_deref())
+            .unwrap_or("")
     }
 
     /// Every subject, in the order they were added (document order first).
     pub fn subjects(&self) -> impl Iterator<Item = SubjectId> + '_ {
-        self.infos
+        self.names
             .iter()
             .enumerate()
-            .filter(|(_, i)| i.is_some())
+            .filter(|(_, n)| n.is_some())
             .map(|(s, _)| SubjectId(s as u32))
     }
 
     /// How many subjects the policy has.
     pub fn subject_count(&self) -> usize {
-        self.infos.iter().filter(|i| i.is_some()).count()
+        self.names.iter().filter(|n| n.is_some()).count()
     }
 
     /// The kind named `name`.

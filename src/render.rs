@@ -237,13 +237,8 @@ impl Policy {
                 .filter_map(|&k| self.schema.kinds.get(k).map(|kd| kd.name.clone()))
                 .collect(),
         );
-        for info in self.infos.iter().flatten() {
-            let key = ProfileKey {
-                role: info.role,
-                toggles: info.toggles.clone(),
-                levels: info.levels.clone(),
-            };
-            let sets = self.schema.kind_wide(&key);
+        for info in (0..self.subjects.len() as u32).filter_map(|s| self.info(s)) {
+            let sets = self.schema.kind_wide(info.key);
             let cells = kinds
                 .iter()
                 .map(|&k| {
@@ -260,7 +255,7 @@ impl Policy {
                         .map_or_else(|| "custom".to_string(), |(n, _)| n.clone())
                 })
                 .collect();
-            m.push_row(info.name.clone(), cells);
+            m.push_row(info.name, cells);
         }
         m
     }
