@@ -43,6 +43,15 @@ use accessmask::{Policy, PolicyDef};
 
 const POLICY: &str = include_str!("policies/magnetic.json");
 
+/// A question: (subject, kind, action, the instance's state, its owner).
+type Question = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 fn main() -> Result<(), Box<dyn Error>> {
     let text = match std::env::args().nth(1) {
         Some(path) => std::fs::read_to_string(path)?,
@@ -56,8 +65,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("Account-type levels (users x account types)\n");
     println!("{}", policy.level_matrix());
 
-    // (subject, kind, action, state, owner)
-    let questions: [(&str, &str, &str, Option<&str>, Option<&str>); 10] = [
+    let questions: [Question; 10] = [
         // Approve moves a draft cost estimate to internally approved.
         ("pam", "cost_estimate", "approve", Some("draft"), None),
         // Only Admin edits a Billed cost estimate.
@@ -107,6 +115,6 @@ fn show(
             .ok_or_else(|| format!("no subject {name}"))?;
         resource = resource.with_owner(o);
     }
-    println!("{}\n", policy.explain(s, a, &resource));
+    println!("{}", policy.explain(s, a, &resource));
     Ok(())
 }

@@ -41,6 +41,9 @@
 //!   statistics", not contact records, so it stays below Report access; it sees
 //!   reports of all four areas ("databases, journeys, communications, and web
 //!   pages") but no details.
+//! - Report access views all four report areas and their details (its table's
+//!   "View reports"; its prose names only journeys, communications and web pages,
+//!   but it must hold at least what the Guest below it holds).
 //! - Message category reports ("Message categories" section) are held by
 //!   Administrator and Manager only; custom roles add them.
 //! - Custom roles copy a base and add/remove per section: "Editor without send"
@@ -113,6 +116,6 @@ fn show(
     if let Some(id) = id {
         resource = resource.with_id(id);
     }
-    println!("{}\n", policy.explain(s, a, &resource));
+    println!("{}", policy.explain(s, a, &resource));
     Ok(())
 }

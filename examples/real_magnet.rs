@@ -66,6 +66,6 @@ fn show(policy: &Policy, subject: &str, kind: &str, action: &str) -> Result<(), 
         println!("(skipped {subject} {kind}.{action}: not in this policy)\n");
         return Ok(());
     };
-    println!("{}\n", policy.explain(s, a, &policy.resource(a.kind())));
+    println!("{}", policy.explain(s, a, &policy.resource(a.kind())));
     Ok(())
 }

@@ -39,9 +39,17 @@
 use std::error::Error;
 
 use accessmask::reference::{is_allowed, Query};
-use accessmask::{KindId, Policy, PolicyDef, Resource, StateId, SubjectId};
+use accessmask::{Explanation, KindId, Policy, PolicyDef, Resource, Rule, StateId, SubjectId};
 
 type TestResult = Result<(), Box<dyn Error>>;
+
+/// Implications as data: (kind, [(action, the actions it needs)]).
+type Needs = &'static [(
+    &'static str,
+    &'static [(&'static str, &'static [&'static str])],
+)];
+/// Implications as compared: (kind, [(action, the actions it needs)]).
+type NeedsList<'a> = Vec<(&'a str, Vec<(&'a str, Vec<&'a str>)>)>;
 
 const Y: bool = true;
 const N: bool = false;
@@ -325,7 +333,14 @@ const ROLE_SENTENCES: &[(&str, &str, &str, &str, bool)] = &[
 /// Toggles: (toggle, a Premium subject holding it, the (kind, action) pairs it
 /// grants). The test checks the holder has each pair and Premium subjects
 /// without the toggle do not.
-const TOGGLES: &[(&str, &str, &[(&str, &str)])] = &[
+/// (toggle, holder, pairs).
+type ToggleCase = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const TOGGLES: &[ToggleCase] = &[
     (
         "Can Add Opportunities and Projects",
         "pam",
@@ -615,7 +630,285 @@ const SCOPED: &[(&str, &str, &str, &str, bool, &str)] = &[
         N,
         "not managed by ada",
     ),
+    ("ext", "calendar", "view_details", "ext", Y, "own calendar"),
+    (
+        "ext",
+        "calendar",
+        "view_summary",
+        "tim",
+        N,
+        "someone else's calendar",
+    ),
+    (
+        "max",
+        "time_entry",
+        "view",
+        "tim",
+        N,
+        "managing shows email and calendar only",
+    ),
+    (
+        "max",
+        "review",
+        "view",
+        "tim",
+        N,
+        "managing shows email and calendar only",
+    ),
+    (
+        "eve",
+        "email",
+        "view_header",
+        "tim",
+        N,
+        "toggles add no email access",
+    ),
 ];
+
+/// Scoped grants of each role type: (role, `own` grants, `managed` grants), as
+/// the role matrix shows them (a cell is `Y` when the action holds in any scope,
+/// else `own`, `managed`, `own, managed` or `-`).
+const ROLE_SCOPES: &[(&str, Grants, Grants)] = &[
+    (
+        "External Collaborator",
+        &[
+            ("email", &["view_header", "view_content"]),
+            ("calendar", &["view_summary", "view_details"]),
+        ],
+        &[],
+    ),
+    (
+        "Time Tracker",
+        &[
+            ("email", &["view_header", "view_content"]),
+            ("calendar", &["view_summary", "view_details"]),
+            ("time_entry", &["view", "edit"]),
+            ("review", &["view"]),
+        ],
+        &[],
+    ),
+    (
+        "Premium",
+        &[
+            ("email", &["view_header", "view_content"]),
+            ("calendar", &["view_summary", "view_details"]),
+            ("time_entry", &["view", "edit"]),
+            ("review", &["view"]),
+            ("task", &["delete"]),
+        ],
+        &[],
+    ),
+    (
+        "Manager",
+        &[
+            ("email", &["view_header", "view_content"]),
+            ("calendar", &["view_summary", "view_details"]),
+            ("time_entry", &["view", "edit"]),
+            ("review", &["view"]),
+            ("task", &["delete"]),
+        ],
+        &[("email", &["view_header"]), ("calendar", &["view_summary"])],
+    ),
+    (
+        "Admin",
+        &[
+            ("email", &["view_header", "view_content"]),
+            ("calendar", &["view_summary", "view_details"]),
+        ],
+        &[
+            ("email", &["view_header", "view_content"]),
+            ("calendar", &["view_summary", "view_details"]),
+        ],
+    ),
+];
+
+/// What each toggle adds, closed under implications (creating needs viewing).
+const TOGGLE_GRANTS: &[(&str, Grants)] = &[
+    (
+        "Can Add Opportunities and Projects",
+        &[
+            ("opportunity", &["view", "create", "import"]),
+            ("project", &["view", "create", "import"]),
+        ],
+    ),
+    (
+        "HR Manager",
+        &[
+            ("review", &["view", "set_periods"]),
+            ("employee_cost", &["view", "edit"]),
+        ],
+    ),
+    (
+        "Accounts Manager",
+        &[
+            ("company", &["view", "approve"]),
+            ("item_type", &["view", "create", "edit"]),
+            ("accounting_system", &["export"]),
+        ],
+    ),
+];
+
+/// One subject of the document: (name, role, toggles, explicit levels).
+type SubjectRow = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+/// Every subject of the document. `eve` is an External Collaborator with all
+/// three toggles: on a role that holds almost nothing, her answers show exactly
+/// what each toggle adds.
+const SUBJECTS: &[SubjectRow] = &[
+    ("ext", "External Collaborator", &[], &[]),
+    (
+        "eve",
+        "External Collaborator",
+        &[
+            "Can Add Opportunities and Projects",
+            "HR Manager",
+            "Accounts Manager",
+        ],
+        &[],
+    ),
+    ("tim", "Time Tracker", &[], &[]),
+    (
+        "pam",
+        "Premium",
+        &["Can Add Opportunities and Projects"],
+        &[
+            ("cost_estimate", "Can edit and approve"),
+            ("invoice", "Can edit"),
+            ("purchase_order", "Can view"),
+        ],
+    ),
+    (
+        "pia",
+        "Premium",
+        &[],
+        &[
+            ("cost_estimate", "Can view"),
+            ("invoice", "Can view"),
+            ("purchase_order", "Can edit"),
+        ],
+    ),
+    (
+        "paul",
+        "Premium",
+        &["Accounts Manager"],
+        &[
+            ("cost_estimate", "Can edit"),
+            ("invoice", "No access"),
+            ("purchase_order", "No access"),
+        ],
+    ),
+    ("pat", "Premium", &["HR Manager"], &[]),
+    ("nick", "Premium", &[], &[("cost_estimate", "No access")]),
+    ("max", "Manager", &[], &[]),
+    (
+        "meg",
+        "Manager",
+        &[],
+        &[("cost_estimate", "Can edit and approve")],
+    ),
+    ("ada", "Admin", &[], &[]),
+];
+
+/// Implications per kind.
+const NEEDS: Needs = &[
+    (
+        "task",
+        &[
+            ("comment", &["view"]),
+            ("close", &["view"]),
+            ("attach", &["view"]),
+            ("create", &["view"]),
+            ("edit", &["view"]),
+            ("delete", &["view"]),
+        ],
+    ),
+    ("time_entry", &[("edit", &["view"])]),
+    ("review", &[]),
+    ("employee_cost", &[("edit", &["view"])]),
+    ("user", &[("invite_free", &["view"]), ("add", &["view"])]),
+    (
+        "contact",
+        &[
+            ("create", &["view"]),
+            ("edit", &["view"]),
+            ("export", &["view"]),
+        ],
+    ),
+    (
+        "project",
+        &[
+            ("create", &["view"]),
+            ("edit", &["view"]),
+            ("import", &["view"]),
+            ("export", &["view"]),
+        ],
+    ),
+    (
+        "opportunity",
+        &[
+            ("create", &["view"]),
+            ("edit", &["view"]),
+            ("import", &["view"]),
+            ("export", &["view"]),
+        ],
+    ),
+    ("company", &[("edit", &["view"]), ("approve", &["view"])]),
+    ("item_type", &[("create", &["view"]), ("edit", &["view"])]),
+    ("accounting_system", &[]),
+    (
+        "cost_estimate",
+        &[
+            ("view_reports", &["view"]),
+            ("edit", &["view"]),
+            ("approve", &["edit"]),
+        ],
+    ),
+    (
+        "invoice",
+        &[("view_reports", &["view"]), ("edit", &["view"])],
+    ),
+    (
+        "purchase_order",
+        &[("view_reports", &["view"]), ("edit", &["view"])],
+    ),
+    ("email", &[("view_content", &["view_header"])]),
+    ("calendar", &[("view_details", &["view_summary"])]),
+];
+
+/// The document's implications, as (kind, [(action, needs)]).
+fn needs_of(def: &PolicyDef) -> NeedsList<'_> {
+    def.kinds
+        .iter()
+        .map(|(k, d)| {
+            let needs = d
+                .needs
+                .iter()
+                .map(|(a, n)| (a, n.iter().map(String::as_str).collect()))
+                .collect();
+            (k, needs)
+        })
+        .collect()
+}
+
+fn want_needs(table: Needs) -> NeedsList<'static> {
+    table
+        .iter()
+        .map(|(k, n)| (*k, n.iter().map(|(a, v)| (*a, v.to_vec())).collect()))
+        .collect()
+}
+
+fn grants_of(table: &[(&'static str, Grants)], name: &str) -> Result<Grants, Box<dyn Error>> {
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, g)| *g)
+        .ok_or_else(|| format!("no expected grants for {name}").into())
+}
 
 fn expected_grant(grants: Grants, kind: &str, action: &str) -> bool {
     grants
@@ -635,6 +928,14 @@ fn level_row(kind: &str, level: &str) -> Result<(&'static Table, &'static [bool]
         .map(|(_, c)| *c)
         .ok_or_else(|| format!("no level {level} on {kind}"))?;
     Ok((t, cells))
+}
+
+/// Whether the explanation has a step of this rule (and, if `decisive`, one
+/// marked as deciding the answer).
+fn has_step(e: &Explanation, rule: Rule, decisive: bool) -> bool {
+    e.steps()
+        .iter()
+        .any(|s| s.rule() == rule && (!decisive || s.is_decisive()))
 }
 
 #[test]
@@ -687,6 +988,85 @@ fn every_role_type_holds_exactly_its_grants() -> TestResult {
                 if got != expected {
                     failures.push(format!(
                         "{role} {kind}.{action}: expected {expected}, got {got}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn implications_are_exactly_these() -> TestResult {
+    let (def, _) = load()?;
+    assert_eq!(needs_of(&def), want_needs(NEEDS));
+    Ok(())
+}
+
+#[test]
+fn role_matrix_shows_every_scope() -> TestResult {
+    let (_, policy) = load()?;
+    let matrix = policy.role_matrix();
+    let mut failures = Vec::new();
+    for (role, own, managed) in ROLE_SCOPES {
+        let any = grants_of(ROLE_TYPES, role)?;
+        for (kind, actions) in KINDS {
+            for action in *actions {
+                let expected = if expected_grant(any, kind, action) {
+                    "Y"
+                } else {
+                    match (
+                        expected_grant(own, kind, action),
+                        expected_grant(managed, kind, action),
+                    ) {
+                        (true, true) => "own, managed",
+                        (true, false) => "own",
+                        (false, true) => "managed",
+                        (false, false) => "-",
+                    }
+                };
+                let row = format!("{kind}.{action}");
+                let got = matrix.cell(&row, role);
+                if got != Some(expected) {
+                    failures.push(format!("{role} {row}: expected {expected}, got {got:?}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn every_subject_kind_wide_is_role_or_level_plus_toggles() -> TestResult {
+    // A subject's kind-wide set (no owner, no state) is its role's set, or its
+    // explicit level where it has one, plus what its toggles add.
+    let (def, policy) = load()?;
+    let names: Vec<&str> = def.subjects.iter().map(|(n, _)| n).collect();
+    let want: Vec<&str> = SUBJECTS.iter().map(|(n, ..)| *n).collect();
+    assert_eq!(names, want, "every subject is described in SUBJECTS");
+    let mut failures = Vec::new();
+    for (subject, role, toggles, levels) in SUBJECTS {
+        let role_grants = grants_of(ROLE_TYPES, role)?;
+        for (kind, actions) in KINDS {
+            let level = levels.iter().find(|(k, _)| k == kind).map(|(_, l)| *l);
+            for action in *actions {
+                let mut expected = match level {
+                    Some(level) => {
+                        let (t, cells) = level_row(kind, level)?;
+                        let col = t.columns.iter().position(|c| c == action);
+                        col.and_then(|c| cells.get(c)).copied().unwrap_or(false)
+                    }
+                    None => expected_grant(role_grants, kind, action),
+                };
+                for toggle in *toggles {
+                    expected |= expected_grant(grants_of(TOGGLE_GRANTS, toggle)?, kind, action);
+                }
+                let got = check(&policy, subject, kind, action, None, None)?;
+                if got != expected {
+                    failures.push(format!(
+                        "{subject} ({role}, {toggles:?}, {level:?}) {kind}.{action}: expected {expected}, got {got}"
                     ));
                 }
             }
@@ -824,6 +1204,16 @@ fn only_admin_edits_a_billed_cost_estimate() -> TestResult {
     );
     assert!(!e.allowed());
     assert!(e.to_string().contains("billed"), "{e}");
+    assert!(has_step(&e, Rule::StateRule, true), "{e}");
+    // The Admin is exempt: the rule is reported, but does not decide.
+    let ada = policy.subject("ada").ok_or("no ada")?;
+    let e = policy.explain(
+        ada,
+        edit,
+        &policy.resource(edit.kind()).with_id(9).with_state(billed),
+    );
+    assert!(e.allowed());
+    assert!(!has_step(&e, Rule::StateRule, true), "{e}");
     Ok(())
 }
 

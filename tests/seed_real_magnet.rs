@@ -22,9 +22,17 @@
 use std::error::Error;
 
 use accessmask::reference::{is_allowed, Query};
-use accessmask::{KindId, Policy, PolicyDef, Resource, StateId, SubjectId};
+use accessmask::{Explanation, KindId, Policy, PolicyDef, Resource, Rule, StateId, SubjectId};
 
 type TestResult = Result<(), Box<dyn Error>>;
+
+/// Implications as data: (kind, [(action, the actions it needs)]).
+type Needs = &'static [(
+    &'static str,
+    &'static [(&'static str, &'static [&'static str])],
+)];
+/// Implications as compared: (kind, [(action, the actions it needs)]).
+type NeedsList<'a> = Vec<(&'a str, Vec<(&'a str, Vec<&'a str>)>)>;
 
 const Y: bool = true;
 const N: bool = false;
@@ -181,9 +189,48 @@ const SUBJECT_ADMIN_RIGHTS: &[(&str, &str, bool)] = &[
     ("fay", "set_integration_levels", N),
 ];
 
+/// Implications: each feature's doing action needs its `view`.
+const NEEDS: Needs = &[
+    ("list_transfer", &[("transfer", &["view"])]),
+    ("tracking_data", &[("select", &["view"])]),
+    ("unsubscribe_management", &[("manage", &["view"])]),
+    ("account_management", &[]),
+];
+
+/// The document's implications, as (kind, [(action, needs)]).
+fn needs_of(def: &PolicyDef) -> NeedsList<'_> {
+    def.kinds
+        .iter()
+        .map(|(k, d)| {
+            let needs = d
+                .needs
+                .iter()
+                .map(|(a, n)| (a, n.iter().map(String::as_str).collect()))
+                .collect();
+            (k, needs)
+        })
+        .collect()
+}
+
+fn want_needs(table: Needs) -> NeedsList<'static> {
+    table
+        .iter()
+        .map(|(k, n)| (*k, n.iter().map(|(a, v)| (*a, v.to_vec())).collect()))
+        .collect()
+}
+
+/// Whether the explanation has a step of this rule (and, if `decisive`, one
+/// marked as deciding the answer).
+fn has_step(e: &Explanation, rule: Rule, decisive: bool) -> bool {
+    e.steps()
+        .iter()
+        .any(|s| s.rule() == rule && (!decisive || s.is_decisive()))
+}
+
 #[test]
 fn tables_cover_every_action_of_every_feature() -> TestResult {
     let (def, _) = load()?;
+    assert_eq!(needs_of(&def), want_needs(NEEDS));
     for t in TABLES {
         let kind = def
             .kinds
@@ -294,6 +341,9 @@ fn prerequisite_explains_the_refusal() -> TestResult {
         text.contains("manage_permissions"),
         "explanation should name the unmet prerequisite:\n{text}"
     );
+    // ed holds the toggle, and the prerequisite is what takes it away.
+    assert!(has_step(&e, Rule::Toggle, true), "{e}");
+    assert!(has_step(&e, Rule::Prerequisite, true), "{e}");
     Ok(())
 }
 

@@ -22,9 +22,17 @@
 use std::error::Error;
 
 use accessmask::reference::{is_allowed, Query};
-use accessmask::{KindId, Policy, PolicyDef, Resource, StateId, SubjectId};
+use accessmask::{Explanation, KindId, Policy, PolicyDef, Resource, Rule, StateId, SubjectId};
 
 type TestResult = Result<(), Box<dyn Error>>;
+
+/// Implications as data: (kind, [(action, the actions it needs)]).
+type Needs = &'static [(
+    &'static str,
+    &'static [(&'static str, &'static [&'static str])],
+)];
+/// Implications as compared: (kind, [(action, the actions it needs)]).
+type NeedsList<'a> = Vec<(&'a str, Vec<(&'a str, Vec<&'a str>)>)>;
 
 const Y: bool = true;
 const N: bool = false;
@@ -181,15 +189,77 @@ const INTEGRATION: &[(&str, &str, bool)] = &[
 const ACCESS_LEVEL_ADMIN: &[(&str, &str, bool)] = &[
     ("ana", "view", Y),
     ("ana", "set", Y),
+    ("ben", "view", Y),
+    ("ben", "set", Y),
     ("cal", "view", Y),
     ("cal", "set", Y),
+    ("dee", "view", Y),
+    ("dee", "set", Y),
+    ("eli", "view", Y),
+    ("eli", "set", Y),
     ("uma", "view", N),
     ("uma", "set", N),
 ];
 
+/// Implications: every activity needs `view` (which keeps each level's Y cells
+/// closed); the Integration Access Levels page: `set` needs `view`.
+const NEEDS: Needs = &[
+    (
+        "scheduled_upload",
+        &[
+            ("run", &["view"]),
+            ("create", &["view"]),
+            ("edit", &["view"]),
+            ("delete", &["view"]),
+        ],
+    ),
+    ("tracking", &[("edit", &["view"])]),
+    (
+        "unsubscribe_mapping",
+        &[
+            ("create", &["view"]),
+            ("edit", &["view"]),
+            ("delete", &["view"]),
+        ],
+    ),
+    ("integration", &[]),
+    ("integration_access_levels", &[("set", &["view"])]),
+];
+
+/// The document's implications, as (kind, [(action, needs)]).
+fn needs_of(def: &PolicyDef) -> NeedsList<'_> {
+    def.kinds
+        .iter()
+        .map(|(k, d)| {
+            let needs = d
+                .needs
+                .iter()
+                .map(|(a, n)| (a, n.iter().map(String::as_str).collect()))
+                .collect();
+            (k, needs)
+        })
+        .collect()
+}
+
+fn want_needs(table: Needs) -> NeedsList<'static> {
+    table
+        .iter()
+        .map(|(k, n)| (*k, n.iter().map(|(a, v)| (*a, v.to_vec())).collect()))
+        .collect()
+}
+
+/// Whether the explanation has a step of this rule (and, if `decisive`, one
+/// marked as deciding the answer).
+fn has_step(e: &Explanation, rule: Rule, decisive: bool) -> bool {
+    e.steps()
+        .iter()
+        .any(|s| s.rule() == rule && (!decisive || s.is_decisive()))
+}
+
 #[test]
 fn tables_are_the_seed_tables() -> TestResult {
     let (def, _) = load()?;
+    assert_eq!(needs_of(&def), want_needs(NEEDS));
     for t in TABLES {
         let kind = def
             .kinds
@@ -310,6 +380,7 @@ fn sync_on_send_and_enable_tracking_prerequisites() -> TestResult {
     assert!(!e.allowed());
     let text = e.to_string();
     assert!(text.contains("scheduled_upload"), "{text}");
+    assert!(has_step(&e, Rule::Prerequisite, true), "{e}");
     Ok(())
 }
 
