@@ -694,6 +694,7 @@ impl Schema {
         ids.dedup();
         Ok(Restriction {
             kind: k,
+            actions: m,
             allow: kind.close_down(m),
             deny: kind.close_up(m),
             ids,

@@ -309,16 +309,22 @@ impl Policy {
             .and_then(|r| r.sets.get(k as usize))
             .copied()
             .unwrap_or_default();
-        let mut chain = String::new();
+        let mut bases = Vec::new();
         let mut b = role.and_then(|r| r.base);
-        while let Some(bi) = b {
-            let br = self.schema.roles.get(bi as usize);
-            chain.push_str(&format!(
-                " (derived from `{}`)",
-                br.map_or("", |r| r.name.as_str())
-            ));
-            b = br.and_then(|r| r.base);
+        while let Some(br) = b.and_then(|bi| self.schema.roles.get(bi as usize)) {
+            bases.push(format!("`{}`", br.name));
+            b = br.base;
         }
+        let chain = match bases.split_first() {
+            None => String::new(),
+            Some((first, [])) => format!(" (derived from {first})"),
+            Some((first, rest)) => {
+                format!(
+                    " (derived from {first}, in turn from {})",
+                    rest.join(", then ")
+                )
+            }
+        };
         let mut text = format!("role `{role_name}`{chain} gives {}", t.names(rs.any));
         if rs.own != 0 {
             text.push_str(&format!(", on its own instances {}", t.names(rs.own)));
@@ -492,7 +498,7 @@ impl Policy {
                 "{}'s restriction {} limits {} on `{kname}` to ids {:?}: {}",
                 owner(res.origin.role),
                 res.origin.index,
-                t.names(res.allow),
+                t.names(res.actions),
                 res.ids,
                 t.change(t.set, next)
             );

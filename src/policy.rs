@@ -151,6 +151,8 @@ pub(crate) struct Origin {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Restriction {
     pub(crate) kind: u32,
+    /// The restricted actions as written.
+    pub(crate) actions: u64,
     /// The restricted actions, closed down (what a listed id gains).
     pub(crate) allow: u64,
     /// The restricted actions, closed up (what other instances lose).
