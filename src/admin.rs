@@ -544,6 +544,7 @@ impl Policy {
                 let (s, info) = self.subject_by_name(name)?;
                 let old_manages = info.manages().to_vec();
                 let managed_by = info.managed_by().to_vec();
+                self.check_names(change, name)?;
                 let mut def = self.subject_def(info);
                 edit_subject(&mut def, change, name)?;
                 let info = self.schema.compile_subject(s, name, &def, &self.index)?;
@@ -562,6 +563,61 @@ impl Policy {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// Names a change uses that compiling the edited subject would not check
+    /// (switching off or clearing something unknown would be silently a no-op).
+    fn check_names(&self, change: &Change, subject: &str) -> Result<(), ChangeError> {
+        let unknown = |path: String, what: Item, name: &str, known: Vec<&str>| {
+            ChangeError::Invalid(PolicyError::Unknown {
+                path,
+                what,
+                name: name.to_string(),
+                suggestion: nearest(name, known),
+            })
+        };
+        let kinds = || self.schema.kinds.iter().map(|k| k.name.as_str()).collect();
+        match change {
+            Change::SetToggle { toggle, .. } if !self.schema.toggle_index.contains_key(toggle) => {
+                Err(unknown(
+                    format!("subjects.{subject}.toggles"),
+                    Item::Toggle,
+                    toggle,
+                    self.schema
+                        .toggles
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect(),
+                ))
+            }
+            Change::SetLevel { kind, .. } if !self.schema.kind_index.contains_key(kind) => {
+                Err(unknown(
+                    format!("subjects.{subject}.levels.{kind}"),
+                    Item::Kind,
+                    kind,
+                    kinds(),
+                ))
+            }
+            Change::RemoveException { kind, .. } if !self.schema.kind_index.contains_key(kind) => {
+                Err(unknown(
+                    format!("subjects.{subject}.exceptions"),
+                    Item::Kind,
+                    kind,
+                    kinds(),
+                ))
+            }
+            Change::RemoveRestriction { kind, .. }
+                if !self.schema.kind_index.contains_key(kind) =>
+            {
+                Err(unknown(
+                    format!("subjects.{subject}.restrictions"),
+                    Item::Kind,
+                    kind,
+                    kinds(),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 

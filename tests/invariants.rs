@@ -1,0 +1,1178 @@
+//! Invariant properties of the compiled engine, over random *valid* policies that
+//! use every feature together (implications, including cycles; ordered levels;
+//! states and state rules; prerequisites; unavailable kinds; base-role chains;
+//! level, scoped and `"*"` grants; `remove`; role and subject exceptions, both
+//! level and allow/deny, and restrictions; toggles; explicit levels; managed
+//! subjects; admin rules):
+//!
+//! - `closed_under_implications`: every `allowed(..)` set (and every role's
+//!   `role_allowed`) holds everything its actions `need`, transitively (the
+//!   closure is computed here from the document, not taken from the engine);
+//! - `adding_a_grant_never_removes` / `adding_a_deny_never_adds`: an action added
+//!   to a role's or toggle's grants (any scope) leaves every answer a superset; a
+//!   deny added to a role's or subject's exception, or to a role's `remove`,
+//!   leaves every answer a subset;
+//! - `user_exception_beats_role_exception`: on the same `(kind, id)`, a subject's
+//!   exception decides an action over its role's (or an inherited) exception;
+//! - `exceptions_never_reopen_state_rules_or_prerequisites`: an action held back
+//!   by a state rule, or whose prerequisite is unmet, stays denied whatever
+//!   exceptions (allow, level) and restrictions allow it;
+//! - `explain_agrees_with_can`: on every subject x action x resource;
+//! - `serde_round_trip_keeps_every_answer`: document -> compile ->
+//!   `to_definition` -> JSON -> `PolicyDef` -> compile answers exactly as before;
+//! - `who_can_is_exactly_the_subjects_that_can`.
+//!
+//! "Every resource" is every kind x id (none, the ids exceptions use, an id
+//! nothing names, `u64::MAX`) x state (none or each) x owner (none or each
+//! subject).
+//!
+//! Cases: by default 192 policies per property, 512 for the two constructed
+//! exception properties (they ask few questions) and 48 for the explain property
+//! (it explains every question, which is slow); about 15 s of CPU in a debug
+//! build, under 10 s on two cores. Set `ACCESSMASK_PROPTEST_CASES=N` to run N
+//! policies per property (N/4 for explain), for example
+//! `ACCESSMASK_PROPTEST_CASES=20000 cargo test --release --test invariants`.
+//! Failures print the policy as JSON; no regression file is written.
+
+// Test helpers outside `#[test]` functions may fail loudly too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+
+use accessmask::{
+    ActionRefDef, AdminRuleDef, ChangeKind, ExceptionDef, GrantDef, KindDef, NamedMap, Policy,
+    PolicyDef, PrerequisiteDef, Resource, RestrictionDef, RoleDef, StateRuleDef, SubjectDef,
+    ToggleDef,
+};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+
+/// Instance ids used by generated exceptions and restrictions are `0..ID_POOL`.
+const ID_POOL: u64 = 5;
+/// An id no generated policy names (used to add fresh exceptions).
+const FRESH: u64 = 1_000_003;
+/// Length of the random stream a policy is decoded from (more than it needs).
+const POLICY_STREAM: usize = 1500;
+/// Length of the random stream a mutation is decoded from.
+const EDIT_STREAM: usize = 64;
+
+fn cases(default: u32, divisor: u32) -> u32 {
+    std::env::var("ACCESSMASK_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .map_or(default, |n| (n / divisor).max(1))
+}
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        // The streams shrink poorly; failures print the whole policy instead.
+        max_shrink_iters: 0,
+        ..Config::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Random choices and the policy generator
+// ---------------------------------------------------------------------------
+
+/// Choices decoded from a stream of random numbers; past the end, every choice
+/// is 0, the simplest.
+struct Draw<'a> {
+    stream: &'a [u32],
+    pos: usize,
+}
+
+impl<'a> Draw<'a> {
+    fn new(stream: &'a [u32]) -> Self {
+        Draw { stream, pos: 0 }
+    }
+
+    fn next(&mut self) -> u32 {
+        let v = self.stream.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        v
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    fn below(&mut self, n: usize) -> usize {
+        let v = self.next() as usize;
+        if n == 0 {
+            0
+        } else {
+            v % n
+        }
+    }
+
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) >= 100 - percent
+    }
+
+    fn pick<'t, T>(&mut self, items: &'t [T]) -> Option<&'t T> {
+        let i = self.below(items.len());
+        items.get(i)
+    }
+
+    fn subset(&mut self, items: &[String], percent: usize) -> Vec<String> {
+        items
+            .iter()
+            .filter(|_| self.chance(percent))
+            .cloned()
+            .collect()
+    }
+
+    fn non_empty_subset(&mut self, items: &[String], percent: usize) -> Vec<String> {
+        let mut out = self.subset(items, percent);
+        if out.is_empty() {
+            if let Some(one) = self.pick(items) {
+                out.push(one.clone());
+            }
+        }
+        out
+    }
+
+    fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut rest: Vec<usize> = (0..n).collect();
+        let mut out = Vec::with_capacity(n);
+        while !rest.is_empty() {
+            let i = self.below(rest.len());
+            out.push(rest.remove(i));
+        }
+        out
+    }
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+fn kind_named<'d>(def: &'d PolicyDef, name: &str) -> &'d KindDef {
+    def.kinds.get(name).expect("generated kind")
+}
+
+fn level_names(kind: &KindDef) -> Vec<String> {
+    kind.levels.iter().map(|(n, _)| n.to_owned()).collect()
+}
+
+fn gen_grant(d: &mut Draw, kind: &KindDef) -> GrantDef {
+    let levels = level_names(kind);
+    let level = if !levels.is_empty() && d.chance(30) {
+        d.pick(&levels).cloned()
+    } else {
+        None
+    };
+    let actions = if d.chance(8) {
+        vec!["*".to_owned()]
+    } else {
+        d.subset(&kind.actions, 35)
+    };
+    GrantDef {
+        level,
+        actions,
+        own: if d.chance(30) {
+            d.non_empty_subset(&kind.actions, 25)
+        } else {
+            Vec::new()
+        },
+        managed: if d.chance(30) {
+            d.non_empty_subset(&kind.actions, 25)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn gen_exceptions(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kinds: &[String],
+    max: usize,
+) -> Vec<ExceptionDef> {
+    let mut out: Vec<ExceptionDef> = Vec::new();
+    for _ in 0..d.range(0, max) {
+        let Some(kind_name) = d.pick(kinds).cloned() else {
+            continue;
+        };
+        let id = d.below(ID_POOL as usize) as u64;
+        if out.iter().any(|e| e.kind == kind_name && e.id == id) {
+            continue;
+        }
+        let kind = kind_named(def, &kind_name);
+        let levels = level_names(kind);
+        let mut e = ExceptionDef {
+            kind: kind_name,
+            id,
+            ..ExceptionDef::default()
+        };
+        if !levels.is_empty() && d.chance(35) {
+            e.level = d.pick(&levels).cloned();
+        } else {
+            e.allow = d.subset(&kind.actions, 25);
+            e.deny = d.subset(&kind.actions, 25);
+            if e.allow.is_empty() && e.deny.is_empty() {
+                let one = d.pick(&kind.actions).cloned().unwrap_or_default();
+                if d.chance(50) {
+                    e.allow.push(one);
+                } else {
+                    e.deny.push(one);
+                }
+            }
+        }
+        out.push(e);
+    }
+    out
+}
+
+fn gen_restrictions(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kinds: &[String],
+    max: usize,
+) -> Vec<RestrictionDef> {
+    let mut out: Vec<RestrictionDef> = Vec::new();
+    for _ in 0..d.range(0, max) {
+        let Some(kind_name) = d.pick(kinds).cloned() else {
+            continue;
+        };
+        if out.iter().any(|r| r.kind == kind_name) {
+            continue;
+        }
+        let kind = kind_named(def, &kind_name);
+        let actions = d.non_empty_subset(&kind.actions, 20);
+        let mut ids: Vec<u64> = (0..ID_POOL).filter(|_| d.chance(35)).collect();
+        if ids.is_empty() {
+            ids.push(d.below(ID_POOL as usize) as u64);
+        }
+        out.push(RestrictionDef {
+            kind: kind_name,
+            actions,
+            ids,
+        });
+    }
+    out
+}
+
+/// A random valid policy (the differential test's generator, plus implication
+/// cycles and admin rules).
+fn gen_policy(d: &mut Draw) -> PolicyDef {
+    let kind_names = names("k", d.range(2, 4));
+    let role_names = names("r", d.range(1, 5));
+    let toggle_names = names("t", d.range(0, 3));
+    let subject_names = names("u", d.range(2, 5));
+    let mut def = PolicyDef::default();
+
+    for name in &kind_names {
+        let actions = names("a", d.range(2, 8));
+        let n = actions.len();
+        let order = d.permutation(n);
+        // needed[i]: the actions action i needs directly.
+        let mut needed: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+        for (p, &i) in order.iter().enumerate() {
+            for &j in order.iter().take(p) {
+                if d.chance(20) {
+                    needed[i].insert(j);
+                }
+            }
+        }
+        // Now and then a back edge: an implication cycle.
+        if n >= 2 && d.chance(15) {
+            let (i, j) = (order[0], order[d.range(1, n - 1)]);
+            needed[i].insert(j);
+            needed[j].insert(i);
+        }
+        let mut needs = NamedMap::new();
+        for (i, set) in needed.iter().enumerate() {
+            if !set.is_empty() {
+                needs.insert(
+                    actions[i].clone(),
+                    set.iter().map(|&j| actions[j].clone()).collect(),
+                );
+            }
+        }
+        let mut levels = NamedMap::new();
+        let mut level: BTreeSet<String> = BTreeSet::new();
+        for l in 0..d.range(0, 4) {
+            level.extend(d.subset(&actions, 35));
+            let listed: Vec<String> = actions
+                .iter()
+                .filter(|a| level.contains(*a))
+                .cloned()
+                .collect();
+            levels.insert(format!("L{l}"), listed);
+        }
+        let states = names("s", d.range(0, 3));
+        let mut state_rules = Vec::new();
+        if !states.is_empty() {
+            for _ in 0..d.range(0, 3) {
+                state_rules.push(StateRuleDef {
+                    state: d.pick(&states).cloned().unwrap_or_default(),
+                    hold: d.non_empty_subset(&actions, 15),
+                    unless_roles: d.subset(&role_names, 25),
+                    unless_toggles: d.subset(&toggle_names, 25),
+                });
+            }
+        }
+        def.kinds.insert(
+            name.clone(),
+            KindDef {
+                actions,
+                needs,
+                levels,
+                states,
+                state_rules,
+                prerequisites: Vec::new(),
+                available: !d.chance(15),
+            },
+        );
+    }
+
+    // Prerequisites: a kind may depend on kinds earlier in a random order.
+    let kind_order = d.permutation(kind_names.len());
+    for (p, &i) in kind_order.iter().enumerate().skip(1) {
+        let mut prerequisites = Vec::new();
+        for _ in 0..d.range(0, 2) {
+            let other_name = kind_names[kind_order[d.below(p)]].clone();
+            let other = kind_named(&def, &other_name);
+            let this = kind_named(&def, &kind_names[i]);
+            let action = d.pick(&this.actions).cloned().unwrap_or_default();
+            let levels = level_names(other);
+            let level = if !levels.is_empty() && d.chance(50) {
+                d.pick(&levels).cloned()
+            } else {
+                None
+            };
+            let mut actions = d.subset(&other.actions, 20);
+            let level_empty = level
+                .as_ref()
+                .and_then(|l| other.levels.get(l))
+                .map_or(true, |l| l.is_empty());
+            if level_empty && actions.is_empty() {
+                actions.extend(d.pick(&other.actions).cloned());
+            }
+            prerequisites.push(PrerequisiteDef {
+                action,
+                kind: other_name,
+                actions,
+                level,
+            });
+        }
+        if let Some(kind) = def.kinds.get_mut(&kind_names[i]) {
+            kind.prerequisites = prerequisites;
+        }
+    }
+
+    // Roles: acyclic base chains of depth at most 3.
+    let mut depth: Vec<usize> = Vec::new();
+    for (i, name) in role_names.iter().enumerate() {
+        let mut role = RoleDef::default();
+        let mut my_depth = 0;
+        if i > 0 && d.chance(55) {
+            let candidates: Vec<usize> = (0..i).filter(|&j| depth[j] < 3).collect();
+            if let Some(&b) = d.pick(&candidates) {
+                role.base = Some(role_names[b].clone());
+                my_depth = depth[b] + 1;
+            }
+        }
+        depth.push(my_depth);
+        for kind_name in &kind_names {
+            let kind = kind_named(&def, kind_name);
+            if d.chance(65) {
+                role.grants.insert(kind_name.clone(), gen_grant(d, kind));
+            }
+            if d.chance(if role.base.is_some() { 30 } else { 10 }) {
+                role.remove
+                    .insert(kind_name.clone(), d.non_empty_subset(&kind.actions, 10));
+            }
+        }
+        role.exceptions = gen_exceptions(d, &def, &kind_names, 3);
+        role.restrictions = gen_restrictions(d, &def, &kind_names, 1);
+        def.roles.insert(name.clone(), role);
+    }
+
+    for name in &toggle_names {
+        let mut toggle = ToggleDef::default();
+        for kind_name in &kind_names {
+            if d.chance(35) {
+                let grant = gen_grant(d, kind_named(&def, kind_name));
+                toggle.grants.insert(kind_name.clone(), grant);
+            }
+        }
+        def.toggles.insert(name.clone(), toggle);
+    }
+
+    for (i, name) in subject_names.iter().enumerate() {
+        let mut subject = SubjectDef {
+            role: d.pick(&role_names).cloned().unwrap_or_default(),
+            toggles: d.subset(&toggle_names, 30),
+            ..SubjectDef::default()
+        };
+        for kind_name in &kind_names {
+            let levels = level_names(kind_named(&def, kind_name));
+            if !levels.is_empty() && d.chance(15) {
+                let level = d.pick(&levels).cloned().unwrap_or_default();
+                subject.levels.insert(kind_name.clone(), level);
+            }
+        }
+        subject.exceptions = gen_exceptions(d, &def, &kind_names, 2);
+        subject.restrictions = gen_restrictions(d, &def, &kind_names, 1);
+        let others: Vec<String> = subject_names
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(_, n)| n.clone())
+            .collect();
+        subject.manages = d.subset(&others, 35);
+        def.subjects.insert(name.clone(), subject);
+    }
+
+    // Admin rules (they change no answer, but are part of the document).
+    for _ in 0..d.range(0, 2) {
+        let kind_name = d.pick(&kind_names).cloned().unwrap_or_default();
+        let action = d
+            .pick(&kind_named(&def, &kind_name).actions)
+            .cloned()
+            .unwrap_or_default();
+        let all = [
+            ChangeKind::AddSubject,
+            ChangeKind::RemoveSubject,
+            ChangeKind::SetRole,
+            ChangeKind::SetLevel,
+            ChangeKind::SetToggle,
+            ChangeKind::SetException,
+            ChangeKind::SetManages,
+            ChangeKind::DefineRole,
+        ];
+        let mut changes: Vec<ChangeKind> = all.iter().copied().filter(|_| d.chance(30)).collect();
+        if changes.is_empty() {
+            changes.push(all[d.below(all.len())]);
+        }
+        def.admin.push(AdminRuleDef {
+            changes,
+            kinds: d.subset(&kind_names, 20),
+            requires: ActionRefDef {
+                kind: kind_name,
+                action,
+            },
+            may_grant_beyond_own: d.chance(30),
+        });
+    }
+    def
+}
+
+fn streams() -> impl Strategy<Value = (Vec<u32>, Vec<u32>)> {
+    (
+        vec(any::<u32>(), POLICY_STREAM),
+        vec(any::<u32>(), EDIT_STREAM),
+    )
+}
+
+fn json(def: &PolicyDef) -> String {
+    serde_json::to_string(def).unwrap_or_default()
+}
+
+/// Compiles a document the generator or a test edit made: it must be valid.
+fn compiled(def: &PolicyDef) -> Result<Policy, TestCaseError> {
+    Policy::compile(def).map_err(|e| {
+        TestCaseError::fail(format!(
+            "a generated policy failed to compile: {e}\npolicy: {}",
+            json(def)
+        ))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Questions by name, so that two compiled policies can be asked the same thing
+// ---------------------------------------------------------------------------
+
+/// A resource by names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spot {
+    kind: String,
+    id: Option<u64>,
+    state: Option<String>,
+    owner: Option<String>,
+}
+
+impl Spot {
+    fn resolve(&self, policy: &Policy) -> Resource {
+        let kind = policy.kind(&self.kind).expect("known kind");
+        let mut r = policy.resource(kind);
+        if let Some(id) = self.id {
+            r = r.with_id(id);
+        }
+        if let Some(state) = &self.state {
+            r = r.with_state(policy.state(kind, state).expect("known state"));
+        }
+        if let Some(owner) = &self.owner {
+            r = r.with_owner(policy.subject(owner).expect("known owner"));
+        }
+        r
+    }
+}
+
+/// The ids every resource list asks about.
+fn ids() -> Vec<Option<u64>> {
+    let mut v = vec![None];
+    v.extend((0..=ID_POOL).map(Some));
+    v.extend([Some(FRESH), Some(u64::MAX)]);
+    v
+}
+
+/// Every resource of `kind`: id x state x owner.
+fn spots_of(def: &PolicyDef, kind: &str) -> Vec<Spot> {
+    let k = kind_named(def, kind);
+    let states: Vec<Option<String>> = std::iter::once(None)
+        .chain(k.states.iter().cloned().map(Some))
+        .collect();
+    let owners: Vec<Option<String>> = std::iter::once(None)
+        .chain(def.subjects.iter().map(|(n, _)| Some(n.to_owned())))
+        .collect();
+    let mut out = Vec::new();
+    for id in ids() {
+        for state in &states {
+            for owner in &owners {
+                out.push(Spot {
+                    kind: kind.to_owned(),
+                    id,
+                    state: state.clone(),
+                    owner: owner.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn all_spots(def: &PolicyDef) -> Vec<Spot> {
+    def.kinds
+        .iter()
+        .flat_map(|(k, _)| spots_of(def, k))
+        .collect()
+}
+
+/// Every subject's allowed mask on every resource, by names, in document order.
+fn answers(policy: &Policy, def: &PolicyDef) -> Vec<(String, Spot, u64)> {
+    let spots = all_spots(def);
+    let mut out = Vec::new();
+    for (name, _) in def.subjects.iter() {
+        let s = policy.subject(name).expect("known subject");
+        for spot in &spots {
+            let bits = policy.allowed(s, &spot.resolve(policy)).bits();
+            out.push((name.to_owned(), spot.clone(), bits));
+        }
+    }
+    out
+}
+
+/// `down[i]`: action `i` and everything it needs, transitively, from the
+/// document's `needs` (independently of the engine's own closure).
+fn needs_closure(kind: &KindDef) -> Vec<u64> {
+    let index = |a: &str| kind.actions.iter().position(|x| x == a);
+    let n = kind.actions.len();
+    let mut down: Vec<u64> = (0..n).map(|i| 1u64 << i).collect();
+    for (a, needed) in kind.needs.iter() {
+        let i = index(a).expect("known action");
+        for b in needed {
+            down[i] |= 1u64 << index(b).expect("known action");
+        }
+    }
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            let mut m = down[i];
+            for (j, dj) in down.iter().enumerate() {
+                if m & (1u64 << j) != 0 {
+                    m |= dj;
+                }
+            }
+            if m != down[i] {
+                down[i] = m;
+                changed = true;
+            }
+        }
+        if !changed {
+            return down;
+        }
+    }
+}
+
+/// The first action of `bits` whose needs are not all in `bits`.
+fn not_closed(down: &[u64], bits: u64) -> Option<usize> {
+    (0..down.len()).find(|&i| bits & (1u64 << i) != 0 && down[i] & !bits != 0)
+}
+
+fn action_bit(def: &PolicyDef, kind: &str, action: &str) -> u64 {
+    let i = kind_named(def, kind)
+        .actions
+        .iter()
+        .position(|a| a == action)
+        .expect("known action");
+    1u64 << i
+}
+
+/// The roles `role` derives from, nearest first (not `role` itself).
+fn ancestors(def: &PolicyDef, role: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = def.roles.get(role).and_then(|r| r.base.clone());
+    while let Some(b) = cur {
+        cur = def.roles.get(&b).and_then(|r| r.base.clone());
+        out.push(b);
+    }
+    out
+}
+
+/// Whether no action `x` needs (itself included) has a prerequisite on its kind.
+fn prerequisite_free(def: &PolicyDef, kind: &str, x: &str) -> bool {
+    let k = kind_named(def, kind);
+    let down = needs_closure(k);
+    let xi = k.actions.iter().position(|a| a == x).expect("known action");
+    k.prerequisites.iter().all(|p| {
+        let pi = k
+            .actions
+            .iter()
+            .position(|a| *a == p.action)
+            .expect("known");
+        down[xi] & (1u64 << pi) == 0
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Edits
+// ---------------------------------------------------------------------------
+
+/// Adds one action to a role's or toggle's grants on one kind, in one scope.
+/// Returns a description of the edit.
+fn add_grant(d: &mut Draw, def: &mut PolicyDef) -> String {
+    let kind_names: Vec<String> = def.kinds.iter().map(|(k, _)| k.to_owned()).collect();
+    let kind = d.pick(&kind_names).cloned().expect("a kind");
+    let action = d
+        .pick(&kind_named(def, &kind).actions)
+        .cloned()
+        .expect("an action");
+    let to_toggle = !def.toggles.is_empty() && d.chance(25);
+    let scope = d.below(4);
+    let (holder, grants) = if to_toggle {
+        let i = d.below(def.toggles.len());
+        let (name, toggle) = &mut def.toggles.0[i];
+        (format!("toggle {name}"), &mut toggle.grants)
+    } else {
+        let i = d.below(def.roles.len());
+        let (name, role) = &mut def.roles.0[i];
+        (format!("role {name}"), &mut role.grants)
+    };
+    if grants.get(&kind).is_none() {
+        grants.insert(kind.clone(), GrantDef::default());
+    }
+    let g = grants.get_mut(&kind).expect("just inserted");
+    let list = match scope {
+        0 | 1 => &mut g.actions,
+        2 => &mut g.own,
+        _ => &mut g.managed,
+    };
+    if !list.contains(&action) {
+        list.push(action.clone());
+    }
+    let scope = ["any", "any", "own", "managed"][scope];
+    format!("grant {kind}.{action} ({scope}) to {holder}")
+}
+
+/// The exception of `role` on `(kind, id)` in force: its own, or the nearest
+/// base role's.
+fn role_exception_in_force(
+    def: &PolicyDef,
+    role: &str,
+    kind: &str,
+    id: u64,
+) -> Option<ExceptionDef> {
+    std::iter::once(role.to_owned())
+        .chain(ancestors(def, role))
+        .find_map(|r| {
+            def.roles
+                .get(&r)?
+                .exceptions
+                .iter()
+                .find(|e| e.kind == kind && e.id == id)
+                .cloned()
+        })
+}
+
+/// Adds a deny without replacing anything: an action to a role's `remove`, or to
+/// the deny list of a role's or subject's exception on one instance (a new
+/// exception, or the one in force with the action added to its deny). Returns a
+/// description of the edit.
+fn add_deny(d: &mut Draw, def: &mut PolicyDef) -> String {
+    let kind_names: Vec<String> = def.kinds.iter().map(|(k, _)| k.to_owned()).collect();
+    let kind = d.pick(&kind_names).cloned().expect("a kind");
+    let action = d
+        .pick(&kind_named(def, &kind).actions)
+        .cloned()
+        .expect("an action");
+    let id = d.below(ID_POOL as usize + 1) as u64;
+    let with_deny = |e: Option<ExceptionDef>| -> Option<ExceptionDef> {
+        match e {
+            None => Some(ExceptionDef {
+                kind: kind.clone(),
+                id,
+                deny: vec![action.clone()],
+                ..ExceptionDef::default()
+            }),
+            Some(e) if e.level.is_some() => None,
+            Some(mut e) => {
+                if !e.deny.contains(&action) {
+                    e.deny.push(action.clone());
+                }
+                Some(e)
+            }
+        }
+    };
+    match d.below(3) {
+        0 => {
+            let i = d.below(def.roles.len());
+            let remove = &mut def.roles.0[i].1.remove;
+            match remove.get_mut(&kind) {
+                Some(list) if list.contains(&action) => {}
+                Some(list) => list.push(action.clone()),
+                None => remove.insert(kind.clone(), vec![action.clone()]),
+            }
+            format!("remove {kind}.{action} from role {}", def.roles.0[i].0)
+        }
+        1 => {
+            let i = d.below(def.roles.len());
+            let role = def.roles.0[i].0.clone();
+            let Some(e) = with_deny(role_exception_in_force(def, &role, &kind, id)) else {
+                return "nothing (a level exception is in force)".into();
+            };
+            let list = &mut def.roles.0[i].1.exceptions;
+            list.retain(|x| !(x.kind == kind && x.id == id));
+            list.push(e);
+            format!("deny {kind}.{action} on id {id} for role {role}")
+        }
+        _ => {
+            let i = d.below(def.subjects.len());
+            let list = &mut def.subjects.0[i].1.exceptions;
+            let current = list.iter().find(|x| x.kind == kind && x.id == id).cloned();
+            let Some(e) = with_deny(current) else {
+                return "nothing (a level exception is in force)".into();
+            };
+            list.retain(|x| !(x.kind == kind && x.id == id));
+            list.push(e);
+            format!(
+                "deny {kind}.{action} on id {id} for subject {}",
+                def.subjects.0[i].0
+            )
+        }
+    }
+}
+
+fn names_of(bits: u64, kind: &KindDef) -> Vec<&str> {
+    kind.actions
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1u64 << i) != 0)
+        .map(|(_, a)| a.as_str())
+        .collect()
+}
+
+/// Checks that every answer of `after` is a superset (`grows`) or a subset of
+/// the matching answer of `before`.
+fn compare_monotone(
+    def: &PolicyDef,
+    edited: &PolicyDef,
+    edit: &str,
+    grows: bool,
+) -> Result<(), TestCaseError> {
+    let before = answers(&compiled(def)?, def);
+    let after = answers(&compiled(edited)?, edited);
+    prop_assert_eq!(before.len(), after.len());
+    for ((s, spot, b), (_, _, a)) in before.iter().zip(&after) {
+        let (lost, gained) = (b & !a, a & !b);
+        let wrong = if grows { lost } else { gained };
+        if wrong != 0 {
+            let k = kind_named(def, &spot.kind);
+            return Err(TestCaseError::fail(format!(
+                "after {edit}, subject {s} on {spot:?} {} {:?}\nbefore: {}\nafter: {}",
+                if grows { "lost" } else { "gained" },
+                names_of(wrong, k),
+                json(def),
+                json(edited)
+            )));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(config(cases(192, 1)))]
+
+    #[test]
+    fn closed_under_implications((stream, _) in streams()) {
+        let def = gen_policy(&mut Draw::new(&stream));
+        let policy = compiled(&def)?;
+        for (subject, spot, bits) in answers(&policy, &def) {
+            let down = needs_closure(kind_named(&def, &spot.kind));
+            if let Some(i) = not_closed(&down, bits) {
+                prop_assert!(
+                    false,
+                    "{subject} on {spot:?}: allowed {bits:#b} holds action {i} but not all it needs ({:#b})\npolicy: {}",
+                    down[i],
+                    json(&def)
+                );
+            }
+        }
+        for role in policy.roles() {
+            for kind in policy.kinds() {
+                let bits = policy.role_allowed(role, kind).bits();
+                let down = needs_closure(kind_named(&def, policy.kind_name(kind)));
+                prop_assert!(
+                    not_closed(&down, bits).is_none(),
+                    "role_allowed({}, {}) = {bits:#b} is not closed\npolicy: {}",
+                    policy.role_name(role),
+                    policy.kind_name(kind),
+                    json(&def)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn adding_a_grant_never_removes((stream, edits) in streams()) {
+        let def = gen_policy(&mut Draw::new(&stream));
+        let mut edited = def.clone();
+        let mut d = Draw::new(&edits);
+        let mut what = Vec::new();
+        for _ in 0..d.range(1, 3) {
+            what.push(add_grant(&mut d, &mut edited));
+        }
+        compare_monotone(&def, &edited, &what.join(", "), true)?;
+    }
+
+    #[test]
+    fn adding_a_deny_never_adds((stream, edits) in streams()) {
+        let def = gen_policy(&mut Draw::new(&stream));
+        let mut edited = def.clone();
+        let mut d = Draw::new(&edits);
+        let mut what = Vec::new();
+        for _ in 0..d.range(1, 3) {
+            what.push(add_deny(&mut d, &mut edited));
+        }
+        compare_monotone(&def, &edited, &what.join(", "), false)?;
+    }
+
+    #[test]
+    fn serde_round_trip_keeps_every_answer((stream, _) in streams()) {
+        let def = gen_policy(&mut Draw::new(&stream));
+        let policy = compiled(&def)?;
+        let exported = policy.to_definition();
+        let text = serde_json::to_string(&exported).expect("serializes");
+        let read: PolicyDef = serde_json::from_str(&text).expect("deserializes");
+        let again = compiled(&read)?;
+        prop_assert_eq!(again.to_definition(), exported, "export is not a fixed point");
+        prop_assert_eq!(again.subject_count(), policy.subject_count());
+        let (before, after) = (answers(&policy, &def), answers(&again, &def));
+        for ((s, spot, b), (_, _, a)) in before.iter().zip(&after) {
+            prop_assert_eq!(b, a, "{} on {:?} changed in the round trip\npolicy: {}\nexported: {}", s, spot, json(&def), text);
+        }
+        prop_assert_eq!(before.len(), after.len());
+        prop_assert_eq!(policy.role_matrix().to_markdown(), again.role_matrix().to_markdown());
+        prop_assert_eq!(policy.level_matrix().to_markdown(), again.level_matrix().to_markdown());
+    }
+
+    #[test]
+    fn who_can_is_exactly_the_subjects_that_can((stream, _) in streams()) {
+        let def = gen_policy(&mut Draw::new(&stream));
+        let policy = compiled(&def)?;
+        for spot in all_spots(&def) {
+            let r = spot.resolve(&policy);
+            for action in policy.actions(r.kind()) {
+                let expected: Vec<_> = policy.subjects().filter(|&s| policy.can(s, action, &r)).collect();
+                let got = policy.who_can(action, &r);
+                prop_assert_eq!(
+                    &got, &expected,
+                    "who_can({}, {:?})\npolicy: {}", policy.action_name(action), spot, json(&def)
+                );
+                // And `can` agrees with `allowed`.
+                let via_allowed: Vec<_> = policy.subjects()
+                    .filter(|&s| policy.allowed(s, &r).contains(action))
+                    .collect();
+                prop_assert_eq!(&got, &via_allowed);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(cases(512, 1)))]
+
+    #[test]
+    fn user_exception_beats_role_exception((stream, edits) in streams()) {
+        let def = gen_policy(&mut Draw::new(&stream));
+        let mut d = Draw::new(&edits);
+        let (subject, sdef) = def.subjects.0[d.below(def.subjects.len())].clone();
+        let kind = def.kinds.0[d.below(def.kinds.len())].0.clone();
+        let kdef = kind_named(&def, &kind).clone();
+        let x = d.pick(&kdef.actions).cloned().expect("an action");
+        // The role exception is the subject's role's own or an inherited one.
+        let mut chain = vec![sdef.role.clone()];
+        chain.extend(ancestors(&def, &sdef.role));
+        let writer = d.pick(&chain).cloned().expect("a role");
+        // The subject's exception: allow/deny, or a level that holds X or not.
+        let level = if kdef.levels.is_empty() || d.chance(50) {
+            None
+        } else {
+            Some(kdef.levels.0[d.below(kdef.levels.len())].clone())
+        };
+        let user_allows = match &level {
+            Some((_, actions)) => {
+                // A level holds X if it lists X or an action that needs X.
+                let down = needs_closure(&kdef);
+                let xb = action_bit(&def, &kind, &x);
+                actions.iter().any(|a| down[kdef.actions.iter().position(|b| b == a).expect("known")] & xb != 0)
+            }
+            None => d.chance(50),
+        };
+        let role_exception = ExceptionDef {
+            kind: kind.clone(),
+            id: FRESH,
+            allow: if user_allows { vec![] } else { vec![x.clone()] },
+            deny: if user_allows { vec![x.clone()] } else { vec![] },
+            ..ExceptionDef::default()
+        };
+        let user_exception = match &level {
+            Some((name, _)) => ExceptionDef {
+                kind: kind.clone(),
+                id: FRESH,
+                level: Some(name.clone()),
+                ..ExceptionDef::default()
+            },
+            None => ExceptionDef {
+                kind: kind.clone(),
+                id: FRESH,
+                allow: if user_allows { vec![x.clone()] } else { vec![] },
+                deny: if user_allows { vec![] } else { vec![x.clone()] },
+                ..ExceptionDef::default()
+            },
+        };
+        let mut edited = def.clone();
+        edited.roles.get_mut(&writer).expect("role").exceptions.push(role_exception.clone());
+        edited.subjects.get_mut(&subject).expect("subject").exceptions.push(user_exception.clone());
+        // The ceiling: the same, but with the role agreeing with the subject.
+        let mut agreeing = edited.clone();
+        let role_exceptions = &mut agreeing.roles.get_mut(&writer).expect("role").exceptions;
+        role_exceptions.retain(|e| e.id != FRESH);
+        role_exceptions.push(ExceptionDef {
+            allow: role_exception.deny.clone(),
+            deny: role_exception.allow.clone(),
+            ..role_exception.clone()
+        });
+        let policy = compiled(&edited)?;
+        let ceiling = compiled(&agreeing)?;
+        let u = policy.subject(&subject).expect("subject");
+        let action = policy.action(&kind, &x).expect("action");
+        for spot in spots_of(&def, &kind).into_iter().filter(|s| s.id == Some(FRESH)) {
+            let can = policy.can(u, action, &spot.resolve(&policy));
+            let expected = user_allows
+                && ceiling.can(u, action, &spot.resolve(&ceiling));
+            prop_assert_eq!(
+                can, expected,
+                "{} {}.{} on {:?}: role {} says {:?}, subject says {:?}\npolicy: {}",
+                subject, kind, x, spot, writer, role_exception, user_exception, json(&edited)
+            );
+            // Where nothing but exceptions can take X away, the subject's allow
+            // must come through.
+            if user_allows && spot.state.is_none() && kdef.available
+                && prerequisite_free(&def, &kind, &x)
+            {
+                prop_assert!(can, "{} {}.{} on {:?}: the subject's allow lost to role {}'s deny\npolicy: {}",
+                    subject, kind, x, spot, writer, json(&edited));
+            }
+        }
+    }
+
+    #[test]
+    fn exceptions_never_reopen_state_rules_or_prerequisites((stream, edits) in streams()) {
+        let def = gen_policy(&mut Draw::new(&stream));
+        let mut d = Draw::new(&edits);
+        let (subject, sdef) = def.subjects.0[d.below(def.subjects.len())].clone();
+        let kind = def.kinds.0[d.below(def.kinds.len())].0.clone();
+        let kdef = kind_named(&def, &kind).clone();
+        // A: the action held back; X: an action that needs A (or A itself).
+        let down = needs_closure(&kdef);
+        let a = d.below(kdef.actions.len());
+        let above: Vec<usize> = (0..kdef.actions.len()).filter(|&i| down[i] & (1u64 << a) != 0).collect();
+        let x = kdef.actions[*d.pick(&above).expect("A needs A")].clone();
+        let a = kdef.actions[a].clone();
+        let by_state = d.chance(50);
+
+        // The rule, and a baseline without it.
+        let mut baseline = def.clone();
+        let mut edited;
+        let state = "held_back".to_owned();
+        if by_state {
+            baseline.kinds.get_mut(&kind).expect("kind").states.push(state.clone());
+            edited = baseline.clone();
+            // Exempt roles and toggles the subject does not qualify by: other roles,
+            // and the roles its own role derives from.
+            let mut unless_roles: Vec<String> = def.roles.iter()
+                .map(|(r, _)| r.to_owned())
+                .filter(|r| *r != sdef.role)
+                .filter(|_| d.chance(40))
+                .collect();
+            for r in ancestors(&def, &sdef.role) {
+                if !unless_roles.contains(&r) {
+                    unless_roles.push(r);
+                }
+            }
+            let unless_toggles: Vec<String> = def.toggles.iter()
+                .map(|(t, _)| t.to_owned())
+                .filter(|t| !sdef.toggles.contains(t))
+                .filter(|_| d.chance(40))
+                .collect();
+            edited.kinds.get_mut(&kind).expect("kind").state_rules.push(StateRuleDef {
+                state: state.clone(),
+                hold: vec![a.clone()],
+                unless_roles,
+                unless_toggles,
+            });
+        } else {
+            // A gate kind whose `pass` the subject's kind-wide set never holds:
+            // granted only in scopes (which do not count) or on an unavailable kind.
+            let unavailable = d.chance(30);
+            let gate = KindDef {
+                actions: vec!["pass".into(), "other".into()],
+                levels: [("closed", vec![]), ("open", vec!["pass".to_owned()])]
+                    .into_iter()
+                    .map(|(n, v)| (n.to_owned(), v))
+                    .collect(),
+                available: !unavailable,
+                ..KindDef::default()
+            };
+            baseline.kinds.insert("gate", gate);
+            let role = baseline.roles.get_mut(&sdef.role).expect("role");
+            role.grants.insert("gate", GrantDef {
+                actions: if unavailable { vec!["pass".into()] } else { vec!["other".into()] },
+                own: vec!["pass".into()],
+                managed: vec!["pass".into()],
+                ..GrantDef::default()
+            });
+            role.exceptions.push(ExceptionDef {
+                kind: "gate".into(),
+                id: 1,
+                allow: vec!["pass".into()],
+                ..ExceptionDef::default()
+            });
+            baseline.subjects.get_mut(&subject).expect("subject").exceptions.push(ExceptionDef {
+                kind: "gate".into(),
+                id: 2,
+                level: Some("open".into()),
+                ..ExceptionDef::default()
+            });
+            edited = baseline.clone();
+            edited.kinds.get_mut(&kind).expect("kind").prerequisites.push(PrerequisiteDef {
+                action: a.clone(),
+                kind: "gate".into(),
+                actions: if d.chance(50) { vec!["pass".into()] } else { vec![] },
+                level: Some("open".into()),
+            });
+        }
+
+        // Exceptions and a restriction that all allow X on one instance.
+        let id = if d.chance(50) { FRESH } else { d.below(ID_POOL as usize) as u64 };
+        let holding_level = kdef.levels.iter()
+            .find(|(_, acts)| acts.iter().any(|b| {
+                down[kdef.actions.iter().position(|c| c == b).expect("known")]
+                    & action_bit(&def, &kind, &x) != 0
+            }))
+            .map(|(n, _)| n.to_owned());
+        let allow_x = |level: bool| ExceptionDef {
+            kind: kind.clone(),
+            id,
+            level: if level { holding_level.clone() } else { None },
+            allow: if level && holding_level.is_some() { vec![] } else { vec![x.clone()] },
+            ..ExceptionDef::default()
+        };
+        let mut opened = Vec::new();
+        for doc in [&mut baseline, &mut edited] {
+            let role_level = d.chance(30);
+            let user_level = d.chance(30);
+            let restrict = d.chance(50);
+            let role = doc.roles.get_mut(&sdef.role).expect("role");
+            role.exceptions.retain(|e| !(e.kind == kind && e.id == id));
+            role.exceptions.push(allow_x(role_level));
+            let s = doc.subjects.get_mut(&subject).expect("subject");
+            s.exceptions.retain(|e| !(e.kind == kind && e.id == id));
+            s.exceptions.push(allow_x(user_level));
+            if restrict {
+                s.restrictions.retain(|r| r.kind != kind);
+                s.restrictions.push(RestrictionDef { kind: kind.clone(), actions: vec![x.clone()], ids: vec![id] });
+            }
+            opened.push(format!("role level: {role_level}, user level: {user_level}, restricted: {restrict}"));
+        }
+
+        let policy = compiled(&edited)?;
+        let base = compiled(&baseline)?;
+        let u = policy.subject(&subject).expect("subject");
+        let action = policy.action(&kind, &x).expect("action");
+        let rule = if by_state { format!("state rule holding {a} in {state}") } else { format!("unmet prerequisite of {a}") };
+        let spots: Vec<Spot> = spots_of(&edited, &kind)
+            .into_iter()
+            .filter(|s| s.id == Some(id))
+            .filter(|s| !by_state || s.state.as_deref() == Some(state.as_str()))
+            .collect();
+        prop_assert!(!spots.is_empty());
+        for spot in spots {
+            prop_assert!(
+                !policy.can(u, action, &spot.resolve(&policy)),
+                "{subject} may {kind}.{x} on {spot:?} despite the {rule} ({})\npolicy: {}",
+                opened[1], json(&edited)
+            );
+            // Without the rule, the exceptions would have allowed it.
+            let free = kdef.available && prerequisite_free(&def, &kind, &x)
+                && (spot.state.is_none() || spot.state.as_deref() == Some(state.as_str()));
+            if free {
+                prop_assert!(
+                    base.can(u, action, &spot.resolve(&base)),
+                    "baseline: {subject} may not {kind}.{x} on {spot:?} ({})\npolicy: {}",
+                    opened[0], json(&baseline)
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(cases(48, 4)))]
+
+    #[test]
+    fn explain_agrees_with_can((stream, _) in streams()) {
+        let def = gen_policy(&mut Draw::new(&stream));
+        let policy = compiled(&def)?;
+        let spots = all_spots(&def);
+        for s in policy.subjects() {
+            for spot in &spots {
+                let r = spot.resolve(&policy);
+                for action in policy.actions(r.kind()) {
+                    let why = policy.explain(s, action, &r);
+                    prop_assert_eq!(
+                        why.allowed(), policy.can(s, action, &r),
+                        "{}\npolicy: {}", why, json(&def)
+                    );
+                }
+            }
+        }
+    }
+}
