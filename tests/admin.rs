@@ -319,7 +319,7 @@ fn bad_changes_are_typed_errors() {
                 toggle: "Trackr".into(),
                 on: true,
             },
-            "subjects.uma.toggles[0]: unknown toggle `Trackr` (did you mean `Tracker`?)",
+            "subjects.uma.toggles: unknown toggle `Trackr` (did you mean `Tracker`?)",
         ),
         (
             Change::AddSubject {
