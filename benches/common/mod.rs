@@ -74,6 +74,8 @@ pub struct Shape {
     pub exceptions_per_subject: usize,
     /// Instance ids of exceptions are drawn from `0..id_range`.
     pub id_range: u64,
+    /// Whether Managers manage the next three subjects (for `managed` grants).
+    pub managers: bool,
 }
 
 impl Shape {
@@ -86,6 +88,7 @@ impl Shape {
             exception_every: 20,
             exceptions_per_subject: 2,
             id_range: 1000,
+            managers: true,
         }
     }
 
@@ -300,7 +303,7 @@ fn subject_def(i: usize, shape: &Shape) -> SubjectDef {
             .unwrap_or("Read Only");
         s = s.level(kind_name(i % shape.kinds), level);
     }
-    if role == 1 && n > 4 {
+    if shape.managers && role == 1 && n > 4 {
         for d in 1..=3 {
             let m = (i + d) % n;
             if m != i {
@@ -478,27 +481,4 @@ impl Floor {
     pub fn can(&self, user: usize, kind: usize, bit: u64) -> bool {
         self.masks[user * self.n_kinds + kind] & bit != 0
     }
-}
-
-/// A floor query: the same question as a [`Query`], as plain integers.
-#[derive(Debug, Clone, Copy)]
-pub struct FloorQuery {
-    /// Subject index.
-    pub user: u32,
-    /// Kind index.
-    pub kind: u32,
-    /// The action's bit.
-    pub bit: u64,
-}
-
-/// The floor queries for `queries` (same subjects, kinds and actions, same order).
-pub fn floor_queries(queries: &[Query]) -> Vec<FloorQuery> {
-    queries
-        .iter()
-        .map(|q| FloorQuery {
-            user: q.subject.index() as u32,
-            kind: q.action.kind().index() as u32,
-            bit: q.action.mask(),
-        })
-        .collect()
 }
