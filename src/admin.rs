@@ -628,10 +628,7 @@ impl Policy {
         };
         let mut extra = record.extra.as_deref().cloned().unwrap_or_default();
         edit(&mut extra.managed_by);
-        let record = Subject {
-            profile: record.profile,
-            extra: extra.finish(),
-        };
+        let record = Subject::new(record.profile, extra.finish());
         self.subjects.set(s as usize, record);
     }
 
@@ -676,10 +673,7 @@ impl Policy {
         self.index.remove(name);
         self.subjects.set(
             s as usize,
-            Subject {
-                profile: REMOVED,
-                extra: None,
-            },
+            Subject::new(REMOVED, None),
         );
         self.names.set(s as usize, None);
         Ok(())

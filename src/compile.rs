@@ -67,11 +67,13 @@ impl Policy {
             names: PVec::default(),
             index: names,
         };
-        for ((info, by), (name, _)) in infos.into_iter().zip(managed_by).zip(def.subjects.iter()) {
-            let record = policy.subject_record(info, by);
-            policy.subjects.push(record);
-            policy.names.push(Some(name.into()));
-        }
+        let records: Vec<Subject> = infos
+            .into_iter()
+            .zip(managed_by)
+            .map(|(info, by)| policy.subject_record(info, by))
+            .collect();
+        policy.subjects = records.into_iter().collect();
+        policy.names = def.subjects.iter().map(|(n, _)| Some(n.into())).collect();
         Ok(policy)
     }
 
@@ -133,10 +135,10 @@ impl Policy {
 
     /// The hot record for a compiled subject (its profile interned).
     pub(crate) fn subject_record(&mut self, info: SubjectInfo, managed_by: Vec<u32>) -> Subject {
-        Subject {
-            profile: self.intern_profile(info.key.clone()),
-            extra: SubjectExtra::new(info, managed_by),
-        }
+        Subject::new(
+            self.intern_profile(info.key.clone()),
+            SubjectExtra::new(info, managed_by),
+        )
     }
 
     /// The profile for `key`, computed on first use.
@@ -149,8 +151,9 @@ impl Policy {
         let p = profiles.keys.len() as u32;
         for (pk, keeps) in entries {
             let keep_at = profiles.keeps.len() as u32;
+            let keep = keeps.first().copied().unwrap_or(0);
             profiles.keeps.extend(keeps);
-            profiles.kinds.push(ProfileKind { keep_at, ..pk });
+            profiles.kinds.push(ProfileKind { keep_at, keep, ..pk });
         }
         profiles.index.insert(key.clone(), p);
         profiles.keys.push(key);
@@ -168,8 +171,9 @@ impl Policy {
             let p = profiles.keys.len() as u32;
             for (pk, keeps) in self.schema.profile_entries(key) {
                 let keep_at = profiles.keeps.len() as u32;
+                let keep = keeps.first().copied().unwrap_or(0);
                 profiles.keeps.extend(keeps);
-                profiles.kinds.push(ProfileKind { keep_at, ..pk });
+                profiles.kinds.push(ProfileKind { keep_at, keep, ..pk });
             }
             profiles.index.insert(key.clone(), p);
             profiles.keys.push(key.clone());
@@ -352,6 +356,7 @@ impl Schema {
             .map(|(k, (kind, set))| {
                 let k = k as u32;
                 let pk = ProfileKind {
+                    keep: 0,
                     set: *set,
                     role_default: role.map_or(Affine::IDENTITY, |r| r.layer.default_affine(k)),
                     keep_at: 0,

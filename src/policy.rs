@@ -321,8 +321,32 @@ pub(crate) const REMOVED: u32 = u32::MAX;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Subject {
     pub(crate) profile: u32,
-    /// Only for subjects with exceptions, restrictions or managed subjects.
+    /// [`Subject::LAYER`], [`Subject::MANAGES`]: which parts of `extra` a check
+    /// must look at, so that most checks never follow the pointer.
+    pub(crate) flags: u32,
+    /// Only for subjects with exceptions, restrictions or managed subjects (or
+    /// managers).
     pub(crate) extra: Option<Arc<SubjectExtra>>,
+}
+
+impl Subject {
+    /// The subject has exceptions or restrictions of its own.
+    pub(crate) const LAYER: u32 = 1;
+    /// The subject manages someone.
+    pub(crate) const MANAGES: u32 = 2;
+
+    pub(crate) fn new(profile: u32, extra: Option<Arc<SubjectExtra>>) -> Subject {
+        let flags = extra.as_deref().map_or(0, |e| {
+            let layer = if e.layer.is_empty() { 0 } else { Subject::LAYER };
+            let manages = if e.manages.is_empty() { 0 } else { Subject::MANAGES };
+            layer | manages
+        });
+        Subject {
+            profile,
+            flags,
+            extra,
+        }
+    }
 }
 
 /// What only some subjects have: their own layer (compiled, and as written) and
@@ -391,9 +415,13 @@ impl SubjectExtra {
 }
 
 /// One profile's entry for one kind: everything a check needs that does not depend
-/// on the instance.
+/// on the instance. One cache line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(align(64))]
 pub(crate) struct ProfileKind {
+    /// The keep mask when no state is given (`keeps[keep_at]`, repeated here so a
+    /// stateless check needs no second table).
+    pub(crate) keep: u64,
     pub(crate) set: Scoped,
     /// The role layer's effect on instances it does not name.
     pub(crate) role_default: Affine,
@@ -699,6 +727,10 @@ impl Policy {
     }
 
     /// The final set of the decision order, as a mask.
+    ///
+    /// The common path (no owner, no state, no instance the role names, no
+    /// exceptions of the subject's own) is a few loads and masks; the rest is out
+    /// of line.
     #[inline]
     pub(crate) fn allowed_bits(&self, subject: SubjectId, r: &Resource) -> u64 {
         let s = subject.0;
@@ -716,43 +748,75 @@ impl Policy {
         let Some(pk) = profiles.kinds.get(at) else {
             return 0;
         };
-        // Step 1 for states: a state of another kind, or out of range, denies.
-        let state_slot = match r.state {
-            None => 0,
-            Some(st) if st.kind == k && st.index < pk.n_states => st.index + 1,
-            Some(_) => return 0,
-        };
         // Step 4: scopes.
         let mut x = pk.set.any;
-        if let Some(owner) = r.owner {
-            if owner.0 == s {
-                x |= pk.set.own;
-            } else if pk.set.managed & !x != 0 && self.manages(s, owner.0) {
-                x |= pk.set.managed;
-            }
+        if r.owner.is_some() && (pk.set.own | pk.set.managed) != 0 {
+            x = self.scoped(s, subj, pk, r, x);
         }
         // Step 5: the role's layer, then the subject's.
-        let role_layer = match r.id {
-            Some(id) if pk.role_names_instances => self
-                .schema
-                .role_instances
-                .get(&(pk.role, k, id))
-                .copied()
-                .unwrap_or(pk.role_default),
-            _ => pk.role_default,
+        x = match r.id {
+            Some(id) if pk.role_names_instances => self.role_instance(pk, k, id, x),
+            _ => pk.role_default.apply(x),
         };
-        x = role_layer.apply(x);
-        if let Some(extra) = &subj.extra {
-            x = extra.layer(k, r.id).apply(x);
+        if subj.flags & Subject::LAYER != 0 {
+            x = Self::subject_layer(subj, k, r.id, x);
         }
         // Steps 2, 6, 7: availability, prerequisites and state rules, folded into one
         // keep mask per state.
-        let keep = profiles
-            .keeps
-            .get(pk.keep_at as usize + state_slot as usize)
-            .copied()
-            .unwrap_or(0);
+        let keep = match r.state {
+            None => pk.keep,
+            Some(st) => self.state_keep(pk, k, st),
+        };
         x & keep
+    }
+
+    #[inline(never)]
+    fn scoped(&self, s: u32, subj: &Subject, pk: &ProfileKind, r: &Resource, x: u64) -> u64 {
+        match r.owner {
+            Some(owner) if owner.0 == s => x | pk.set.own,
+            Some(owner)
+                if pk.set.managed & !x != 0
+                    && subj.flags & Subject::MANAGES != 0
+                    && subj
+                        .extra
+                        .as_ref()
+                        .is_some_and(|e| e.manages.binary_search(&owner.0).is_ok()) =>
+            {
+                x | pk.set.managed
+            }
+            _ => x,
+        }
+    }
+
+    #[inline(never)]
+    fn role_instance(&self, pk: &ProfileKind, k: u32, id: InstanceId, x: u64) -> u64 {
+        self.schema
+            .role_instances
+            .get(&(pk.role, k, id))
+            .copied()
+            .unwrap_or(pk.role_default)
+            .apply(x)
+    }
+
+    #[inline(never)]
+    fn subject_layer(subj: &Subject, k: u32, id: Option<InstanceId>, x: u64) -> u64 {
+        match &subj.extra {
+            Some(extra) => extra.layer(k, id).apply(x),
+            None => x,
+        }
+    }
+
+    /// Step 1 for states: a state of another kind, or out of range, denies.
+    #[inline(never)]
+    fn state_keep(&self, pk: &ProfileKind, k: u32, st: StateId) -> u64 {
+        if st.kind != k || st.index >= pk.n_states {
+            return 0;
+        }
+        self.profiles
+            .keeps
+            .get(pk.keep_at as usize + 1 + st.index as usize)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Whether `manager` manages `owner`.

@@ -1,7 +1,7 @@
 //! A persistent vector: cloning shares everything, and changing one element copies
 //! only the small leaf that holds it (plus one group of leaf pointers), so a policy
-//! snapshot with a million subjects can be changed in about a microsecond while
-//! readers keep the old snapshot.
+//! snapshot with a million subjects can be changed in microseconds while readers
+//! keep the old snapshot.
 
 use std::sync::Arc;
 
@@ -10,12 +10,13 @@ const LEAF: usize = 1 << LEAF_BITS;
 const GROUP_BITS: usize = 6;
 const GROUP: usize = 1 << GROUP_BITS;
 
-/// Elements in leaves of [`LEAF`], leaves in groups of [`GROUP`]. `get` is three
-/// indexed loads; `set` copies one leaf and one group.
+/// Elements in leaves of [`LEAF`], leaves in groups of [`GROUP`]. Leaves and groups
+/// are `Arc<[_]>` (data right after the counts), so `get` is three dependent loads:
+/// the group, the leaf, the element. `set` copies one leaf and one group.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PVec<T> {
     len: usize,
-    groups: Vec<Arc<Vec<Arc<Vec<T>>>>>,
+    groups: Vec<Arc<[Arc<[T]>]>>,
 }
 
 impl<T> Default for PVec<T> {
@@ -45,32 +46,38 @@ impl<T: Clone> PVec<T> {
         let Some(group) = self.groups.get_mut(i >> (LEAF_BITS + GROUP_BITS)) else {
             return false;
         };
-        let Some(leaf) = Arc::make_mut(group).get_mut((i >> LEAF_BITS) & (GROUP - 1)) else {
+        let mut leaves: Vec<Arc<[T]>> = group.to_vec();
+        let Some(leaf) = leaves.get_mut((i >> LEAF_BITS) & (GROUP - 1)) else {
             return false;
         };
-        match Arc::make_mut(leaf).get_mut(i & (LEAF - 1)) {
-            Some(slot) => {
-                *slot = value;
-                true
-            }
-            None => false,
+        let mut items: Vec<T> = leaf.to_vec();
+        match items.get_mut(i & (LEAF - 1)) {
+            Some(slot) => *slot = value,
+            None => return false,
         }
+        *leaf = items.into();
+        *group = leaves.into();
+        true
     }
 
+    /// Appends one element (copies the last leaf: for occasional additions; build
+    /// in bulk with `collect`).
     pub(crate) fn push(&mut self, value: T) {
         let i = self.len;
         if i % (LEAF * GROUP) == 0 {
-            self.groups.push(Arc::new(Vec::with_capacity(GROUP)));
+            self.groups.push(Arc::from(Vec::new()));
         }
         if let Some(group) = self.groups.last_mut() {
-            let group = Arc::make_mut(group);
+            let mut leaves: Vec<Arc<[T]>> = group.to_vec();
             if i % LEAF == 0 {
-                group.push(Arc::new(Vec::with_capacity(LEAF)));
+                leaves.push(Arc::from(vec![value]));
+            } else if let Some(leaf) = leaves.last_mut() {
+                let mut items: Vec<T> = leaf.to_vec();
+                items.push(value);
+                *leaf = items.into();
             }
-            if let Some(leaf) = group.last_mut() {
-                Arc::make_mut(leaf).push(value);
-                self.len += 1;
-            }
+            *group = leaves.into();
+            self.len += 1;
         }
     }
 
@@ -84,11 +91,27 @@ impl<T: Clone> PVec<T> {
 
 impl<T: Clone> FromIterator<T> for PVec<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        let mut v = PVec::default();
+        let mut groups = Vec::new();
+        let mut leaves: Vec<Arc<[T]>> = Vec::with_capacity(GROUP);
+        let mut leaf: Vec<T> = Vec::with_capacity(LEAF);
+        let mut len = 0;
         for x in iter {
-            v.push(x);
+            leaf.push(x);
+            len += 1;
+            if leaf.len() == LEAF {
+                leaves.push(std::mem::replace(&mut leaf, Vec::with_capacity(LEAF)).into());
+                if leaves.len() == GROUP {
+                    groups.push(std::mem::replace(&mut leaves, Vec::with_capacity(GROUP)).into());
+                }
+            }
         }
-        v
+        if !leaf.is_empty() {
+            leaves.push(leaf.into());
+        }
+        if !leaves.is_empty() {
+            groups.push(leaves.into());
+        }
+        PVec { len, groups }
     }
 }
 
@@ -100,6 +123,11 @@ mod tests {
     fn behaves_like_a_vec_and_shares_on_clone() {
         let n = LEAF * GROUP + 3 * LEAF + 7;
         let mut v: PVec<usize> = (0..n).collect();
+        let mut pushed: PVec<usize> = PVec::default();
+        for i in 0..n {
+            pushed.push(i);
+        }
+        assert_eq!(v, pushed);
         assert_eq!(v.len(), n);
         let old = v.clone();
         assert!(v.set(n - 1, 1));
@@ -111,14 +139,8 @@ mod tests {
         assert_eq!(old.get(5), Some(&5));
         assert_eq!(v.get(n), None);
         assert_eq!(v.iter().count(), n);
-        assert_eq!(
-            old.iter().copied().collect::<Vec<_>>(),
-            (0..n).collect::<Vec<_>>()
-        );
+        assert_eq!(old.iter().copied().collect::<Vec<_>>(), (0..n).collect::<Vec<_>>());
         // Untouched leaves are shared.
-        assert!(Arc::ptr_eq(
-            &v.groups[0].as_ref()[1],
-            &old.groups[0].as_ref()[1]
-        ));
+        assert!(Arc::ptr_eq(&v.groups[0][1], &old.groups[0][1]));
     }
 }
