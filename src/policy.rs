@@ -731,7 +731,7 @@ impl Policy {
     /// The common path (no owner, no state, no instance the role names, no
     /// exceptions of the subject's own) is a few loads and masks; the rest is out
     /// of line.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn allowed_bits(&self, subject: SubjectId, r: &Resource) -> u64 {
         let s = subject.0;
         let Some(subj) = self.subjects.get(s as usize) else {

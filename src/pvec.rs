@@ -29,7 +29,7 @@ impl<T> Default for PVec<T> {
 }
 
 impl<T: Clone> PVec<T> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, i: usize) -> Option<&T> {
         self.groups
             .get(i >> (LEAF_BITS + GROUP_BITS))?
