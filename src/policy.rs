@@ -357,7 +357,7 @@ pub(crate) struct SubjectExtra {
     /// `kind` -> the layer's effect on instances it does not name.
     pub(crate) defaults: SmallVec<[(u32, Affine); 2]>,
     /// `(kind, id)` -> the layer's effect on that instance.
-    pub(crate) instances: IntMap<(u32, InstanceId), Affine>,
+    pub(crate) instances: Instances,
     /// Sorted.
     pub(crate) manages: Vec<u32>,
     /// The subjects that manage this one. Sorted.
@@ -372,7 +372,7 @@ impl SubjectExtra {
     pub(crate) fn new(info: SubjectInfo, managed_by: Vec<u32>) -> Option<Arc<SubjectExtra>> {
         let extra = SubjectExtra {
             defaults: SmallVec::new(),
-            instances: IntMap::default(),
+            instances: Instances::default(),
             manages: info.manages,
             managed_by,
             layer: info.layer,
@@ -392,11 +392,13 @@ impl SubjectExtra {
             .restricted_kinds()
             .map(|k| (k, layer.default_affine(k)))
             .collect();
-        self.instances = layer
-            .named_instances()
-            .into_iter()
-            .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
-            .collect();
+        self.instances = Instances::new(
+            layer
+                .named_instances()
+                .into_iter()
+                .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
+                .collect(),
+        );
         Some(Arc::new(self))
     }
 
@@ -411,6 +413,41 @@ impl SubjectExtra {
             .iter()
             .find(|(dk, _)| *dk == k)
             .map_or(Affine::IDENTITY, |(_, a)| *a)
+    }
+}
+
+/// A subject's per-instance effects. Most subjects name a few instances, and a
+/// scan of a few pairs beats hashing; past [`Instances::SCAN`] a hash map keeps the
+/// lookup constant.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Instances {
+    Few(Vec<((u32, InstanceId), Affine)>),
+    Many(IntMap<(u32, InstanceId), Affine>),
+}
+
+impl Default for Instances {
+    fn default() -> Self {
+        Instances::Few(Vec::new())
+    }
+}
+
+impl Instances {
+    const SCAN: usize = 8;
+
+    fn new(pairs: Vec<((u32, InstanceId), Affine)>) -> Instances {
+        if pairs.len() <= Self::SCAN {
+            Instances::Few(pairs)
+        } else {
+            Instances::Many(pairs.into_iter().collect())
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: &(u32, InstanceId)) -> Option<&Affine> {
+        match self {
+            Instances::Few(v) => v.iter().find(|(k, _)| k == key).map(|(_, a)| a),
+            Instances::Many(m) => m.get(key),
+        }
     }
 }
 

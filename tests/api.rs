@@ -249,3 +249,45 @@ fn ids_from_elsewhere_are_denied_not_panicking() {
     assert!(policy.state(view.kind(), "gone").is_none());
     assert_eq!(big.subject_name(ada), "ada");
 }
+
+#[test]
+fn many_exceptions_on_one_subject_answer_like_the_reference() {
+    // Past a handful of exceptions a subject's instances move from a scanned list
+    // to a hash map; both must answer alike.
+    for n in [1u64, 8, 9, 40] {
+        let mut def = document();
+        let cy = def.subjects.get_mut("cy").unwrap();
+        cy.exceptions.clear();
+        for id in 0..n {
+            let e = if id % 2 == 0 {
+                ExceptionDef::allow_deny(
+                    "scheduled_upload",
+                    id * 3,
+                    ["delete"],
+                    Vec::<String>::new(),
+                )
+            } else {
+                ExceptionDef::level("scheduled_upload", id * 3, "No Access")
+            };
+            cy.exceptions.push(e);
+        }
+        let policy = Policy::compile(&def).unwrap();
+        let cy = policy.subject("cy").unwrap();
+        let k = policy.kind("scheduled_upload").unwrap();
+        for id in 0..n * 3 + 2 {
+            let r = policy.resource(k).with_id(id);
+            let got: Vec<&str> = policy.allowed(cy, &r).iter().collect();
+            let q = accessmask::reference::Query {
+                subject: "cy",
+                kind: "scheduled_upload",
+                id: Some(id),
+                ..Default::default()
+            };
+            assert_eq!(
+                got,
+                accessmask::reference::allowed_actions(&def, &q),
+                "n={n} id={id}"
+            );
+        }
+    }
+}
