@@ -645,13 +645,14 @@ impl Policy {
         }
         let s = self.subjects.len() as u32;
         let mut index = self.index.clone();
-        index.insert(name, s);
+        let name_rc: Arc<str> = name.into();
+        index.insert(Arc::clone(&name_rc), s);
         let info = self.schema.compile_subject(s, name, def, &index)?;
         let manages = info.manages.clone();
         let record = self.subject_record(info, Vec::new());
         self.index = index;
         self.subjects.push(record);
-        self.names.push(Some(name.into()));
+        self.names.push(Some(name_rc));
         for m in manages {
             self.edit_managed_by(m, |v| v.push(s));
         }

@@ -38,7 +38,25 @@ impl Policy {
     /// ```
     pub fn compile(def: &PolicyDef) -> Result<Policy> {
         let schema = Schema::compile(def)?;
-        let index = index_names(&def.subjects, "subjects", Item::Subject)?;
+        let mut index = NameIndex::new();
+        let mut names: Vec<Option<Arc<str>>> = Vec::with_capacity(def.subjects.len());
+        for (i, (name, _)) in def.subjects.iter().enumerate() {
+            if name.is_empty() {
+                return Err(PolicyError::EmptyName {
+                    path: format!("subjects[{i}]"),
+                    what: Item::Subject,
+                });
+            }
+            let name: Arc<str> = name.into();
+            if !index.insert(Arc::clone(&name), i as u32) {
+                return Err(PolicyError::Duplicate {
+                    path: format!("subjects.{name}"),
+                    what: Item::Subject,
+                    name: name.to_string(),
+                });
+            }
+            names.push(Some(name));
+        }
         let infos = def
             .subjects
             .iter()
@@ -53,10 +71,6 @@ impl Policy {
                 }
             }
         }
-        let mut names = NameIndex::new();
-        for (name, &id) in &index {
-            names.insert(name, id);
-        }
         let mut policy = Policy {
             profiles: Arc::new(Profiles {
                 n_kinds: schema.kinds.len(),
@@ -64,8 +78,8 @@ impl Policy {
             }),
             schema: Arc::new(schema),
             subjects: PVec::default(),
-            names: PVec::default(),
-            index: names,
+            names: names.into_iter().collect(),
+            index,
         };
         let records: Vec<Subject> = infos
             .into_iter()
@@ -73,7 +87,6 @@ impl Policy {
             .map(|(info, by)| policy.subject_record(info, by))
             .collect();
         policy.subjects = records.into_iter().collect();
-        policy.names = def.subjects.iter().map(|(n, _)| Some(n.into())).collect();
         Ok(policy)
     }
 

@@ -500,7 +500,7 @@ pub(crate) struct AdminRule {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Profiles {
     pub(crate) keys: Vec<ProfileKey>,
-    pub(crate) index: HashMap<ProfileKey, u32>,
+    pub(crate) index: HashMap<ProfileKey, u32, std::hash::BuildHasherDefault<crate::table::IntHasher>>,
     // INVARIANT (hot tables): `kinds.len() == keys.len() * n_kinds`, every
     // `keep_at + n_states < keeps.len()`, and every mask is closed under its kind's
     // implications (the check path relies on it to skip closing).
@@ -509,10 +509,11 @@ pub(crate) struct Profiles {
     pub(crate) keeps: Vec<u64>,
 }
 
-/// Subject names to ids, in shards so that adding a name copies one shard.
+/// Subject names to ids, in shards so that adding a name copies one shard. Keys
+/// share their allocation with the names table (`Arc<str>`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NameIndex {
-    shards: Vec<Arc<HashMap<String, u32>>>,
+    shards: Vec<Arc<HashMap<Arc<str>, u32>>>,
 }
 
 const SHARDS: usize = 64;
@@ -524,18 +525,27 @@ impl NameIndex {
         }
     }
 
+    /// A shard by a cheap hash of the bytes; within the shard, std's keyed hash
+    /// keeps lookups safe from crafted names.
     fn shard(name: &str) -> usize {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        (BuildHasherDefault::<DefaultHasher>::default().hash_one(name) as usize) % SHARDS
+        use std::hash::Hasher;
+        let mut h = crate::table::IntHasher::default();
+        h.write(name.as_bytes());
+        (h.finish() >> 58) as usize % SHARDS
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
         self.shards.get(Self::shard(name))?.get(name).copied()
     }
 
-    pub(crate) fn insert(&mut self, name: &str, id: u32) {
-        if let Some(shard) = self.shards.get_mut(Self::shard(name)) {
-            Arc::make_mut(shard).insert(name.to_string(), id);
+    /// Inserts `name`; false (and nothing changed) if it is there already.
+    pub(crate) fn insert(&mut self, name: Arc<str>, id: u32) -> bool {
+        match self.shards.get_mut(Self::shard(&name)) {
+            Some(shard) if !shard.contains_key(&name) => {
+                Arc::make_mut(shard).insert(name, id);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -546,9 +556,7 @@ impl NameIndex {
     }
 
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.shards
-            .iter()
-            .flat_map(|s| s.keys().map(String::as_str))
+        self.shards.iter().flat_map(|s| s.keys().map(|k| &**k))
     }
 }
 
@@ -566,7 +574,7 @@ pub struct Policy {
     // INVARIANT (subjects): `subjects` and `names` have the same length; a removed
     // subject has profile `REMOVED` and no name; every other profile is in range.
     pub(crate) subjects: PVec<Subject>,
-    pub(crate) names: PVec<Option<Box<str>>>,
+    pub(crate) names: PVec<Option<Arc<str>>>,
     pub(crate) index: NameIndex,
 }
 

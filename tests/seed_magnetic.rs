@@ -36,53 +36,21 @@
 //!   events, an Admin their details.
 //! - An Admin reads the full content only of users it manages, not of everyone.
 
+mod common;
+
 use std::error::Error;
 
-use accessmask::reference::{is_allowed, Query};
-use accessmask::{Explanation, KindId, Policy, PolicyDef, Resource, Rule, StateId, SubjectId};
+use accessmask::{Policy, Rule};
+use common::{
+    assert_every_level_held, assert_explain_agrees_with_can, assert_level_cells,
+    assert_tables_match_def, can_at, expected_grant, explain_at, has_step, kinds_of, level_row,
+    load, needs_of, role_can, role_grant_failures, want_kinds, want_needs, At, Grants, Needs,
+    SubjectLevels, Table, TestResult, N, Y,
+};
 
-type TestResult = Result<(), Box<dyn Error>>;
+const SEED: &str = "magnetic";
 
-/// Implications as data: (kind, [(action, the actions it needs)]).
-type Needs = &'static [(
-    &'static str,
-    &'static [(&'static str, &'static [&'static str])],
-)];
-/// Implications as compared: (kind, [(action, the actions it needs)]).
-type NeedsList<'a> = Vec<(&'a str, Vec<(&'a str, Vec<&'a str>)>)>;
-
-const Y: bool = true;
-const N: bool = false;
-
-type Grants = &'static [(&'static str, &'static [&'static str])];
-
-fn load() -> Result<(PolicyDef, Policy), Box<dyn Error>> {
-    let def: PolicyDef = serde_json::from_str(include_str!("../examples/policies/magnetic.json"))?;
-    let policy = Policy::compile(&def)?;
-    Ok((def, policy))
-}
-
-fn resource(
-    policy: &Policy,
-    kind: KindId,
-    id: Option<u64>,
-    state: Option<StateId>,
-    owner: Option<SubjectId>,
-) -> Resource {
-    let mut r = policy.resource(kind);
-    if let Some(id) = id {
-        r = r.with_id(id);
-    }
-    if let Some(state) = state {
-        r = r.with_state(state);
-    }
-    if let Some(owner) = owner {
-        r = r.with_owner(owner);
-    }
-    r
-}
-
-/// `can(subject, kind.action)` on a resource with the given state and owner.
+/// `can(subject, kind.action)` on instance 1 with the given state and owner.
 fn check(
     policy: &Policy,
     subject: &str,
@@ -91,35 +59,12 @@ fn check(
     state: Option<&str>,
     owner: Option<&str>,
 ) -> Result<bool, Box<dyn Error>> {
-    let s = policy
-        .subject(subject)
-        .ok_or_else(|| format!("unknown subject {subject}"))?;
-    let a = policy
-        .action(kind, action)
-        .ok_or_else(|| format!("unknown action {kind}.{action}"))?;
-    let state = match state {
-        Some(name) => Some(
-            policy
-                .state(a.kind(), name)
-                .ok_or_else(|| format!("unknown state {kind}:{name}"))?,
-        ),
-        None => None,
+    let at = At {
+        id: Some(1),
+        state,
+        owner,
     };
-    let owner = match owner {
-        Some(name) => Some(
-            policy
-                .subject(name)
-                .ok_or_else(|| format!("unknown owner {name}"))?,
-        ),
-        None => None,
-    };
-    Ok(policy.can(s, a, &resource(policy, a.kind(), Some(1), state, owner)))
-}
-
-fn role_can(policy: &Policy, role: &str, kind: &str, action: &str) -> Result<bool, Box<dyn Error>> {
-    policy
-        .role_can(role, kind, action)
-        .ok_or_else(|| format!("role_can({role}, {kind}, {action}): unknown name").into())
+    can_at(policy, subject, kind, action, at)
 }
 
 /// Every kind and its actions, in document order.
@@ -377,12 +322,6 @@ const TOGGLES: &[ToggleCase] = &[
 const NO_TOGGLE: &[&str] = &["pia", "nick"];
 
 /// The account-type level tables, cell by cell.
-struct Table {
-    kind: &'static str,
-    columns: &'static [&'static str],
-    rows: &'static [(&'static str, &'static [bool])],
-}
-
 const LEVEL_TABLES: &[Table] = &[
     Table {
         kind: "cost_estimate",
@@ -416,7 +355,7 @@ const LEVEL_TABLES: &[Table] = &[
 
 /// Which subject holds which account-type level (explicit in the document, or
 /// "No access" where a Premium / Manager sets none).
-const SUBJECT_LEVELS: &[(&str, &str, &str)] = &[
+const SUBJECT_LEVELS: SubjectLevels = &[
     ("pam", "cost_estimate", "Can edit and approve"),
     ("pam", "invoice", "Can edit"),
     ("pam", "purchase_order", "Can view"),
@@ -880,28 +819,6 @@ const NEEDS: Needs = &[
     ("calendar", &[("view_details", &["view_summary"])]),
 ];
 
-/// The document's implications, as (kind, [(action, needs)]).
-fn needs_of(def: &PolicyDef) -> NeedsList<'_> {
-    def.kinds
-        .iter()
-        .map(|(k, d)| {
-            let needs = d
-                .needs
-                .iter()
-                .map(|(a, n)| (a, n.iter().map(String::as_str).collect()))
-                .collect();
-            (k, needs)
-        })
-        .collect()
-}
-
-fn want_needs(table: Needs) -> NeedsList<'static> {
-    table
-        .iter()
-        .map(|(k, n)| (*k, n.iter().map(|(a, v)| (*a, v.to_vec())).collect()))
-        .collect()
-}
-
 fn grants_of(table: &[(&'static str, Grants)], name: &str) -> Result<Grants, Box<dyn Error>> {
     table
         .iter()
@@ -910,44 +827,10 @@ fn grants_of(table: &[(&'static str, Grants)], name: &str) -> Result<Grants, Box
         .ok_or_else(|| format!("no expected grants for {name}").into())
 }
 
-fn expected_grant(grants: Grants, kind: &str, action: &str) -> bool {
-    grants
-        .iter()
-        .any(|(k, actions)| *k == kind && actions.contains(&action))
-}
-
-fn level_row(kind: &str, level: &str) -> Result<(&'static Table, &'static [bool]), Box<dyn Error>> {
-    let t = LEVEL_TABLES
-        .iter()
-        .find(|t| t.kind == kind)
-        .ok_or_else(|| format!("no level table for {kind}"))?;
-    let cells = t
-        .rows
-        .iter()
-        .find(|(l, _)| *l == level)
-        .map(|(_, c)| *c)
-        .ok_or_else(|| format!("no level {level} on {kind}"))?;
-    Ok((t, cells))
-}
-
-/// Whether the explanation has a step of this rule (and, if `decisive`, one
-/// marked as deciding the answer).
-fn has_step(e: &Explanation, rule: Rule, decisive: bool) -> bool {
-    e.steps()
-        .iter()
-        .any(|s| s.rule() == rule && (!decisive || s.is_decisive()))
-}
-
 #[test]
 fn kinds_and_roles_are_exactly_these() -> TestResult {
-    let (def, _) = load()?;
-    let got: Vec<(&str, Vec<&str>)> = def
-        .kinds
-        .iter()
-        .map(|(k, d)| (k, d.actions.iter().map(String::as_str).collect()))
-        .collect();
-    let want: Vec<(&str, Vec<&str>)> = KINDS.iter().map(|(k, a)| (*k, a.to_vec())).collect();
-    assert_eq!(got, want);
+    let (def, _) = load(SEED)?;
+    assert_eq!(kinds_of(&def), want_kinds(KINDS));
     // Five role types, in order, each based on the previous one.
     let roles: Vec<(&str, Option<&str>)> = def
         .roles
@@ -978,35 +861,22 @@ fn kinds_and_roles_are_exactly_these() -> TestResult {
 
 #[test]
 fn every_role_type_holds_exactly_its_grants() -> TestResult {
-    let (_, policy) = load()?;
-    let mut failures = Vec::new();
-    for (role, grants) in ROLE_TYPES {
-        for (kind, actions) in KINDS {
-            for action in *actions {
-                let expected = expected_grant(grants, kind, action);
-                let got = role_can(&policy, role, kind, action)?;
-                if got != expected {
-                    failures.push(format!(
-                        "{role} {kind}.{action}: expected {expected}, got {got}"
-                    ));
-                }
-            }
-        }
-    }
+    let (_, policy) = load(SEED)?;
+    let failures = role_grant_failures(&policy, ROLE_TYPES, KINDS)?;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
 }
 
 #[test]
 fn implications_are_exactly_these() -> TestResult {
-    let (def, _) = load()?;
+    let (def, _) = load(SEED)?;
     assert_eq!(needs_of(&def), want_needs(NEEDS));
     Ok(())
 }
 
 #[test]
 fn role_matrix_shows_every_scope() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     let matrix = policy.role_matrix();
     let mut failures = Vec::new();
     for (role, own, managed) in ROLE_SCOPES {
@@ -1042,7 +912,7 @@ fn role_matrix_shows_every_scope() -> TestResult {
 fn every_subject_kind_wide_is_role_or_level_plus_toggles() -> TestResult {
     // A subject's kind-wide set (no owner, no state) is its role's set, or its
     // explicit level where it has one, plus what its toggles add.
-    let (def, policy) = load()?;
+    let (def, policy) = load(SEED)?;
     let names: Vec<&str> = def.subjects.iter().map(|(n, _)| n).collect();
     let want: Vec<&str> = SUBJECTS.iter().map(|(n, ..)| *n).collect();
     assert_eq!(names, want, "every subject is described in SUBJECTS");
@@ -1054,7 +924,7 @@ fn every_subject_kind_wide_is_role_or_level_plus_toggles() -> TestResult {
             for action in *actions {
                 let mut expected = match level {
                     Some(level) => {
-                        let (t, cells) = level_row(kind, level)?;
+                        let (t, cells) = level_row(LEVEL_TABLES, kind, level)?;
                         let col = t.columns.iter().position(|c| c == action);
                         col.and_then(|c| cells.get(c)).copied().unwrap_or(false)
                     }
@@ -1078,7 +948,7 @@ fn every_subject_kind_wide_is_role_or_level_plus_toggles() -> TestResult {
 
 #[test]
 fn role_types_are_ordered() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     for pair in ROLE_TYPES.windows(2) {
         let [(lower, _), (upper, _)] = pair else {
             continue;
@@ -1102,7 +972,7 @@ fn role_types_are_ordered() -> TestResult {
 
 #[test]
 fn what_each_role_type_adds() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     let mut failures = Vec::new();
     for (role, sentence, kind, action, expected) in ROLE_SENTENCES {
         let got = role_can(&policy, role, kind, action)?;
@@ -1118,7 +988,7 @@ fn what_each_role_type_adds() -> TestResult {
 
 #[test]
 fn toggles_add_their_abilities() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     for (toggle, holder, pairs) in TOGGLES {
         for (kind, action) in *pairs {
             assert!(
@@ -1148,42 +1018,18 @@ fn toggles_add_their_abilities() -> TestResult {
 
 #[test]
 fn account_type_levels_every_cell() -> TestResult {
-    let (def, policy) = load()?;
-    let mut failures = Vec::new();
-    for (subject, kind, level) in SUBJECT_LEVELS {
-        let (t, cells) = level_row(kind, level)?;
-        for (action, expected) in t.columns.iter().zip(cells.iter()) {
-            let got = check(&policy, subject, kind, action, None, None)?;
-            if got != *expected {
-                failures.push(format!(
-                    "{subject} ({level}) {kind}.{action}: expected {expected}, got {got}"
-                ));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    for t in LEVEL_TABLES {
-        let kind = def.kinds.get(t.kind).ok_or(t.kind)?;
-        assert_eq!(kind.actions, t.columns, "columns of {}", t.kind);
-        let names: Vec<&str> = kind.levels.iter().map(|(n, _)| n).collect();
-        let want: Vec<&str> = t.rows.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, want, "levels of {}", t.kind);
-        for (level, _) in t.rows {
-            assert!(
-                SUBJECT_LEVELS
-                    .iter()
-                    .any(|(_, k, l)| *k == t.kind && l == level),
-                "no subject holds {level} on {}",
-                t.kind
-            );
-        }
-    }
+    let (def, policy) = load(SEED)?;
+    assert_level_cells(&policy, LEVEL_TABLES, SUBJECT_LEVELS, Some(1), |_, cell| {
+        cell
+    })?;
+    assert_tables_match_def(&def, LEVEL_TABLES, None)?;
+    assert_every_level_held(LEVEL_TABLES, SUBJECT_LEVELS, |_| true);
     Ok(())
 }
 
 #[test]
 fn only_admin_edits_a_billed_cost_estimate() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     let mut failures = Vec::new();
     for (subject, state, action, expected) in LIFECYCLE {
         let got = check(&policy, subject, "cost_estimate", action, Some(state), None)?;
@@ -1194,24 +1040,17 @@ fn only_admin_edits_a_billed_cost_estimate() -> TestResult {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let pam = policy.subject("pam").ok_or("no pam")?;
-    let edit = policy.action("cost_estimate", "edit").ok_or("no edit")?;
-    let billed = policy.state(edit.kind(), "billed").ok_or("no billed")?;
-    let e = policy.explain(
-        pam,
-        edit,
-        &policy.resource(edit.kind()).with_id(9).with_state(billed),
-    );
+    let billed = At {
+        id: Some(9),
+        state: Some("billed"),
+        owner: None,
+    };
+    let e = explain_at(&policy, "pam", "cost_estimate", "edit", billed)?;
     assert!(!e.allowed());
     assert!(e.to_string().contains("billed"), "{e}");
     assert!(has_step(&e, Rule::StateRule, true), "{e}");
     // The Admin is exempt: the rule is reported, but does not decide.
-    let ada = policy.subject("ada").ok_or("no ada")?;
-    let e = policy.explain(
-        ada,
-        edit,
-        &policy.resource(edit.kind()).with_id(9).with_state(billed),
-    );
+    let e = explain_at(&policy, "ada", "cost_estimate", "edit", billed)?;
     assert!(e.allowed());
     assert!(!has_step(&e, Rule::StateRule, true), "{e}");
     Ok(())
@@ -1219,7 +1058,7 @@ fn only_admin_edits_a_billed_cost_estimate() -> TestResult {
 
 #[test]
 fn scopes_tasks_time_reviews_email_calendar() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     let mut failures = Vec::new();
     for (subject, kind, action, owner, expected, why) in SCOPED {
         let got = check(&policy, subject, kind, action, None, Some(owner))?;
@@ -1233,69 +1072,8 @@ fn scopes_tasks_time_reviews_email_calendar() -> TestResult {
     Ok(())
 }
 
-/// Instance ids the agreement test asks about (those the document names).
-const IDS: &[Option<u64>] = &[None, Some(9)];
-
 #[test]
 fn explain_agrees_with_can_on_every_cell() -> TestResult {
-    // For every subject, every action and a set of resources (kind-wide, with
-    // ids, states and owners): explain, allowed and the reference interpreter of
-    // the documented decision order all agree with can.
-    let (def, policy) = load()?;
-    let ids: &[Option<u64>] = IDS;
-    let mut failures = Vec::new();
-    let mut checked = 0usize;
-    let names: Vec<&str> = def.subjects.iter().map(|(n, _)| n).collect();
-    let mut owners: Vec<Option<&str>> = vec![None];
-    owners.extend(names.iter().map(|n| Some(*n)));
-    for (kind_name, kind) in def.kinds.iter() {
-        let k = policy.kind(kind_name).ok_or(kind_name)?;
-        let mut states: Vec<Option<&str>> = vec![None];
-        states.extend(kind.states.iter().map(|s| Some(s.as_str())));
-        for action_name in &kind.actions {
-            let a = policy.action(kind_name, action_name).ok_or("action")?;
-            for sname in &names {
-                let s = policy.subject(sname).ok_or(*sname)?;
-                for id in ids {
-                    for state in &states {
-                        for owner in &owners {
-                            let st = match state {
-                                Some(n) => Some(policy.state(k, n).ok_or(*n)?),
-                                None => None,
-                            };
-                            let ow = match owner {
-                                Some(n) => Some(policy.subject(n).ok_or(*n)?),
-                                None => None,
-                            };
-                            let r = resource(&policy, k, *id, st, ow);
-                            let can = policy.can(s, a, &r);
-                            let explained = policy.explain(s, a, &r).allowed();
-                            let listed = policy.allowed(s, &r).contains(a);
-                            let reference = is_allowed(
-                                &def,
-                                &Query {
-                                    subject: sname,
-                                    kind: kind_name,
-                                    action: action_name,
-                                    id: *id,
-                                    state: *state,
-                                    owner: *owner,
-                                },
-                            );
-                            checked += 1;
-                            if can != explained || can != listed || can != reference {
-                                failures.push(format!(
-                                    "{sname} {kind_name}.{action_name} id={id:?} state={state:?} owner={owner:?}: \
-                                     can={can} explain={explained} allowed={listed} reference={reference}"
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked > 0);
-    Ok(())
+    // Instance ids asked about: kind-wide and one instance.
+    assert_explain_agrees_with_can(SEED, &[None, Some(9)])
 }

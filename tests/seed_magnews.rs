@@ -53,76 +53,19 @@
 //!   Administrator and Manager by default; a custom role adds them.
 //! - "Editor without send" removes only the final send; test sends stay.
 
-use std::error::Error;
+mod common;
 
-use accessmask::reference::{is_allowed, Query};
-use accessmask::{Explanation, KindId, Policy, PolicyDef, Resource, Rule, StateId, SubjectId};
+use accessmask::Rule;
+use common::{
+    assert_explain_agrees_with_can, can, can_at, explain_at, has_step, kinds_of, load, needs_of,
+    role_can, role_grant_failures, want_kinds, want_needs, At, Grants, Needs, TestResult, N, Y,
+};
 
-type TestResult = Result<(), Box<dyn Error>>;
-
-/// Implications as data: (kind, [(action, the actions it needs)]).
-type Needs = &'static [(
-    &'static str,
-    &'static [(&'static str, &'static [&'static str])],
-)];
-/// Implications as compared: (kind, [(action, the actions it needs)]).
-type NeedsList<'a> = Vec<(&'a str, Vec<(&'a str, Vec<&'a str>)>)>;
-
-const Y: bool = true;
-const N: bool = false;
+const SEED: &str = "magnews";
 const CAN: &str = "Can";
 const CANNOT: &str = "Cannot";
 
 type Pairs = &'static [(&'static str, &'static str)];
-type Grants = &'static [(&'static str, &'static [&'static str])];
-
-fn load() -> Result<(PolicyDef, Policy), Box<dyn Error>> {
-    let def: PolicyDef = serde_json::from_str(include_str!("../examples/policies/magnews.json"))?;
-    let policy = Policy::compile(&def)?;
-    Ok((def, policy))
-}
-
-fn resource(
-    policy: &Policy,
-    kind: KindId,
-    id: Option<u64>,
-    state: Option<StateId>,
-    owner: Option<SubjectId>,
-) -> Resource {
-    let mut r = policy.resource(kind);
-    if let Some(id) = id {
-        r = r.with_id(id);
-    }
-    if let Some(state) = state {
-        r = r.with_state(state);
-    }
-    if let Some(owner) = owner {
-        r = r.with_owner(owner);
-    }
-    r
-}
-
-fn can_on(
-    policy: &Policy,
-    subject: &str,
-    kind: &str,
-    id: Option<u64>,
-    action: &str,
-) -> Result<bool, Box<dyn Error>> {
-    let s = policy
-        .subject(subject)
-        .ok_or_else(|| format!("unknown subject {subject}"))?;
-    let a = policy
-        .action(kind, action)
-        .ok_or_else(|| format!("unknown action {kind}.{action}"))?;
-    Ok(policy.can(s, a, &resource(policy, a.kind(), id, None, None)))
-}
-
-fn role_can(policy: &Policy, role: &str, kind: &str, action: &str) -> Result<bool, Box<dyn Error>> {
-    policy
-        .role_can(role, kind, action)
-        .ok_or_else(|| format!("role_can({role}, {kind}, {action}): unknown name").into())
-}
 
 /// Every kind and its actions, in document order.
 const KINDS: Grants = &[
@@ -1400,52 +1343,10 @@ const PLAIN_HOLDERS: &[(&str, &str)] = &[
     ("aldo", "Audience keeper"),
 ];
 
-fn expected_grant(grants: Grants, kind: &str, action: &str) -> bool {
-    grants
-        .iter()
-        .any(|(k, actions)| *k == kind && actions.contains(&action))
-}
-
-/// The document's implications, as (kind, [(action, needs)]).
-fn needs_of(def: &PolicyDef) -> NeedsList<'_> {
-    def.kinds
-        .iter()
-        .map(|(k, d)| {
-            let needs = d
-                .needs
-                .iter()
-                .map(|(a, n)| (a, n.iter().map(String::as_str).collect()))
-                .collect();
-            (k, needs)
-        })
-        .collect()
-}
-
-fn want_needs(table: Needs) -> NeedsList<'static> {
-    table
-        .iter()
-        .map(|(k, n)| (*k, n.iter().map(|(a, v)| (*a, v.to_vec())).collect()))
-        .collect()
-}
-
-/// Whether the explanation has a step of this rule (and, if `decisive`, one
-/// marked as deciding the answer).
-fn has_step(e: &Explanation, rule: Rule, decisive: bool) -> bool {
-    e.steps()
-        .iter()
-        .any(|s| s.rule() == rule && (!decisive || s.is_decisive()))
-}
-
 #[test]
 fn kinds_and_actions_are_exactly_these() -> TestResult {
-    let (def, _) = load()?;
-    let got: Vec<(&str, Vec<&str>)> = def
-        .kinds
-        .iter()
-        .map(|(k, d)| (k, d.actions.iter().map(String::as_str).collect()))
-        .collect();
-    let want: Vec<(&str, Vec<&str>)> = KINDS.iter().map(|(k, a)| (*k, a.to_vec())).collect();
-    assert_eq!(got, want);
+    let (def, _) = load(SEED)?;
+    assert_eq!(kinds_of(&def), want_kinds(KINDS));
     assert_eq!(needs_of(&def), want_needs(NEEDS));
     let roles: Vec<&str> = def.roles.iter().map(|(r, _)| r).collect();
     let want_roles: Vec<&str> = ROLE_GRANTS.iter().map(|(r, _)| *r).collect();
@@ -1455,8 +1356,7 @@ fn kinds_and_actions_are_exactly_these() -> TestResult {
 
 #[test]
 fn every_role_holds_exactly_its_grants() -> TestResult {
-    let (_, policy) = load()?;
-    let mut failures = Vec::new();
+    let (_, policy) = load(SEED)?;
     for (role, grants) in ROLE_GRANTS {
         for (kind, _) in *grants {
             assert!(
@@ -1464,25 +1364,15 @@ fn every_role_holds_exactly_its_grants() -> TestResult {
                 "{role}: unknown kind {kind} in expected grants"
             );
         }
-        for (kind, actions) in KINDS {
-            for action in *actions {
-                let expected = expected_grant(grants, kind, action);
-                let got = role_can(&policy, role, kind, action)?;
-                if got != expected {
-                    failures.push(format!(
-                        "{role} {kind}.{action}: expected {expected}, got {got}"
-                    ));
-                }
-            }
-        }
     }
+    let failures = role_grant_failures(&policy, ROLE_GRANTS, KINDS)?;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
 }
 
 #[test]
 fn every_can_and_cannot_row_of_every_table() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     let mut failures = Vec::new();
     for (role, column, text, pairs, expected) in TABLE_ROWS {
         assert!(!pairs.is_empty(), "{role}: row '{text}' maps to nothing");
@@ -1526,7 +1416,7 @@ fn rows_are_all_there() {
 
 #[test]
 fn prose_of_every_role() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     let mut failures = Vec::new();
     for (role, text, pairs, expected) in PROSE_ROWS {
         for (kind, action) in *pairs {
@@ -1557,7 +1447,7 @@ fn roles_in_descending_order_of_permissions() -> TestResult {
         ("Database manager", "Report access"),
         ("Report access", "Guest"),
     ];
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     for (upper, lower) in chain {
         for (kind, actions) in KINDS {
             for action in *actions {
@@ -1575,10 +1465,19 @@ fn roles_in_descending_order_of_permissions() -> TestResult {
 
 #[test]
 fn custom_roles_exceptions_and_restrictions() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     let mut failures = Vec::new();
     for (subject, kind, id, action, expected, why) in INSTANCE_CASES {
-        let got = can_on(&policy, subject, kind, *id, action)?;
+        let got = can_at(
+            &policy,
+            subject,
+            kind,
+            action,
+            At {
+                id: *id,
+                ..At::default()
+            },
+        )?;
         if got != *expected {
             failures.push(format!(
                 "{subject} {kind}#{id:?}.{action}: expected {expected}, got {got} ({why})"
@@ -1591,12 +1490,12 @@ fn custom_roles_exceptions_and_restrictions() -> TestResult {
 
 #[test]
 fn plain_holders_answer_like_role_can() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     for (subject, role) in PLAIN_HOLDERS {
         for (kind, actions) in KINDS {
             for action in *actions {
                 assert_eq!(
-                    can_on(&policy, subject, kind, None, action)?,
+                    can(&policy, subject, kind, action)?,
                     role_can(&policy, role, kind, action)?,
                     "{subject} ({role}) {kind}.{action}"
                 );
@@ -1608,20 +1507,13 @@ fn plain_holders_answer_like_role_can() -> TestResult {
 
 #[test]
 fn explanations_name_the_exception() -> TestResult {
-    let (_, policy) = load()?;
-    let nora = policy.subject("nora").ok_or("no nora")?;
-    let edit = policy
-        .action("database", "edit")
-        .ok_or("no database.edit")?;
-    let db42 = policy.resource(edit.kind()).with_id(42);
-    let e = policy.explain(nora, edit, &db42);
+    let (_, policy) = load(SEED)?;
+    let e = explain_at(&policy, "nora", "database", "edit", At::id(42))?;
     assert!(!e.allowed());
     assert!(e.to_string().contains("42"), "{e}");
     assert!(has_step(&e, Rule::Exception, true), "{e}");
     // otto's own exception re-allows what his role's exception denies.
-    let otto = policy.subject("otto").ok_or("no otto")?;
-    let edit = policy.action("journey", "edit").ok_or("no journey.edit")?;
-    let e = policy.explain(otto, edit, &policy.resource(edit.kind()).with_id(5));
+    let e = explain_at(&policy, "otto", "journey", "edit", At::id(5))?;
     assert!(e.allowed());
     let exceptions = e
         .steps()
@@ -1630,11 +1522,7 @@ fn explanations_name_the_exception() -> TestResult {
         .count();
     assert_eq!(exceptions, 2, "role's then subject's exception:\n{e}");
     // The audience restriction.
-    let aldo = policy.subject("aldo").ok_or("no aldo")?;
-    let edit = policy
-        .action("audience", "edit")
-        .ok_or("no audience.edit")?;
-    let e = policy.explain(aldo, edit, &policy.resource(edit.kind()).with_id(103));
+    let e = explain_at(&policy, "aldo", "audience", "edit", At::id(103))?;
     assert!(!e.allowed());
     assert!(has_step(&e, Rule::Restriction, true), "{e}");
     Ok(())
@@ -1656,64 +1544,5 @@ const IDS: &[Option<u64>] = &[
 
 #[test]
 fn explain_agrees_with_can_on_every_cell() -> TestResult {
-    // For every subject, every action and a set of resources (kind-wide, with
-    // ids, states and owners): explain, allowed and the reference interpreter of
-    // the documented decision order all agree with can.
-    let (def, policy) = load()?;
-    let ids: &[Option<u64>] = IDS;
-    let mut failures = Vec::new();
-    let mut checked = 0usize;
-    let names: Vec<&str> = def.subjects.iter().map(|(n, _)| n).collect();
-    let mut owners: Vec<Option<&str>> = vec![None];
-    owners.extend(names.iter().map(|n| Some(*n)));
-    for (kind_name, kind) in def.kinds.iter() {
-        let k = policy.kind(kind_name).ok_or(kind_name)?;
-        let mut states: Vec<Option<&str>> = vec![None];
-        states.extend(kind.states.iter().map(|s| Some(s.as_str())));
-        for action_name in &kind.actions {
-            let a = policy.action(kind_name, action_name).ok_or("action")?;
-            for sname in &names {
-                let s = policy.subject(sname).ok_or(*sname)?;
-                for id in ids {
-                    for state in &states {
-                        for owner in &owners {
-                            let st = match state {
-                                Some(n) => Some(policy.state(k, n).ok_or(*n)?),
-                                None => None,
-                            };
-                            let ow = match owner {
-                                Some(n) => Some(policy.subject(n).ok_or(*n)?),
-                                None => None,
-                            };
-                            let r = resource(&policy, k, *id, st, ow);
-                            let can = policy.can(s, a, &r);
-                            let explained = policy.explain(s, a, &r).allowed();
-                            let listed = policy.allowed(s, &r).contains(a);
-                            let reference = is_allowed(
-                                &def,
-                                &Query {
-                                    subject: sname,
-                                    kind: kind_name,
-                                    action: action_name,
-                                    id: *id,
-                                    state: *state,
-                                    owner: *owner,
-                                },
-                            );
-                            checked += 1;
-                            if can != explained || can != listed || can != reference {
-                                failures.push(format!(
-                                    "{sname} {kind_name}.{action_name} id={id:?} state={state:?} owner={owner:?}: \
-                                     can={can} explain={explained} allowed={listed} reference={reference}"
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked > 0);
-    Ok(())
+    assert_explain_agrees_with_can(SEED, IDS)
 }

@@ -19,74 +19,19 @@
 //!   the "Integrations Permission" toggle and has a prerequisite on
 //!   `manage_permissions`, so a non-Admin with the toggle still cannot set levels.
 
-use std::error::Error;
+mod common;
 
-use accessmask::reference::{is_allowed, Query};
-use accessmask::{Explanation, KindId, Policy, PolicyDef, Resource, Rule, StateId, SubjectId};
+use accessmask::Rule;
+use common::{
+    assert_every_level_held, assert_explain_agrees_with_can, assert_level_cells,
+    assert_tables_match_def, can, explain_at, has_step, level_row, load, needs_of, role_can,
+    want_needs, At, Needs, SubjectLevels, Table, TestResult, N, Y,
+};
 
-type TestResult = Result<(), Box<dyn Error>>;
+const SEED: &str = "real_magnet";
 
-/// Implications as data: (kind, [(action, the actions it needs)]).
-type Needs = &'static [(
-    &'static str,
-    &'static [(&'static str, &'static [&'static str])],
-)];
-/// Implications as compared: (kind, [(action, the actions it needs)]).
-type NeedsList<'a> = Vec<(&'a str, Vec<(&'a str, Vec<&'a str>)>)>;
-
-const Y: bool = true;
-const N: bool = false;
-
-fn load() -> Result<(PolicyDef, Policy), Box<dyn Error>> {
-    let def: PolicyDef =
-        serde_json::from_str(include_str!("../examples/policies/real_magnet.json"))?;
-    let policy = Policy::compile(&def)?;
-    Ok((def, policy))
-}
-
-fn resource(
-    policy: &Policy,
-    kind: KindId,
-    id: Option<u64>,
-    state: Option<StateId>,
-    owner: Option<SubjectId>,
-) -> Resource {
-    let mut r = policy.resource(kind);
-    if let Some(id) = id {
-        r = r.with_id(id);
-    }
-    if let Some(state) = state {
-        r = r.with_state(state);
-    }
-    if let Some(owner) = owner {
-        r = r.with_owner(owner);
-    }
-    r
-}
-
-/// `can` for a subject on a kind-wide resource (no id, no state, no owner).
-fn can(policy: &Policy, subject: &str, kind: &str, action: &str) -> Result<bool, Box<dyn Error>> {
-    let s = policy
-        .subject(subject)
-        .ok_or_else(|| format!("unknown subject {subject}"))?;
-    let a = policy
-        .action(kind, action)
-        .ok_or_else(|| format!("unknown action {kind}.{action}"))?;
-    Ok(policy.can(s, a, &policy.resource(a.kind())))
-}
-
-fn role_can(policy: &Policy, role: &str, kind: &str, action: &str) -> Result<bool, Box<dyn Error>> {
-    policy
-        .role_can(role, kind, action)
-        .ok_or_else(|| format!("role_can({role}, {kind}, {action}): unknown name").into())
-}
-
-/// One seed table: a feature, its action columns, and Y/N per level.
-struct Table {
-    kind: &'static str,
-    columns: &'static [&'static str],
-    rows: &'static [(&'static str, &'static [bool])],
-}
+/// The levels of each feature, in the document's order.
+const LEVELS: &[&str] = &["No Access", "Read Only Access", "Full Access"];
 
 /// The three features x three levels ("Full Access (default)", "Read Only
 /// Access", "No Access").
@@ -120,25 +65,9 @@ const TABLES: &[Table] = &[
     },
 ];
 
-fn table(kind: &str) -> Result<&'static Table, Box<dyn Error>> {
-    TABLES
-        .iter()
-        .find(|t| t.kind == kind)
-        .ok_or_else(|| format!("no table for {kind}").into())
-}
-
-fn row(kind: &str, level: &str) -> Result<&'static [bool], Box<dyn Error>> {
-    table(kind)?
-        .rows
-        .iter()
-        .find(|(l, _)| *l == level)
-        .map(|(_, cells)| *cells)
-        .ok_or_else(|| format!("no row {level} in table {kind}").into())
-}
-
 /// Which level each subject holds on each feature: explicit ones from the
 /// document, and the Full Access default where the subject sets none.
-const SUBJECT_LEVELS: &[(&str, &str, &str)] = &[
+const SUBJECT_LEVELS: SubjectLevels = &[
     ("alice", "list_transfer", "Full Access"),
     ("alice", "tracking_data", "Full Access"),
     ("alice", "unsubscribe_management", "Full Access"),
@@ -197,57 +126,11 @@ const NEEDS: Needs = &[
     ("account_management", &[]),
 ];
 
-/// The document's implications, as (kind, [(action, needs)]).
-fn needs_of(def: &PolicyDef) -> NeedsList<'_> {
-    def.kinds
-        .iter()
-        .map(|(k, d)| {
-            let needs = d
-                .needs
-                .iter()
-                .map(|(a, n)| (a, n.iter().map(String::as_str).collect()))
-                .collect();
-            (k, needs)
-        })
-        .collect()
-}
-
-fn want_needs(table: Needs) -> NeedsList<'static> {
-    table
-        .iter()
-        .map(|(k, n)| (*k, n.iter().map(|(a, v)| (*a, v.to_vec())).collect()))
-        .collect()
-}
-
-/// Whether the explanation has a step of this rule (and, if `decisive`, one
-/// marked as deciding the answer).
-fn has_step(e: &Explanation, rule: Rule, decisive: bool) -> bool {
-    e.steps()
-        .iter()
-        .any(|s| s.rule() == rule && (!decisive || s.is_decisive()))
-}
-
 #[test]
 fn tables_cover_every_action_of_every_feature() -> TestResult {
-    let (def, _) = load()?;
+    let (def, _) = load(SEED)?;
     assert_eq!(needs_of(&def), want_needs(NEEDS));
-    for t in TABLES {
-        let kind = def
-            .kinds
-            .get(t.kind)
-            .ok_or_else(|| format!("kind {} missing", t.kind))?;
-        assert_eq!(kind.actions, t.columns, "columns of {}", t.kind);
-        let names: Vec<&str> = kind.levels.iter().map(|(n, _)| n).collect();
-        assert_eq!(
-            names,
-            ["No Access", "Read Only Access", "Full Access"],
-            "levels of {}",
-            t.kind
-        );
-        for (_, cells) in t.rows {
-            assert_eq!(cells.len(), t.columns.len());
-        }
-    }
+    assert_tables_match_def(&def, TABLES, Some(LEVELS))?;
     assert_eq!(
         def.kinds.len(),
         TABLES.len() + 1,
@@ -258,42 +141,19 @@ fn tables_cover_every_action_of_every_feature() -> TestResult {
 
 #[test]
 fn every_level_cell_via_subjects() -> TestResult {
-    let (_, policy) = load()?;
-    let mut failures = Vec::new();
-    for (subject, kind, level) in SUBJECT_LEVELS {
-        let t = table(kind)?;
-        let cells = row(kind, level)?;
-        for (action, expected) in t.columns.iter().zip(cells.iter()) {
-            let got = can(&policy, subject, kind, action)?;
-            if got != *expected {
-                failures.push(format!(
-                    "{subject} ({level}) {kind}.{action}: expected {expected}, got {got}"
-                ));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let (_, policy) = load(SEED)?;
+    assert_level_cells(&policy, TABLES, SUBJECT_LEVELS, None, |_, cell| cell)?;
     // Every cell of every table is exercised by at least one subject.
-    for t in TABLES {
-        for (level, _) in t.rows {
-            assert!(
-                SUBJECT_LEVELS
-                    .iter()
-                    .any(|(_, k, l)| *k == t.kind && l == level),
-                "no subject holds {level} on {}",
-                t.kind
-            );
-        }
-    }
+    assert_every_level_held(TABLES, SUBJECT_LEVELS, |_| true);
     Ok(())
 }
 
 #[test]
 fn full_access_is_the_default_for_both_roles() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     for role in ["Admin", "User"] {
         for t in TABLES {
-            let full = row(t.kind, "Full Access")?;
+            let (_, full) = level_row(TABLES, t.kind, "Full Access")?;
             for (action, expected) in t.columns.iter().zip(full.iter()) {
                 assert_eq!(
                     role_can(&policy, role, t.kind, action)?,
@@ -309,7 +169,7 @@ fn full_access_is_the_default_for_both_roles() -> TestResult {
 
 #[test]
 fn only_admins_with_integrations_permission_set_levels() -> TestResult {
-    let (_, policy) = load()?;
+    let (_, policy) = load(SEED)?;
     for (role, action, expected) in ROLE_ADMIN_RIGHTS {
         assert_eq!(
             role_can(&policy, role, "account_management", action)?,
@@ -329,12 +189,14 @@ fn only_admins_with_integrations_permission_set_levels() -> TestResult {
 
 #[test]
 fn prerequisite_explains_the_refusal() -> TestResult {
-    let (_, policy) = load()?;
-    let ed = policy.subject("ed").ok_or("no ed")?;
-    let set = policy
-        .action("account_management", "set_integration_levels")
-        .ok_or("no set_integration_levels")?;
-    let e = policy.explain(ed, set, &policy.resource(set.kind()));
+    let (_, policy) = load(SEED)?;
+    let e = explain_at(
+        &policy,
+        "ed",
+        "account_management",
+        "set_integration_levels",
+        At::default(),
+    )?;
     assert!(!e.allowed());
     let text = e.to_string();
     assert!(
@@ -347,69 +209,8 @@ fn prerequisite_explains_the_refusal() -> TestResult {
     Ok(())
 }
 
-/// Instance ids the agreement test asks about (those the document names).
-const IDS: &[Option<u64>] = &[None, Some(1)];
-
 #[test]
 fn explain_agrees_with_can_on_every_cell() -> TestResult {
-    // For every subject, every action and a set of resources (kind-wide, with
-    // ids, states and owners): explain, allowed and the reference interpreter of
-    // the documented decision order all agree with can.
-    let (def, policy) = load()?;
-    let ids: &[Option<u64>] = IDS;
-    let mut failures = Vec::new();
-    let mut checked = 0usize;
-    let names: Vec<&str> = def.subjects.iter().map(|(n, _)| n).collect();
-    let mut owners: Vec<Option<&str>> = vec![None];
-    owners.extend(names.iter().map(|n| Some(*n)));
-    for (kind_name, kind) in def.kinds.iter() {
-        let k = policy.kind(kind_name).ok_or(kind_name)?;
-        let mut states: Vec<Option<&str>> = vec![None];
-        states.extend(kind.states.iter().map(|s| Some(s.as_str())));
-        for action_name in &kind.actions {
-            let a = policy.action(kind_name, action_name).ok_or("action")?;
-            for sname in &names {
-                let s = policy.subject(sname).ok_or(*sname)?;
-                for id in ids {
-                    for state in &states {
-                        for owner in &owners {
-                            let st = match state {
-                                Some(n) => Some(policy.state(k, n).ok_or(*n)?),
-                                None => None,
-                            };
-                            let ow = match owner {
-                                Some(n) => Some(policy.subject(n).ok_or(*n)?),
-                                None => None,
-                            };
-                            let r = resource(&policy, k, *id, st, ow);
-                            let can = policy.can(s, a, &r);
-                            let explained = policy.explain(s, a, &r).allowed();
-                            let listed = policy.allowed(s, &r).contains(a);
-                            let reference = is_allowed(
-                                &def,
-                                &Query {
-                                    subject: sname,
-                                    kind: kind_name,
-                                    action: action_name,
-                                    id: *id,
-                                    state: *state,
-                                    owner: *owner,
-                                },
-                            );
-                            checked += 1;
-                            if can != explained || can != listed || can != reference {
-                                failures.push(format!(
-                                    "{sname} {kind_name}.{action_name} id={id:?} state={state:?} owner={owner:?}: \
-                                     can={can} explain={explained} allowed={listed} reference={reference}"
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked > 0);
-    Ok(())
+    // Instance ids asked about: kind-wide and one instance.
+    assert_explain_agrees_with_can(SEED, &[None, Some(1)])
 }
