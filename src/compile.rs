@@ -57,17 +57,16 @@ impl Policy {
             }
             names.push(Some(name));
         }
-        let infos = def
-            .subjects
-            .iter()
-            .enumerate()
-            .map(|(s, (name, sdef))| schema.compile_subject(s as u32, name, sdef, &index))
-            .collect::<Result<Vec<_>>>()?;
-        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); infos.len()];
-        for (s, info) in infos.iter().enumerate() {
-            for &m in &info.manages {
-                if let Some(v) = managed_by.get_mut(m as usize) {
-                    v.push(s as u32);
+        // Who manages whom first (names that do not resolve are reported when their
+        // subject is compiled), so each subject is compiled once, straight into its
+        // record.
+        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); def.subjects.len()];
+        for (s, (_, sdef)) in def.subjects.iter().enumerate() {
+            for m in &sdef.manages {
+                if let Some(v) = index.get(m).and_then(|m| managed_by.get_mut(m as usize)) {
+                    if v.last() != Some(&(s as u32)) {
+                        v.push(s as u32);
+                    }
                 }
             }
         }
@@ -81,11 +80,14 @@ impl Policy {
             names: names.into_iter().collect(),
             index,
         };
-        let records: Vec<Subject> = infos
-            .into_iter()
-            .zip(managed_by)
-            .map(|(info, by)| policy.subject_record(info, by))
-            .collect();
+        let mut records: Vec<Subject> = Vec::with_capacity(def.subjects.len());
+        for ((s, (name, sdef)), by) in def.subjects.iter().enumerate().zip(managed_by) {
+            let info = policy
+                .schema
+                .compile_subject(s as u32, name, sdef, &policy.index)?;
+            let record = policy.subject_record(info, by);
+            records.push(record);
+        }
         policy.subjects = records.into_iter().collect();
         Ok(policy)
     }
