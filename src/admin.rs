@@ -627,7 +627,9 @@ impl Policy {
             return;
         };
         let mut extra = record.extra.as_deref().cloned().unwrap_or_default();
-        edit(&mut extra.managed_by);
+        let mut by = extra.managed_by.to_vec();
+        edit(&mut by);
+        extra.managed_by = by.into();
         let record = Subject::new(record.profile, extra.finish());
         self.subjects.set(s as usize, record);
     }

@@ -118,6 +118,7 @@ impl Policy {
     /// A stored subject's definition, rebuilt from its compiled form.
     pub(crate) fn subject_def(&self, info: SubjectRef<'_>) -> SubjectDef {
         let schema = &self.schema;
+        let own = info.extra.and_then(|e| e.own.as_deref());
         SubjectDef {
             role: schema
                 .roles
@@ -138,8 +139,8 @@ impl Policy {
                     Some((kind.name.clone(), kind.levels.get(l as usize)?.0.clone()))
                 })
                 .collect(),
-            exceptions: info.extra.map_or(Vec::new(), |e| e.exceptions.clone()),
-            restrictions: info.extra.map_or(Vec::new(), |e| e.restrictions.clone()),
+            exceptions: own.map_or(Vec::new(), |o| o.exceptions.clone()),
+            restrictions: own.map_or(Vec::new(), |o| o.restrictions.clone()),
             manages: info
                 .manages()
                 .iter()

@@ -294,15 +294,17 @@ impl<'p> SubjectRef<'p> {
     }
 
     pub(crate) fn layer(&self) -> &'p Layer {
-        self.extra.map_or(&NO_LAYER, |e| &e.layer)
+        self.extra
+            .and_then(|e| e.own.as_deref())
+            .map_or(&NO_LAYER, |o| &o.layer)
     }
 
     pub(crate) fn manages(&self) -> &'p [u32] {
-        self.extra.map_or(&[], |e| e.manages.as_slice())
+        self.extra.map_or(&[], |e| &e.manages)
     }
 
     pub(crate) fn managed_by(&self) -> &'p [u32] {
-        self.extra.map_or(&[], |e| e.managed_by.as_slice())
+        self.extra.map_or(&[], |e| &e.managed_by)
     }
 }
 
@@ -337,7 +339,7 @@ impl Subject {
 
     pub(crate) fn new(profile: u32, extra: Option<Arc<SubjectExtra>>) -> Subject {
         let flags = extra.as_deref().map_or(0, |e| {
-            let layer = if e.layer.is_empty() { 0 } else { Subject::LAYER };
+            let layer = if e.own.is_none() { 0 } else { Subject::LAYER };
             let manages = if e.manages.is_empty() { 0 } else { Subject::MANAGES };
             layer | manages
         });
@@ -349,19 +351,26 @@ impl Subject {
     }
 }
 
-/// What only some subjects have: their own layer (compiled, and as written) and
-/// the subjects they manage or are managed by. Plain subjects have none, which
-/// keeps them at 16 bytes.
+/// What only some subjects have: their own layer (boxed, so a subject that only
+/// manages or is managed stays small) and the subjects they manage or are managed
+/// by. Plain subjects have none, which keeps them at 16 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct SubjectExtra {
+    /// Sorted.
+    pub(crate) manages: Box<[u32]>,
+    /// The subjects that manage this one. Sorted.
+    pub(crate) managed_by: Box<[u32]>,
+    pub(crate) own: Option<Box<OwnLayer>>,
+}
+
+/// A subject's own exceptions and restrictions: compiled for checks, with origins
+/// for explanations, and as written for export.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct OwnLayer {
     /// `kind` -> the layer's effect on instances it does not name.
     pub(crate) defaults: SmallVec<[(u32, Affine); 2]>,
     /// `(kind, id)` -> the layer's effect on that instance.
     pub(crate) instances: Instances,
-    /// Sorted.
-    pub(crate) manages: Vec<u32>,
-    /// The subjects that manage this one. Sorted.
-    pub(crate) managed_by: Vec<u32>,
     pub(crate) layer: Layer,
     pub(crate) exceptions: Vec<ExceptionDef>,
     pub(crate) restrictions: Vec<RestrictionDef>,
@@ -370,46 +379,52 @@ pub(crate) struct SubjectExtra {
 impl SubjectExtra {
     /// The extra record for `info`, or none if it would be empty.
     pub(crate) fn new(info: SubjectInfo, managed_by: Vec<u32>) -> Option<Arc<SubjectExtra>> {
-        let extra = SubjectExtra {
-            defaults: SmallVec::new(),
-            instances: Instances::default(),
-            manages: info.manages,
-            managed_by,
-            layer: info.layer,
-            exceptions: info.exceptions,
-            restrictions: info.restrictions,
-        };
-        extra.finish()
+        let own = (!info.layer.is_empty()).then(|| {
+            let layer = info.layer;
+            Box::new(OwnLayer {
+                defaults: layer
+                    .restricted_kinds()
+                    .map(|k| (k, layer.default_affine(k)))
+                    .collect(),
+                instances: Instances::new(
+                    layer
+                        .named_instances()
+                        .into_iter()
+                        .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
+                        .collect(),
+                ),
+                layer,
+                exceptions: info.exceptions,
+                restrictions: info.restrictions,
+            })
+        });
+        SubjectExtra {
+            manages: info.manages.into(),
+            managed_by: managed_by.into(),
+            own,
+        }
+        .finish()
     }
 
-    /// Recompiles the layer's tables; none if nothing is left.
-    pub(crate) fn finish(mut self) -> Option<Arc<SubjectExtra>> {
-        if self.layer.is_empty() && self.manages.is_empty() && self.managed_by.is_empty() {
+    /// The record, or none if nothing is left in it.
+    pub(crate) fn finish(self) -> Option<Arc<SubjectExtra>> {
+        if self.own.is_none() && self.manages.is_empty() && self.managed_by.is_empty() {
             return None;
         }
-        let layer = &self.layer;
-        self.defaults = layer
-            .restricted_kinds()
-            .map(|k| (k, layer.default_affine(k)))
-            .collect();
-        self.instances = Instances::new(
-            layer
-                .named_instances()
-                .into_iter()
-                .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
-                .collect(),
-        );
         Some(Arc::new(self))
     }
 
     #[inline]
     fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
+        let Some(own) = &self.own else {
+            return Affine::IDENTITY;
+        };
         if let Some(id) = id {
-            if let Some(a) = self.instances.get(&(k, id)) {
+            if let Some(a) = own.instances.get(&(k, id)) {
                 return *a;
             }
         }
-        self.defaults
+        own.defaults
             .iter()
             .find(|(dk, _)| *dk == k)
             .map_or(Affine::IDENTITY, |(_, a)| *a)
