@@ -528,10 +528,13 @@ pub(crate) struct Profiles {
 /// share their allocation with the names table (`Arc<str>`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NameIndex {
-    shards: Vec<Arc<HashMap<Arc<str>, u32>>>,
+    /// One count to clone; adding a name copies the list of shards and one shard.
+    shards: Arc<[Shard]>,
 }
 
 const SHARDS: usize = 64;
+
+type Shard = Arc<HashMap<Arc<str>, u32>>;
 
 impl NameIndex {
     pub(crate) fn new() -> Self {
@@ -555,19 +558,35 @@ impl NameIndex {
 
     /// Inserts `name`; false (and nothing changed) if it is there already.
     pub(crate) fn insert(&mut self, name: Arc<str>, id: u32) -> bool {
-        match self.shards.get_mut(Self::shard(&name)) {
-            Some(shard) if !shard.contains_key(&name) => {
-                Arc::make_mut(shard).insert(name, id);
-                true
-            }
-            _ => false,
+        let i = Self::shard(&name);
+        if self.shards.get(i).map_or(true, |s| s.contains_key(&name)) {
+            return false;
         }
+        self.edit_shard(i, |m| {
+            m.insert(name, id);
+        });
+        true
     }
 
     pub(crate) fn remove(&mut self, name: &str) {
-        if let Some(shard) = self.shards.get_mut(Self::shard(name)) {
-            Arc::make_mut(shard).remove(name);
+        self.edit_shard(Self::shard(name), |m| {
+            m.remove(name);
+        });
+    }
+
+    fn edit_shard(&mut self, i: usize, edit: impl FnOnce(&mut HashMap<Arc<str>, u32>)) {
+        // Compile inserts every name while the list is unshared: edit in place.
+        if let Some(shards) = Arc::get_mut(&mut self.shards) {
+            if let Some(shard) = shards.get_mut(i) {
+                edit(Arc::make_mut(shard));
+            }
+            return;
         }
+        let mut shards = self.shards.to_vec();
+        if let Some(shard) = shards.get_mut(i) {
+            edit(Arc::make_mut(shard));
+        }
+        self.shards = shards.into();
     }
 
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> + '_ {
