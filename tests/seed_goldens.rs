@@ -1,4 +1,4 @@
-//! The seed tests as data (issue 7): golden matrices and expectations files
+//! The seed tests as data: golden matrices and expectations files
 //! under `tests/data/`, checked against the seed policies in
 //! `examples/policies/` with the library's own testing support.
 //!
