@@ -39,82 +39,39 @@
 
 use std::error::Error;
 
-use accessmask::{Policy, PolicyDef};
+#[path = "common/mod.rs"]
+mod common;
+use common::{load, show};
 
 const POLICY: &str = include_str!("policies/magnetic.json");
 
-/// A question: (subject, kind, action, the instance's state, its owner).
-type Question = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    Option<&'static str>,
-);
-
 fn main() -> Result<(), Box<dyn Error>> {
-    let text = match std::env::args().nth(1) {
-        Some(path) => std::fs::read_to_string(path)?,
-        None => POLICY.to_string(),
-    };
-    let def: PolicyDef = serde_json::from_str(&text)?;
-    let policy = Policy::compile(&def)?;
+    let (_, policy) = load(POLICY)?;
 
     println!("Role types x actions\n");
     println!("{}", policy.role_matrix());
     println!("Account-type levels (users x account types)\n");
     println!("{}", policy.level_matrix());
 
-    let questions: [Question; 10] = [
+    let questions = [
         // Approve moves a draft cost estimate to internally approved.
-        ("pam", "cost_estimate", "approve", Some("draft"), None),
+        "pam approve cost_estimate:1 state=draft",
         // Only Admin edits a Billed cost estimate.
-        ("pam", "cost_estimate", "edit", Some("billed"), None),
-        ("ada", "cost_estimate", "edit", Some("billed"), None),
+        "pam edit cost_estimate:1 state=billed",
+        "ada edit cost_estimate:1 state=billed",
         // Tasks: Premium deletes its own, Admin any.
-        ("pia", "task", "delete", None, Some("tim")),
-        ("ada", "task", "delete", None, Some("pia")),
+        "pia delete task:1 owner=tim",
+        "ada delete task:1 owner=pia",
         // Managers read subject/to/from of managed users' email, Admins the content.
-        ("max", "email", "view_header", None, Some("tim")),
-        ("max", "email", "view_content", None, Some("tim")),
-        ("ada", "email", "view_content", None, Some("tim")),
+        "max view_header email:1 owner=tim",
+        "max view_content email:1 owner=tim",
+        "ada view_content email:1 owner=tim",
         // Toggles.
-        ("pat", "review", "set_periods", None, None),
-        ("ext", "time_entry", "track", None, None),
+        "pat set_periods review:1",
+        "ext track time_entry:1",
     ];
-    for (subject, kind, action, state, owner) in questions {
-        show(&policy, subject, kind, action, state, owner)?;
+    for q in questions {
+        show(&policy, q)?;
     }
-    Ok(())
-}
-
-/// Prints the explanation of one decision, or a note if the policy given on the
-/// command line lacks one of the names.
-fn show(
-    policy: &Policy,
-    subject: &str,
-    kind: &str,
-    action: &str,
-    state: Option<&str>,
-    owner: Option<&str>,
-) -> Result<(), Box<dyn Error>> {
-    let (Some(s), Some(a)) = (policy.subject(subject), policy.action(kind, action)) else {
-        println!("(skipped {subject} {kind}.{action}: not in this policy)\n");
-        return Ok(());
-    };
-    let mut resource = policy.resource(a.kind()).with_id(1);
-    if let Some(name) = state {
-        let st = policy
-            .state(a.kind(), name)
-            .ok_or_else(|| format!("{kind} has no state {name}"))?;
-        resource = resource.with_state(st);
-    }
-    if let Some(name) = owner {
-        let o = policy
-            .subject(name)
-            .ok_or_else(|| format!("no subject {name}"))?;
-        resource = resource.with_owner(o);
-    }
-    println!("{}", policy.explain(s, a, &resource));
     Ok(())
 }

@@ -58,64 +58,40 @@
 
 use std::error::Error;
 
-use accessmask::{Policy, PolicyDef};
+#[path = "common/mod.rs"]
+mod common;
+use common::{load, show};
 
 const POLICY: &str = include_str!("policies/magnews.json");
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let text = match std::env::args().nth(1) {
-        Some(path) => std::fs::read_to_string(path)?,
-        None => POLICY.to_string(),
-    };
-    let def: PolicyDef = serde_json::from_str(&text)?;
-    let policy = Policy::compile(&def)?;
+    let (_, policy) = load(POLICY)?;
 
     println!("Roles x actions (the Can / Cannot tables)\n");
     println!("{}", policy.role_matrix());
 
-    let questions: [(&str, &str, &str, Option<u64>); 10] = [
+    let questions = [
         // Manager: everything but security and users.
-        ("mark", "user", "create", None),
+        "mark create user",
         // Guest cannot view statistical details.
-        ("gus", "report", "view_details", None),
+        "gus view_details report",
         // Database manager: the table says content, the prose says no.
-        ("dora", "content", "create", None),
+        "dora create content",
         // Custom role without send.
-        ("nora", "communication", "send", None),
+        "nora send communication",
         // Per-database and per-journey exceptions on the custom role.
-        ("nora", "database", "edit", Some(42)),
-        ("nora", "journey", "edit", Some(5)),
+        "nora edit database:42",
+        "nora edit journey:5",
         // The subject's own exception beats the role's.
-        ("otto", "journey", "edit", Some(5)),
+        "otto edit journey:5",
         // Restrict access to some audiences.
-        ("aldo", "audience", "edit", Some(101)),
-        ("aldo", "audience", "edit", Some(103)),
+        "aldo edit audience:101",
+        "aldo edit audience:103",
         // Limited to certain databases.
-        ("lena", "database", "delete", Some(7)),
+        "lena delete database:7",
     ];
-    for (subject, kind, action, id) in questions {
-        show(&policy, subject, kind, action, id)?;
+    for q in questions {
+        show(&policy, q)?;
     }
-    Ok(())
-}
-
-/// Prints the explanation of one decision, or a note if the policy given on the
-/// command line lacks one of the names.
-fn show(
-    policy: &Policy,
-    subject: &str,
-    kind: &str,
-    action: &str,
-    id: Option<u64>,
-) -> Result<(), Box<dyn Error>> {
-    let (Some(s), Some(a)) = (policy.subject(subject), policy.action(kind, action)) else {
-        println!("(skipped {subject} {kind}.{action}: not in this policy)\n");
-        return Ok(());
-    };
-    let mut resource = policy.resource(a.kind());
-    if let Some(id) = id {
-        resource = resource.with_id(id);
-    }
-    println!("{}", policy.explain(s, a, &resource));
     Ok(())
 }

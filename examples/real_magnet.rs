@@ -23,17 +23,14 @@
 
 use std::error::Error;
 
-use accessmask::{Policy, PolicyDef};
+#[path = "common/mod.rs"]
+mod common;
+use common::{load, show};
 
 const POLICY: &str = include_str!("policies/real_magnet.json");
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let text = match std::env::args().nth(1) {
-        Some(path) => std::fs::read_to_string(path)?,
-        None => POLICY.to_string(),
-    };
-    let def: PolicyDef = serde_json::from_str(&text)?;
-    let policy = Policy::compile(&def)?;
+    let (_, policy) = load(POLICY)?;
 
     println!("Roles x actions\n");
     println!("{}", policy.role_matrix());
@@ -42,30 +39,19 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let questions = [
         // Default Full Access.
-        ("alice", "list_transfer", "transfer"),
+        "alice transfer list_transfer",
         // Read Only Access: may look, may not transfer.
-        ("bob", "list_transfer", "view"),
-        ("bob", "list_transfer", "transfer"),
+        "bob view list_transfer",
+        "bob transfer list_transfer",
         // No Access.
-        ("carol", "unsubscribe_management", "view"),
+        "carol view unsubscribe_management",
         // Setting levels: Admin + toggle, Admin without toggle, User + toggle.
-        ("alice", "account_management", "set_integration_levels"),
-        ("bob", "account_management", "set_integration_levels"),
-        ("ed", "account_management", "set_integration_levels"),
+        "alice set_integration_levels account_management",
+        "bob set_integration_levels account_management",
+        "ed set_integration_levels account_management",
     ];
-    for (subject, kind, action) in questions {
-        show(&policy, subject, kind, action)?;
+    for q in questions {
+        show(&policy, q)?;
     }
-    Ok(())
-}
-
-/// Prints the explanation of one kind-wide decision, or a note if the policy
-/// given on the command line lacks one of the names.
-fn show(policy: &Policy, subject: &str, kind: &str, action: &str) -> Result<(), Box<dyn Error>> {
-    let (Some(s), Some(a)) = (policy.subject(subject), policy.action(kind, action)) else {
-        println!("(skipped {subject} {kind}.{action}: not in this policy)\n");
-        return Ok(());
-    };
-    println!("{}", policy.explain(s, a, &policy.resource(a.kind())));
     Ok(())
 }

@@ -27,17 +27,16 @@
 
 use std::error::Error;
 
-use accessmask::{Policy, PolicyDef};
+use accessmask::Policy;
+
+#[path = "common/mod.rs"]
+mod common;
+use common::{load, show};
 
 const POLICY: &str = include_str!("policies/thrive.json");
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let text = match std::env::args().nth(1) {
-        Some(path) => std::fs::read_to_string(path)?,
-        None => POLICY.to_string(),
-    };
-    let def: PolicyDef = serde_json::from_str(&text)?;
-    let policy = Policy::compile(&def)?;
+    let (def, policy) = load(POLICY)?;
 
     println!("Roles x actions\n");
     println!("{}", policy.role_matrix());
@@ -46,19 +45,19 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let questions = [
         // Read Only Access on Scheduled Uploads: view and run, not edit.
-        ("ben", "scheduled_upload", "run"),
-        ("ben", "scheduled_upload", "edit"),
+        "ben run scheduled_upload",
+        "ben edit scheduled_upload",
         // Sync on Send needs Read Only or Full on Scheduled Uploads.
-        ("ben", "integration", "use_sync_on_send"),
-        ("dee", "integration", "use_sync_on_send"),
+        "ben use_sync_on_send integration",
+        "dee use_sync_on_send integration",
         // Enabling tracking needs Full Access on Tracking.
-        ("dee", "integration", "enable_tracking"),
-        ("eli", "integration", "enable_tracking"),
+        "dee enable_tracking integration",
+        "eli enable_tracking integration",
         // Non-Admins hold nothing.
-        ("uma", "tracking", "view"),
+        "uma view tracking",
     ];
-    for (subject, kind, action) in questions {
-        show(&policy, subject, kind, action)?;
+    for q in questions {
+        show(&policy, q)?;
     }
 
     // An integration on which Unsubscribe Mapping is not available.
@@ -68,18 +67,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let policy = Policy::compile(&without)?;
         println!("On an integration without Unsubscribe Mapping\n");
         println!("{}", policy.level_matrix());
-        show(&policy, "ana", "unsubscribe_mapping", "view")?;
+        show(&policy, "ana view unsubscribe_mapping")?;
     }
-    Ok(())
-}
-
-/// Prints the explanation of one kind-wide decision, or a note if the policy
-/// given on the command line lacks one of the names.
-fn show(policy: &Policy, subject: &str, kind: &str, action: &str) -> Result<(), Box<dyn Error>> {
-    let (Some(s), Some(a)) = (policy.subject(subject), policy.action(kind, action)) else {
-        println!("(skipped {subject} {kind}.{action}: not in this policy)\n");
-        return Ok(());
-    };
-    println!("{}", policy.explain(s, a, &policy.resource(a.kind())));
     Ok(())
 }
