@@ -1,0 +1,402 @@
+//! The random policy generator shared by the differential and invariant tests:
+//! valid policies that use every feature together, decoded from a stream of
+//! random numbers (so proptest can shrink and replay them).
+
+#![allow(dead_code, clippy::indexing_slicing, clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+
+use accessmask::{
+    ActionRefDef, AdminRuleDef, ChangeKind, ExceptionDef, GrantDef, KindDef, NamedMap, PolicyDef,
+    PrerequisiteDef, RestrictionDef, RoleDef, StateRuleDef, SubjectDef, ToggleDef,
+};
+
+/// Instance ids come from a small pool so that exceptions are hit often.
+pub const ID_POOL: usize = 5;
+
+/// Choices decoded from a stream of random numbers; past the end, every choice
+/// is 0, the simplest.
+pub struct Draw<'a> {
+    pub stream: &'a [u32],
+    pub pos: usize,
+}
+
+impl<'a> Draw<'a> {
+    pub fn new(stream: &'a [u32]) -> Self {
+        Draw { stream, pos: 0 }
+    }
+
+    pub fn next(&mut self) -> u32 {
+        let v = self.stream.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        v
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        let v = self.next() as usize;
+        if n == 0 {
+            0
+        } else {
+            v % n
+        }
+    }
+
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) >= 100 - percent
+    }
+
+    pub fn pick<'t, T>(&mut self, items: &'t [T]) -> Option<&'t T> {
+        let i = self.below(items.len());
+        items.get(i)
+    }
+
+    pub fn subset(&mut self, items: &[String], percent: usize) -> Vec<String> {
+        items
+            .iter()
+            .filter(|_| self.chance(percent))
+            .cloned()
+            .collect()
+    }
+
+    pub fn non_empty_subset(&mut self, items: &[String], percent: usize) -> Vec<String> {
+        let mut out = self.subset(items, percent);
+        if out.is_empty() {
+            if let Some(one) = self.pick(items) {
+                out.push(one.clone());
+            }
+        }
+        out
+    }
+
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut rest: Vec<usize> = (0..n).collect();
+        let mut out = Vec::with_capacity(n);
+        while !rest.is_empty() {
+            let i = self.below(rest.len());
+            out.push(rest.remove(i));
+        }
+        out
+    }
+}
+
+pub fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+pub fn kind_named<'d>(def: &'d PolicyDef, name: &str) -> &'d KindDef {
+    def.kinds.get(name).expect("generated kind")
+}
+
+pub fn level_names(kind: &KindDef) -> Vec<String> {
+    kind.levels.iter().map(|(n, _)| n.to_owned()).collect()
+}
+
+pub fn gen_grant(d: &mut Draw, kind: &KindDef) -> GrantDef {
+    let levels = level_names(kind);
+    let level = if !levels.is_empty() && d.chance(30) {
+        d.pick(&levels).cloned()
+    } else {
+        None
+    };
+    let actions = if d.chance(8) {
+        vec!["*".to_owned()]
+    } else {
+        d.subset(&kind.actions, 35)
+    };
+    GrantDef {
+        level,
+        actions,
+        own: if d.chance(30) {
+            d.non_empty_subset(&kind.actions, 25)
+        } else {
+            Vec::new()
+        },
+        managed: if d.chance(30) {
+            d.non_empty_subset(&kind.actions, 25)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+pub fn gen_exceptions(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kinds: &[String],
+    max: usize,
+) -> Vec<ExceptionDef> {
+    let mut out: Vec<ExceptionDef> = Vec::new();
+    for _ in 0..d.range(0, max) {
+        let Some(kind_name) = d.pick(kinds).cloned() else {
+            continue;
+        };
+        let id = d.below(ID_POOL) as u64;
+        if out.iter().any(|e| e.kind == kind_name && e.id == id) {
+            continue;
+        }
+        let kind = kind_named(def, &kind_name);
+        let levels = level_names(kind);
+        let mut e = ExceptionDef {
+            kind: kind_name,
+            id,
+            ..ExceptionDef::default()
+        };
+        if !levels.is_empty() && d.chance(35) {
+            e.level = d.pick(&levels).cloned();
+        } else {
+            e.allow = d.subset(&kind.actions, 25);
+            e.deny = d.subset(&kind.actions, 25);
+            if e.allow.is_empty() && e.deny.is_empty() {
+                let one = d.pick(&kind.actions).cloned().unwrap_or_default();
+                if d.chance(50) {
+                    e.allow.push(one);
+                } else {
+                    e.deny.push(one);
+                }
+            }
+        }
+        out.push(e);
+    }
+    out
+}
+
+pub fn gen_restrictions(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kinds: &[String],
+    max: usize,
+) -> Vec<RestrictionDef> {
+    let mut out: Vec<RestrictionDef> = Vec::new();
+    for _ in 0..d.range(0, max) {
+        let Some(kind_name) = d.pick(kinds).cloned() else {
+            continue;
+        };
+        if out.iter().any(|r| r.kind == kind_name) {
+            continue;
+        }
+        let kind = kind_named(def, &kind_name);
+        let actions = d.non_empty_subset(&kind.actions, 20);
+        let mut ids: Vec<u64> = (0..ID_POOL as u64).filter(|_| d.chance(35)).collect();
+        if ids.is_empty() {
+            ids.push(d.below(ID_POOL) as u64);
+        }
+        out.push(RestrictionDef {
+            kind: kind_name,
+            actions,
+            ids,
+        });
+    }
+    out
+}
+
+/// A random valid policy (the differential test's generator, plus implication
+/// cycles and admin rules).
+pub fn gen_policy(d: &mut Draw) -> PolicyDef {
+    let kind_names = names("k", d.range(2, 4));
+    let role_names = names("r", d.range(1, 5));
+    let toggle_names = names("t", d.range(0, 3));
+    let subject_names = names("u", d.range(2, 5));
+    let mut def = PolicyDef::default();
+
+    for name in &kind_names {
+        let actions = names("a", d.range(2, 8));
+        let n = actions.len();
+        let order = d.permutation(n);
+        // needed[i]: the actions action i needs directly.
+        let mut needed: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+        for (p, &i) in order.iter().enumerate() {
+            for &j in order.iter().take(p) {
+                if d.chance(20) {
+                    needed[i].insert(j);
+                }
+            }
+        }
+        // Now and then a back edge: an implication cycle.
+        if n >= 2 && d.chance(15) {
+            let (i, j) = (order[0], order[d.range(1, n - 1)]);
+            needed[i].insert(j);
+            needed[j].insert(i);
+        }
+        let mut needs = NamedMap::new();
+        for (i, set) in needed.iter().enumerate() {
+            if !set.is_empty() {
+                needs.insert(
+                    actions[i].clone(),
+                    set.iter().map(|&j| actions[j].clone()).collect(),
+                );
+            }
+        }
+        let mut levels = NamedMap::new();
+        let mut level: BTreeSet<String> = BTreeSet::new();
+        for l in 0..d.range(0, 4) {
+            level.extend(d.subset(&actions, 35));
+            let listed: Vec<String> = actions
+                .iter()
+                .filter(|a| level.contains(*a))
+                .cloned()
+                .collect();
+            levels.insert(format!("L{l}"), listed);
+        }
+        let states = names("s", d.range(0, 3));
+        let mut state_rules = Vec::new();
+        if !states.is_empty() {
+            for _ in 0..d.range(0, 3) {
+                state_rules.push(StateRuleDef {
+                    state: d.pick(&states).cloned().unwrap_or_default(),
+                    hold: d.non_empty_subset(&actions, 15),
+                    unless_roles: d.subset(&role_names, 25),
+                    unless_toggles: d.subset(&toggle_names, 25),
+                });
+            }
+        }
+        def.kinds.insert(
+            name.clone(),
+            KindDef {
+                actions,
+                needs,
+                levels,
+                states,
+                state_rules,
+                prerequisites: Vec::new(),
+                available: !d.chance(15),
+            },
+        );
+    }
+
+    // Prerequisites: a kind may depend on kinds earlier in a random order.
+    let kind_order = d.permutation(kind_names.len());
+    for (p, &i) in kind_order.iter().enumerate().skip(1) {
+        let mut prerequisites = Vec::new();
+        for _ in 0..d.range(0, 2) {
+            let other_name = kind_names[kind_order[d.below(p)]].clone();
+            let other = kind_named(&def, &other_name);
+            let this = kind_named(&def, &kind_names[i]);
+            let action = d.pick(&this.actions).cloned().unwrap_or_default();
+            let levels = level_names(other);
+            let level = if !levels.is_empty() && d.chance(50) {
+                d.pick(&levels).cloned()
+            } else {
+                None
+            };
+            let mut actions = d.subset(&other.actions, 20);
+            let level_empty = level
+                .as_ref()
+                .and_then(|l| other.levels.get(l))
+                .map_or(true, |l| l.is_empty());
+            if level_empty && actions.is_empty() {
+                actions.extend(d.pick(&other.actions).cloned());
+            }
+            prerequisites.push(PrerequisiteDef {
+                action,
+                kind: other_name,
+                actions,
+                level,
+            });
+        }
+        if let Some(kind) = def.kinds.get_mut(&kind_names[i]) {
+            kind.prerequisites = prerequisites;
+        }
+    }
+
+    // Roles: acyclic base chains of depth at most 3.
+    let mut depth: Vec<usize> = Vec::new();
+    for (i, name) in role_names.iter().enumerate() {
+        let mut role = RoleDef::default();
+        let mut my_depth = 0;
+        if i > 0 && d.chance(55) {
+            let candidates: Vec<usize> = (0..i).filter(|&j| depth[j] < 3).collect();
+            if let Some(&b) = d.pick(&candidates) {
+                role.base = Some(role_names[b].clone());
+                my_depth = depth[b] + 1;
+            }
+        }
+        depth.push(my_depth);
+        for kind_name in &kind_names {
+            let kind = kind_named(&def, kind_name);
+            if d.chance(65) {
+                role.grants.insert(kind_name.clone(), gen_grant(d, kind));
+            }
+            if d.chance(if role.base.is_some() { 30 } else { 10 }) {
+                role.remove
+                    .insert(kind_name.clone(), d.non_empty_subset(&kind.actions, 10));
+            }
+        }
+        role.exceptions = gen_exceptions(d, &def, &kind_names, 3);
+        role.restrictions = gen_restrictions(d, &def, &kind_names, 1);
+        def.roles.insert(name.clone(), role);
+    }
+
+    for name in &toggle_names {
+        let mut toggle = ToggleDef::default();
+        for kind_name in &kind_names {
+            if d.chance(35) {
+                let grant = gen_grant(d, kind_named(&def, kind_name));
+                toggle.grants.insert(kind_name.clone(), grant);
+            }
+        }
+        def.toggles.insert(name.clone(), toggle);
+    }
+
+    for (i, name) in subject_names.iter().enumerate() {
+        let mut subject = SubjectDef {
+            role: d.pick(&role_names).cloned().unwrap_or_default(),
+            toggles: d.subset(&toggle_names, 30),
+            ..SubjectDef::default()
+        };
+        for kind_name in &kind_names {
+            let levels = level_names(kind_named(&def, kind_name));
+            if !levels.is_empty() && d.chance(15) {
+                let level = d.pick(&levels).cloned().unwrap_or_default();
+                subject.levels.insert(kind_name.clone(), level);
+            }
+        }
+        subject.exceptions = gen_exceptions(d, &def, &kind_names, 2);
+        subject.restrictions = gen_restrictions(d, &def, &kind_names, 1);
+        let others: Vec<String> = subject_names
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(_, n)| n.clone())
+            .collect();
+        subject.manages = d.subset(&others, 35);
+        def.subjects.insert(name.clone(), subject);
+    }
+
+    // Admin rules (they change no answer, but are part of the document).
+    for _ in 0..d.range(0, 2) {
+        let kind_name = d.pick(&kind_names).cloned().unwrap_or_default();
+        let action = d
+            .pick(&kind_named(&def, &kind_name).actions)
+            .cloned()
+            .unwrap_or_default();
+        let all = [
+            ChangeKind::AddSubject,
+            ChangeKind::RemoveSubject,
+            ChangeKind::SetRole,
+            ChangeKind::SetLevel,
+            ChangeKind::SetToggle,
+            ChangeKind::SetException,
+            ChangeKind::SetManages,
+            ChangeKind::DefineRole,
+        ];
+        let mut changes: Vec<ChangeKind> = all.iter().copied().filter(|_| d.chance(30)).collect();
+        if changes.is_empty() {
+            changes.push(all[d.below(all.len())]);
+        }
+        def.admin.push(AdminRuleDef {
+            changes,
+            kinds: d.subset(&kind_names, 20),
+            requires: ActionRefDef {
+                kind: kind_name,
+                action,
+            },
+            may_grant_beyond_own: d.chance(30),
+        });
+    }
+    def
+}
