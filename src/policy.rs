@@ -360,17 +360,20 @@ pub(crate) struct SubjectExtra {
     pub(crate) manages: Box<[u32]>,
     /// The subjects that manage this one. Sorted.
     pub(crate) managed_by: Box<[u32]>,
+    /// `kind` -> the own layer's effect on instances it does not name.
+    pub(crate) defaults: Box<[(u32, Affine)]>,
+    /// `(kind, id)` -> the own layer's effect on that instance. Inline here, one
+    /// load from the subject record, because checks read it.
+    pub(crate) instances: Instances,
+    /// The own layer with origins (for explanations) and as written (for export):
+    /// boxed, because checks never read it.
     pub(crate) own: Option<Box<OwnLayer>>,
 }
 
-/// A subject's own exceptions and restrictions: compiled for checks, with origins
-/// for explanations, and as written for export.
+/// A subject's own exceptions and restrictions, compiled with their origins and
+/// as written.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct OwnLayer {
-    /// `kind` -> the layer's effect on instances it does not name.
-    pub(crate) defaults: SmallVec<[(u32, Affine); 2]>,
-    /// `(kind, id)` -> the layer's effect on that instance.
-    pub(crate) instances: Instances,
     pub(crate) layer: Layer,
     pub(crate) exceptions: Vec<ExceptionDef>,
     pub(crate) restrictions: Vec<RestrictionDef>,
@@ -379,21 +382,21 @@ pub(crate) struct OwnLayer {
 impl SubjectExtra {
     /// The extra record for `info`, or none if it would be empty.
     pub(crate) fn new(info: SubjectInfo, managed_by: Vec<u32>) -> Option<Arc<SubjectExtra>> {
+        let layer = &info.layer;
+        let defaults = layer
+            .restricted_kinds()
+            .map(|k| (k, layer.default_affine(k)))
+            .collect();
+        let instances = Instances::new(
+            layer
+                .named_instances()
+                .into_iter()
+                .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
+                .collect(),
+        );
         let own = (!info.layer.is_empty()).then(|| {
-            let layer = info.layer;
             Box::new(OwnLayer {
-                defaults: layer
-                    .restricted_kinds()
-                    .map(|k| (k, layer.default_affine(k)))
-                    .collect(),
-                instances: Instances::new(
-                    layer
-                        .named_instances()
-                        .into_iter()
-                        .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
-                        .collect(),
-                ),
-                layer,
+                layer: info.layer,
                 exceptions: info.exceptions,
                 restrictions: info.restrictions,
             })
@@ -401,6 +404,8 @@ impl SubjectExtra {
         SubjectExtra {
             manages: info.manages.into(),
             managed_by: managed_by.into(),
+            defaults,
+            instances,
             own,
         }
         .finish()
@@ -416,33 +421,30 @@ impl SubjectExtra {
 
     #[inline]
     fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
-        let Some(own) = &self.own else {
-            return Affine::IDENTITY;
-        };
         if let Some(id) = id {
-            if let Some(a) = own.instances.get(&(k, id)) {
+            if let Some(a) = self.instances.get(&(k, id)) {
                 return *a;
             }
         }
-        own.defaults
+        self.defaults
             .iter()
             .find(|(dk, _)| *dk == k)
             .map_or(Affine::IDENTITY, |(_, a)| *a)
     }
 }
 
-/// A subject's per-instance effects. Most subjects name a few instances, and a
-/// scan of a few pairs beats hashing; past [`Instances::SCAN`] a hash map keeps the
-/// lookup constant.
+/// A subject's per-instance effects. Most subjects name a few instances: two sit
+/// inline, and a scan of a few pairs beats hashing; past [`Instances::SCAN`] a hash
+/// map keeps the lookup constant.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Instances {
-    Few(Vec<((u32, InstanceId), Affine)>),
-    Many(IntMap<(u32, InstanceId), Affine>),
+    Few(SmallVec<[((u32, InstanceId), Affine); 2]>),
+    Many(Box<IntMap<(u32, InstanceId), Affine>>),
 }
 
 impl Default for Instances {
     fn default() -> Self {
-        Instances::Few(Vec::new())
+        Instances::Few(SmallVec::new())
     }
 }
 
@@ -451,9 +453,9 @@ impl Instances {
 
     fn new(pairs: Vec<((u32, InstanceId), Affine)>) -> Instances {
         if pairs.len() <= Self::SCAN {
-            Instances::Few(pairs)
+            Instances::Few(pairs.into_iter().collect())
         } else {
-            Instances::Many(pairs.into_iter().collect())
+            Instances::Many(Box::new(pairs.into_iter().collect()))
         }
     }
 
