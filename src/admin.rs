@@ -11,7 +11,7 @@ use crate::compile::SubjectNames;
 use crate::def::{
     ChangeKind, ExceptionDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
-use crate::error::{nearest, Item, PolicyError};
+use crate::error::{hint, nearest, Item, PolicyError};
 use crate::ids::{Actions, KindId, Resource, SubjectId};
 use crate::policy::{Policy, Schema, Subject, SubjectRef, REMOVED};
 
@@ -285,13 +285,6 @@ pub enum ChangeError {
         #[source]
         source: Box<ChangeError>,
     },
-}
-
-fn hint(suggestion: &Option<String>) -> String {
-    match suggestion {
-        Some(s) => format!(" (did you mean `{s}`?)"),
-        None => String::new(),
-    }
 }
 
 impl Policy {
@@ -674,10 +667,7 @@ impl Policy {
             self.edit_managed_by(m, |v| v.retain(|x| *x != s));
         }
         self.index.remove(name);
-        self.subjects.set(
-            s as usize,
-            Subject::new(REMOVED, None),
-        );
+        self.subjects.set(s as usize, Subject::new(REMOVED, None));
         self.names.set(s as usize, None);
         Ok(())
     }

@@ -169,7 +169,11 @@ impl Policy {
             let keep_at = profiles.keeps.len() as u32;
             let keep = keeps.first().copied().unwrap_or(0);
             profiles.keeps.extend(keeps);
-            profiles.kinds.push(ProfileKind { keep_at, keep, ..pk });
+            profiles.kinds.push(ProfileKind {
+                keep_at,
+                keep,
+                ..pk
+            });
         }
         profiles.index.insert(key.clone(), p);
         profiles.keys.push(key);
@@ -189,7 +193,11 @@ impl Policy {
                 let keep_at = profiles.keeps.len() as u32;
                 let keep = keeps.first().copied().unwrap_or(0);
                 profiles.keeps.extend(keeps);
-                profiles.kinds.push(ProfileKind { keep_at, keep, ..pk });
+                profiles.kinds.push(ProfileKind {
+                    keep_at,
+                    keep,
+                    ..pk
+                });
             }
             profiles.index.insert(key.clone(), p);
             profiles.keys.push(key.clone());

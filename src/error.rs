@@ -42,7 +42,8 @@ impl fmt::Display for Item {
     }
 }
 
-fn hint(suggestion: &Option<String>) -> String {
+/// ` (did you mean `x`?)` for a suggestion, nothing otherwise.
+pub(crate) fn hint(suggestion: &Option<String>) -> String {
     match suggestion {
         Some(s) => format!(" (did you mean `{s}`?)"),
         None => String::new(),

@@ -340,7 +340,11 @@ impl Subject {
     pub(crate) fn new(profile: u32, extra: Option<Arc<SubjectExtra>>) -> Subject {
         let flags = extra.as_deref().map_or(0, |e| {
             let layer = if e.own.is_none() { 0 } else { Subject::LAYER };
-            let manages = if e.manages.is_empty() { 0 } else { Subject::MANAGES };
+            let manages = if e.manages.is_empty() {
+                0
+            } else {
+                Subject::MANAGES
+            };
             layer | manages
         });
         Subject {
@@ -517,7 +521,8 @@ pub(crate) struct AdminRule {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Profiles {
     pub(crate) keys: Vec<ProfileKey>,
-    pub(crate) index: HashMap<ProfileKey, u32, std::hash::BuildHasherDefault<crate::table::IntHasher>>,
+    pub(crate) index:
+        HashMap<ProfileKey, u32, std::hash::BuildHasherDefault<crate::table::IntHasher>>,
     // INVARIANT (hot tables): `kinds.len() == keys.len() * n_kinds`, every
     // `keep_at + n_states < keeps.len()`, and every mask is closed under its kind's
     // implications (the check path relies on it to skip closing).

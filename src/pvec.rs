@@ -154,7 +154,10 @@ mod tests {
         assert_eq!(old.get(5), Some(&5));
         assert_eq!(v.get(n), None);
         assert_eq!(v.iter().count(), n);
-        assert_eq!(old.iter().copied().collect::<Vec<_>>(), (0..n).collect::<Vec<_>>());
+        assert_eq!(
+            old.iter().copied().collect::<Vec<_>>(),
+            (0..n).collect::<Vec<_>>()
+        );
         // Untouched leaves are shared.
         assert!(Arc::ptr_eq(&v.groups[0][1], &old.groups[0][1]));
     }

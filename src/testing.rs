@@ -31,7 +31,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::def::InstanceId;
-use crate::error::{nearest, Item};
+use crate::error::{hint, nearest, Item};
 use crate::explain::Explanation;
 use crate::ids::{ActionId, Resource, SubjectId};
 use crate::policy::Policy;
@@ -80,13 +80,6 @@ pub enum QueryError {
         /// The nearest known name, if close.
         suggestion: Option<String>,
     },
-}
-
-fn hint(suggestion: &Option<String>) -> String {
-    match suggestion {
-        Some(s) => format!(" (did you mean `{s}`?)"),
-        None => String::new(),
-    }
 }
 
 impl Query {
