@@ -163,21 +163,7 @@ impl Policy {
             return p;
         }
         let entries = self.schema.profile_entries(&key);
-        let profiles = Arc::make_mut(&mut self.profiles);
-        let p = profiles.keys.len() as u32;
-        for (pk, keeps) in entries {
-            let keep_at = profiles.keeps.len() as u32;
-            let keep = keeps.first().copied().unwrap_or(0);
-            profiles.keeps.extend(keeps);
-            profiles.kinds.push(ProfileKind {
-                keep_at,
-                keep,
-                ..pk
-            });
-        }
-        profiles.index.insert(key.clone(), p);
-        profiles.keys.push(key);
-        p
+        Arc::make_mut(&mut self.profiles).push(key, entries)
     }
 
     /// Recomputes every profile's entries from the schema (after a role changed);
@@ -188,21 +174,29 @@ impl Policy {
             ..Profiles::default()
         };
         for key in &self.profiles.keys {
-            let p = profiles.keys.len() as u32;
-            for (pk, keeps) in self.schema.profile_entries(key) {
-                let keep_at = profiles.keeps.len() as u32;
-                let keep = keeps.first().copied().unwrap_or(0);
-                profiles.keeps.extend(keeps);
-                profiles.kinds.push(ProfileKind {
-                    keep_at,
-                    keep,
-                    ..pk
-                });
-            }
-            profiles.index.insert(key.clone(), p);
-            profiles.keys.push(key.clone());
+            profiles.push(key.clone(), self.schema.profile_entries(key));
         }
         self.profiles = Arc::new(profiles);
+    }
+}
+
+impl Profiles {
+    /// Appends a profile with its per-kind entries and keep masks; its id.
+    fn push(&mut self, key: ProfileKey, entries: Vec<(ProfileKind, Vec<u64>)>) -> u32 {
+        let p = self.keys.len() as u32;
+        for (pk, keeps) in entries {
+            let keep_at = self.keeps.len() as u32;
+            let keep = keeps.first().copied().unwrap_or(0);
+            self.keeps.extend(keeps);
+            self.kinds.push(ProfileKind {
+                keep_at,
+                keep,
+                ..pk
+            });
+        }
+        self.index.insert(key.clone(), p);
+        self.keys.push(key);
+        p
     }
 }
 

@@ -180,36 +180,18 @@ impl Policy {
     /// ```
     pub fn diff(&self, after: &Policy) -> PolicyDiff {
         let mut entries = Vec::new();
-        let mut kinds: Vec<String> = self
-            .kinds()
-            .map(|k| self.kind_name(k).to_string())
-            .collect();
-        for k in after.kinds() {
-            let n = after.kind_name(k);
-            if !kinds.iter().any(|x| x == n) {
-                kinds.push(n.to_string());
-            }
-        }
-        let mut subjects: Vec<String> = self
-            .subjects()
-            .map(|s| self.subject_name(s).to_string())
-            .collect();
-        for s in after.subjects() {
-            let n = after.subject_name(s);
-            if self.subject(n).is_none() {
-                subjects.push(n.to_string());
-            }
-        }
-        let mut roles: Vec<String> = self
-            .roles()
-            .map(|r| self.role_name(r).to_string())
-            .collect();
-        for r in after.roles() {
-            let n = after.role_name(r);
-            if self.role(n).is_none() {
-                roles.push(n.to_string());
-            }
-        }
+        let kinds = union_of_names(
+            self.kinds().map(|k| self.kind_name(k)),
+            after.kinds().map(|k| after.kind_name(k)),
+        );
+        let subjects = union_of_names(
+            self.subjects().map(|s| self.subject_name(s)),
+            after.subjects().map(|s| after.subject_name(s)),
+        );
+        let roles = union_of_names(
+            self.roles().map(|r| self.role_name(r)),
+            after.roles().map(|r| after.role_name(r)),
+        );
         for kname in &kinds {
             let old = Side {
                 policy: self,
@@ -281,6 +263,20 @@ impl Policy {
 
 type Class = (Option<InstanceId>, Option<String>, OwnerClass);
 type Delta = (Vec<String>, Vec<String>);
+
+/// The names of `a`, then those of `b` not in `a`.
+fn union_of_names<'a>(
+    a: impl Iterator<Item = &'a str>,
+    b: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let mut out: Vec<String> = a.map(str::to_string).collect();
+    for n in b {
+        if !out.iter().any(|x| x == n) {
+            out.push(n.to_string());
+        }
+    }
+    out
+}
 
 /// The class whose change an unlisted class shares: the same without its id, else
 /// without its state, else without its owner.
