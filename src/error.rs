@@ -191,11 +191,20 @@ impl PolicyError {
     }
 }
 
-/// The known name nearest to `name`, if it is close enough to be a typo.
+/// The known name nearest to `name`, if it is close enough to be a typo. Names
+/// whose lengths differ by more than the allowed edits are skipped without
+/// comparing, and very long names get no suggestion, so a huge input costs
+/// linear time, not quadratic.
 pub(crate) fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let limit = name.chars().count().div_ceil(3).clamp(1, 3);
+    const LONGEST: usize = 128;
+    let len = name.chars().count();
+    if len > LONGEST {
+        return None;
+    }
+    let limit = len.div_ceil(3).clamp(1, 3);
     known
         .into_iter()
+        .filter(|k| k.len() <= LONGEST * 4 && k.chars().count().abs_diff(len) <= limit)
         .map(|k| (edit_distance(name, k), k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
@@ -248,5 +257,7 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("veiw", "view"), 1);
+        let huge = "x".repeat(1 << 20);
+        assert_eq!(nearest(&huge, [huge.as_str()]), None);
     }
 }
