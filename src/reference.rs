@@ -30,7 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::def::{
-    ExceptionDef, GrantDef, InstanceId, KindDef, PolicyDef, RestrictionDef, SubjectDef,
+    ExceptionDef, GrantDef, InstanceId, KindDef, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
 
 /// A question for the reference interpreter, by names.
@@ -159,7 +159,7 @@ fn final_set(def: &PolicyDef, q: &Query<'_>) -> Option<Set> {
     }
 
     // Step 5: exceptions, the role's layer, then the subject's.
-    let role_layer = role_layer(def, &subject.role, 0)?;
+    let role_layer = role_layer(def, &subject.role)?;
     apply_layer(kind, q.kind, &mut set, &role_layer, q.id)?;
     let mut subject_layer = Layer::default();
     subject_layer.overlay(&subject.exceptions, &subject.restrictions);
@@ -215,7 +215,7 @@ fn kind_wide(
             any: level_set(kind, level)?,
             ..Scoped::default()
         },
-        None => role_sets(def, &subject.role, kind_name, kind, 0)?,
+        None => role_sets(def, &subject.role, kind_name, kind)?,
     };
     for t in &subject.toggles {
         let toggle = def.toggles.get(t)?;
@@ -228,52 +228,58 @@ fn kind_wide(
     Some(scoped)
 }
 
-/// A role's sets on one kind: its base's (recursively), plus its grants, minus
-/// its `remove` (from every scope). `None` on an unknown role or a base cycle.
-fn role_sets(
-    def: &PolicyDef,
-    role_name: &str,
-    kind_name: &str,
-    kind: &KindDef,
-    depth: usize,
-) -> Option<Scoped> {
-    if depth > def.roles.len() {
-        return None; // a base chain longer than the number of roles is a cycle
-    }
-    let role = def.roles.get(role_name)?;
-    let mut scoped = match &role.base {
-        Some(base) => role_sets(def, base, kind_name, kind, depth + 1)?,
-        None => Scoped::default(),
-    };
-    for (k, grant) in role.grants.iter() {
-        if k == kind_name {
-            add_grant(kind, &mut scoped, grant)?;
+/// The role named `role_name` and its bases, the farthest base first. `None` on
+/// an unknown role or a base cycle. A loop, not recursion, so a long chain cannot
+/// overflow the stack.
+fn role_chain<'d>(def: &'d PolicyDef, role_name: &str) -> Option<Vec<&'d RoleDef>> {
+    let mut chain = Vec::new();
+    let mut name = role_name;
+    loop {
+        if chain.len() >= def.roles.len() + 1 {
+            return None; // a base chain longer than the number of roles is a cycle
+        }
+        let role = def.roles.get(name)?;
+        chain.push(role);
+        match &role.base {
+            Some(base) => name = base,
+            None => break,
         }
     }
-    for (k, names) in role.remove.iter() {
-        if k == kind_name {
-            let gone = resolve(kind, names, true)?;
-            remove(kind, &mut scoped.any, &gone);
-            remove(kind, &mut scoped.own, &gone);
-            remove(kind, &mut scoped.managed, &gone);
+    chain.reverse();
+    Some(chain)
+}
+
+/// A role's sets on one kind: its base's, plus its grants, minus its `remove`
+/// (from every scope), from the farthest base down. `None` on an unknown role or a
+/// base cycle.
+fn role_sets(def: &PolicyDef, role_name: &str, kind_name: &str, kind: &KindDef) -> Option<Scoped> {
+    let mut scoped = Scoped::default();
+    for role in role_chain(def, role_name)? {
+        for (k, grant) in role.grants.iter() {
+            if k == kind_name {
+                add_grant(kind, &mut scoped, grant)?;
+            }
+        }
+        for (k, names) in role.remove.iter() {
+            if k == kind_name {
+                let gone = resolve(kind, names, true)?;
+                remove(kind, &mut scoped.any, &gone);
+                remove(kind, &mut scoped.own, &gone);
+                remove(kind, &mut scoped.managed, &gone);
+            }
         }
     }
     Some(scoped)
 }
 
-/// A role's exception layer: its base's (recursively), with its own exceptions
-/// replacing the base's on the same `(kind, id)` and its own restrictions
-/// replacing the base's on the same kind.
-fn role_layer<'d>(def: &'d PolicyDef, role_name: &str, depth: usize) -> Option<Layer<'d>> {
-    if depth > def.roles.len() {
-        return None;
+/// A role's exception layer: its base's, with its own exceptions replacing the
+/// base's on the same `(kind, id)` and its own restrictions replacing the base's
+/// on the same kind.
+fn role_layer<'d>(def: &'d PolicyDef, role_name: &str) -> Option<Layer<'d>> {
+    let mut layer = Layer::default();
+    for role in role_chain(def, role_name)? {
+        layer.overlay(&role.exceptions, &role.restrictions);
     }
-    let role = def.roles.get(role_name)?;
-    let mut layer = match &role.base {
-        Some(base) => role_layer(def, base, depth + 1)?,
-        None => Layer::default(),
-    };
-    layer.overlay(&role.exceptions, &role.restrictions);
     Some(layer)
 }
 

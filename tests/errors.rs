@@ -363,6 +363,26 @@ fn huge_inputs_compile_in_bounded_time() {
 }
 
 #[test]
+fn the_reference_follows_long_base_chains_without_recursion() {
+    // Deep enough to overflow a test thread's stack if each base were a call.
+    let mut roles = serde_json::Map::new();
+    roles.insert("r0".into(), json!({"grants": {"k": ["a"]}}));
+    for i in 1..12_000 {
+        roles.insert(format!("r{i}"), json!({"base": format!("r{}", i - 1)}));
+    }
+    let doc = json!({"kinds": {"k": {"actions": ["a", "b"]}}, "roles": roles, "subjects": {"u": {"role": "r11999"}}});
+    let def: PolicyDef = serde_json::from_value(doc).unwrap();
+    let q = |action| accessmask::reference::Query {
+        subject: "u",
+        kind: "k",
+        action,
+        ..Default::default()
+    };
+    assert!(accessmask::reference::is_allowed(&def, &q("a")));
+    assert!(!accessmask::reference::is_allowed(&def, &q("b")));
+}
+
+#[test]
 fn unicode_names_work_and_errors_quote_them() {
     let doc = json!({
         "kinds": {"報告": {"actions": ["閲覧", "編集"], "needs": {"編集": ["閲覧"]}}},
