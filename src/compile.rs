@@ -626,39 +626,65 @@ impl Schema {
         Ok(())
     }
 
+    /// A depth-first search from `start` with an explicit stack (prerequisite
+    /// chains across many kinds must not overflow the call stack); the first cycle
+    /// found, from its first node back to it.
     fn visit(
         &self,
-        node: (u32, u8),
+        start: (u32, u8),
         mark: &mut HashMap<(u32, u8), u8>,
-        stack: &mut Vec<(u32, u8)>,
+        path: &mut Vec<(u32, u8)>,
     ) -> Option<Vec<(u32, u8)>> {
-        match mark.get(&node) {
-            Some(2) => return None,
-            Some(1) => {
-                let from = stack.iter().position(|n| *n == node).unwrap_or(0);
-                let mut cycle: Vec<(u32, u8)> = stack.get(from..).unwrap_or(&[]).to_vec();
-                cycle.push(node);
-                return Some(cycle);
-            }
-            _ => {}
+        if mark.get(&start) == Some(&2) {
+            return None;
         }
-        mark.insert(node, 1);
-        stack.push(node);
+        // Each frame: a node and the nodes it still has to visit.
+        let mut frames: Vec<((u32, u8), Vec<(u32, u8)>)> = Vec::new();
+        mark.insert(start, 1);
+        path.push(start);
+        frames.push((start, self.successors(start)));
+        while let Some((node, todo)) = frames.last_mut() {
+            let node = *node;
+            match todo.pop() {
+                None => {
+                    frames.pop();
+                    path.pop();
+                    mark.insert(node, 2);
+                }
+                Some(next) => match mark.get(&next) {
+                    Some(2) => {}
+                    Some(_) => {
+                        let from = path.iter().position(|n| *n == next).unwrap_or(0);
+                        let mut cycle: Vec<(u32, u8)> = path.get(from..).unwrap_or(&[]).to_vec();
+                        cycle.push(next);
+                        return Some(cycle);
+                    }
+                    None => {
+                        mark.insert(next, 1);
+                        path.push(next);
+                        frames.push((next, self.successors(next)));
+                    }
+                },
+            }
+        }
+        None
+    }
+
+    /// The `(kind, action)` nodes a node's prerequisites need, in reverse order (so
+    /// popping visits them in declaration and bit order).
+    fn successors(&self, node: (u32, u8)) -> Vec<(u32, u8)> {
+        let mut out = Vec::new();
         if let Some(kind) = self.kinds.get(node.0 as usize) {
             for p in kind.prerequisites.iter().filter(|p| p.action == node.1) {
                 let mut rest = p.needs;
                 while rest != 0 {
-                    let bit = rest.trailing_zeros() as u8;
+                    out.push((p.kind, rest.trailing_zeros() as u8));
                     rest &= rest - 1;
-                    if let Some(c) = self.visit((p.kind, bit), mark, stack) {
-                        return Some(c);
-                    }
                 }
             }
         }
-        stack.pop();
-        mark.insert(node, 2);
-        None
+        out.reverse();
+        out
     }
 
     fn node_name(&self, k: u32, a: u8) -> String {

@@ -423,3 +423,35 @@ fn a_huge_unknown_name_is_reported_without_a_quadratic_search() {
         "{err:?}"
     );
 }
+
+#[test]
+fn long_prerequisite_chains_are_searched_without_recursion() {
+    // k0.a needs k1.a needs k2.a ... : deep enough to overflow a recursive search.
+    let n = 50_000;
+    let chain = |close: bool| {
+        let mut kinds = serde_json::Map::new();
+        for i in 0..n {
+            let next = if i + 1 < n {
+                Some(i + 1)
+            } else if close {
+                Some(0)
+            } else {
+                None
+            };
+            let prerequisites: Vec<Value> = next
+                .map(|j| json!({"action": "a", "kind": format!("k{j}"), "actions": ["a"]}))
+                .into_iter()
+                .collect();
+            kinds.insert(
+                format!("k{i}"),
+                json!({"actions": ["a"], "prerequisites": prerequisites}),
+            );
+        }
+        json!({ "kinds": kinds })
+    };
+    compile(&chain(false)).unwrap();
+    match compile(&chain(true)).unwrap_err() {
+        PolicyError::PrerequisiteCycle { cycle, .. } => assert_eq!(cycle.len(), n + 1),
+        other => panic!("{other}"),
+    }
+}
