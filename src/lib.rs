@@ -64,7 +64,7 @@
 //!
 //! For subject `u`, action `a` of kind `k` and resource `r = (k, id?, state?, owner?)`,
 //! the answer is defined by these steps; the engine computes it differently (see
-//! "How it works") and is property-tested against [`reference`], a literal
+//! "How it works") and is property-tested against [`reference`](mod@reference), a literal
 //! interpreter of this list.
 //!
 //! 1. Default deny: an unknown subject, kind, action or state is denied.

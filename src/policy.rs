@@ -603,7 +603,7 @@ impl NameIndex {
 
 /// A compiled policy: answers checks in constant time.
 ///
-/// Build one with [`Policy::compile`] from a [`PolicyDef`] (a document read with
+/// Build one with [`Policy::compile`] from a [`PolicyDef`](crate::PolicyDef) (a document read with
 /// serde, or made with [`PolicyBuilder`](crate::PolicyBuilder)). It is an immutable
 /// snapshot, `Send + Sync`; cloning it is cheap (its parts are shared), and a
 /// change ([`Policy::apply`](crate::Policy::apply)) makes a new snapshot that
