@@ -105,22 +105,29 @@
 //! - **Profiles.** Subjects that share a role, toggles and levels share one profile.
 //!   A flat table holds, per profile and kind, the three scoped masks (`any`, `own`,
 //!   `managed`), the role's exception layer for instances it does not name, and an
-//!   index into a table of "keep" masks: one per state plus one for no state, with
-//!   availability, prerequisites and state rules folded in.
-//! - **Subjects.** A 16-byte record per subject (its profile, and a pointer to its
-//!   own compiled exceptions and managed subjects when it has any) in a persistent
-//!   vector: leaves of 512 records, so a change copies one leaf, never the others.
+//!   index into a table of "keep" masks: one per state plus one for no state (that
+//!   one also inline), with availability, prerequisites and state rules folded in.
+//!   An entry is one 64-byte cache line.
+//! - **Subjects.** A 16-byte record per subject (its profile, flags saying what
+//!   else a check must look at, and a pointer to its own compiled exceptions and
+//!   managed subjects when it has any) in a persistent
+//!   vector: leaves of 128 records in groups of 128, so a change copies one leaf
+//!   and two short lists of pointers, never the other subjects.
 //! - **Exceptions.** Each layer (restriction hit or miss, then a level or
 //!   allow/deny exception) is a pair `(and, or)` applied as `x & and | or`; a
-//!   layer's effects compose into one pair per named instance, stored in hash maps
-//!   keyed by small integers (`(role, kind, id)`, `(kind, id)` per subject).
+//!   layer's effects compose into one pair per named instance: for roles in a hash
+//!   map keyed by `(role, kind, id)`, for a subject next to its record (a short
+//!   list scanned, or a hash map keyed by `(kind, id)` when it names many).
 //!
 //! A check is then: index the subject, index its profile's kind entry, OR in the
 //! scoped masks the owner earns, apply the role's pair (a hash lookup only if the
 //! role names instances of that kind) and the subject's (only if it has
 //! exceptions), AND with the keep mask for the state, and test one bit. None of
 //! these steps depends on how many subjects, roles, toggles, exceptions or kinds
-//! the policy has, which is why `can` costs the same at any size.
+//! the policy has, which is why `can` costs the same at any size. (One step grows,
+//! slowly, with something else: whether the owner is a subject the checker
+//! manages is a binary search over the subjects it manages, taken only when a
+//! `managed`-scoped grant could decide.)
 //!
 //! ## When to use this
 //!
