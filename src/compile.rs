@@ -639,7 +639,8 @@ impl Schema {
             return None;
         }
         // Each frame: a node and the nodes it still has to visit.
-        let mut frames: Vec<((u32, u8), Vec<(u32, u8)>)> = Vec::new();
+        type Node = (u32, u8);
+        let mut frames: Vec<(Node, Vec<Node>)> = Vec::new();
         mark.insert(start, 1);
         path.push(start);
         frames.push((start, self.successors(start)));

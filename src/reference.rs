@@ -235,7 +235,7 @@ fn role_chain<'d>(def: &'d PolicyDef, role_name: &str) -> Option<Vec<&'d RoleDef
     let mut chain = Vec::new();
     let mut name = role_name;
     loop {
-        if chain.len() >= def.roles.len() + 1 {
+        if chain.len() > def.roles.len() {
             return None; // a base chain longer than the number of roles is a cycle
         }
         let role = def.roles.get(name)?;
