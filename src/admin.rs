@@ -490,15 +490,22 @@ impl Policy {
                 let Some(t) = next.index.get(change.subject().unwrap_or_default()) else {
                     return Ok(());
                 };
+                // Owner classes where the subject's answers can change: none, its
+                // own, and each subject it manages after the change (managing
+                // someone new gains managed-scoped grants on their instances).
+                let mut owners: Vec<Option<u32>> = vec![None, Some(t)];
+                if let Some(info) = next.info(t) {
+                    owners.extend(info.manages().iter().map(|&m| Some(m)));
+                }
                 for kind in next.kinds() {
                     for id in subject_ids(self, next, t, kind.0) {
-                        for owned in [false, true] {
+                        for &owner in &owners {
                             let mut r = Resource::new(kind);
                             if let Some(id) = id {
                                 r = r.with_id(id);
                             }
-                            if owned {
-                                r = r.with_owner(SubjectId(t));
+                            if let Some(o) = owner {
+                                r = r.with_owner(SubjectId(o));
                             }
                             let before = self.allowed_bits(SubjectId(t), &r);
                             let after = next.allowed_bits(SubjectId(t), &r);

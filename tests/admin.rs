@@ -491,6 +491,34 @@ fn permissions_are_checked_and_refusals_change_nothing() {
 }
 
 #[test]
+fn managing_someone_new_is_checked_for_escalation() {
+    // `hal` may manage users but holds no `admin.set_levels`; making `max` (a
+    // Manager, with `set_levels` on managed subjects' instances) manage `zed` would
+    // give `max` that power over `zed`: refused. `ada` holds everything: allowed.
+    let mut def = base_def();
+    def.roles.insert(
+        "HR",
+        serde_json::from_str(r#"{"grants": {"admin": ["manage_users"]}}"#).unwrap(),
+    );
+    def.subjects.insert("hal", SubjectDef::new("HR"));
+    let p = Policy::compile(&def).unwrap();
+    let change = Change::SetManages {
+        subject: "max".into(),
+        manages: vec!["uma".into(), "ulf".into(), "zed".into()],
+    };
+    let err = p.apply("hal", &change).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`hal` may not set whom `max` manages: it would grant set_levels on `admin`, which `hal` does not hold"
+    );
+    let q = p.apply("ada", &change).unwrap();
+    let max = q.subject("max").unwrap();
+    let set = q.action("admin", "set_levels").unwrap();
+    let zed = q.subject("zed").unwrap();
+    assert!(q.can(max, set, &q.resource(set.kind()).with_owner(zed)));
+}
+
+#[test]
 fn a_declared_rule_can_allow_granting_beyond_own() {
     let mut def = base_def();
     def.admin[0].may_grant_beyond_own = true;
@@ -649,12 +677,20 @@ proptest! {
             let Some(who) = c.subject() else { continue };
             let Ok(next) = p.apply(actor, c) else { continue };
             if let (Some(t), Some(a)) = (next.subject(who), p.subject(actor)) {
+                // Every owner: none, and every subject (the target itself, those it
+                // manages, and the others).
+                let owners: Vec<Option<accessmask::SubjectId>> =
+                    std::iter::once(None).chain(next.subjects().map(Some)).collect();
                 for k in next.kinds() {
                     for id in [None, Some(1), Some(2), Some(3)] {
-                        for own in [false, true] {
+                        for &owner in &owners {
                             let mut r = Resource::new(k);
                             if let Some(id) = id { r = r.with_id(id); }
-                            if own { r = r.with_owner(t); }
+                            if let Some(o) = owner {
+                                // An owner added by this change owns nothing before it.
+                                if p.subject(next.subject_name(o)) != Some(o) { continue; }
+                                r = r.with_owner(o);
+                            }
                             let before = if p.subject(who).is_some() { p.allowed(t, &r).bits() } else { 0 };
                             let after = next.allowed(t, &r).bits();
                             let held = p.allowed(a, &r).bits();
