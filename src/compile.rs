@@ -75,6 +75,10 @@ impl Policy {
                 n_kinds: schema.kinds.len(),
                 ..Profiles::default()
             }),
+            recent: Arc::new(Profiles {
+                n_kinds: schema.kinds.len(),
+                ..Profiles::default()
+            }),
             schema: Arc::new(schema),
             subjects: PVec::default(),
             names: names.into_iter().collect(),
@@ -157,13 +161,35 @@ impl Policy {
         )
     }
 
-    /// The profile for `key`, computed on first use.
+    /// The profile for `key`, computed on first use. While the long table is not
+    /// shared (compiling) it grows in place; otherwise new profiles go to the short
+    /// `recent` table, so a change that makes one copies little.
     pub(crate) fn intern_profile(&mut self, key: ProfileKey) -> u32 {
+        let base = self.profiles.count;
         if let Some(&p) = self.profiles.index.get(&key) {
             return p;
         }
+        if let Some(&p) = self.recent.index.get(&key) {
+            return base + p;
+        }
         let entries = self.schema.profile_entries(&key);
-        Arc::make_mut(&mut self.profiles).push(key, entries)
+        if self.recent.count == 0 {
+            if let Some(profiles) = Arc::get_mut(&mut self.profiles) {
+                return profiles.push(key, entries);
+            }
+        }
+        if self.recent.count >= (base / 8).max(32) {
+            // Fold `recent` into the long table (a copy, once per many additions).
+            let mut merged = Profiles::clone(&self.profiles);
+            merged.append(&self.recent);
+            self.profiles = Arc::new(merged);
+            self.recent = Arc::new(Profiles {
+                n_kinds: self.schema.kinds.len(),
+                ..Profiles::default()
+            });
+            return Arc::make_mut(&mut self.profiles).push(key, entries);
+        }
+        base + Arc::make_mut(&mut self.recent).push(key, entries)
     }
 
     /// Recomputes every profile's entries from the schema (after a role changed);
@@ -173,10 +199,14 @@ impl Policy {
             n_kinds: self.schema.kinds.len(),
             ..Profiles::default()
         };
-        for key in &self.profiles.keys {
+        for key in self.profiles.keys.iter().chain(&self.recent.keys) {
             profiles.push(key.clone(), self.schema.profile_entries(key));
         }
         self.profiles = Arc::new(profiles);
+        self.recent = Arc::new(Profiles {
+            n_kinds: self.schema.kinds.len(),
+            ..Profiles::default()
+        });
     }
 }
 
@@ -196,7 +226,27 @@ impl Profiles {
         }
         self.index.insert(key.clone(), p);
         self.keys.push(key);
+        self.count += 1;
         p
+    }
+
+    /// Appends every profile of `other`, keeping their order.
+    fn append(&mut self, other: &Profiles) {
+        let n = self.n_kinds;
+        for (i, key) in other.keys.iter().enumerate() {
+            let entries = other
+                .kinds
+                .get(i * n..(i + 1) * n)
+                .unwrap_or(&[])
+                .iter()
+                .map(|pk| {
+                    let from = pk.keep_at as usize;
+                    let to = from + 1 + pk.n_states as usize;
+                    (*pk, other.keeps.get(from..to).unwrap_or(&[]).to_vec())
+                })
+                .collect();
+            self.push(key.clone(), entries);
+        }
     }
 }
 

@@ -517,9 +517,12 @@ pub(crate) struct AdminRule {
     pub(crate) may_escalate: bool,
 }
 
-/// The profiles in use and their per-kind entries.
+/// The profiles in use and their per-kind entries (one table; a policy keeps two,
+/// see [`Policy::recent`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Profiles {
+    /// `keys.len()`, where a check can read it without another load.
+    pub(crate) count: u32,
     pub(crate) keys: Vec<ProfileKey>,
     pub(crate) index:
         HashMap<ProfileKey, u32, std::hash::BuildHasherDefault<crate::table::IntHasher>>,
@@ -611,7 +614,12 @@ impl NameIndex {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub(crate) schema: Arc<Schema>,
+    /// Profiles `0..profiles.count`.
     pub(crate) profiles: Arc<Profiles>,
+    /// Profiles made by changes since `profiles` was last extended, numbered from
+    /// `profiles.count`: adding one copies this short table, not the long one.
+    /// Folded into `profiles` when it grows past an eighth of it.
+    pub(crate) recent: Arc<Profiles>,
     // INVARIANT (subjects): `subjects` and `names` have the same length; a removed
     // subject has profile `REMOVED` and no name; every other profile is in range.
     pub(crate) subjects: PVec<Subject>,
@@ -630,7 +638,7 @@ impl Policy {
         let record = self.subjects.get(subject as usize)?;
         Some(SubjectRef {
             name,
-            key: self.profiles.keys.get(record.profile as usize)?,
+            key: self.profile_key(record.profile)?,
             extra: record.extra.as_deref(),
         })
     }
@@ -823,12 +831,16 @@ impl Policy {
         let Some(subj) = self.subjects.get(s as usize) else {
             return 0;
         };
-        let profiles = &*self.profiles;
         let k = r.kind.0;
+        let base = &*self.profiles;
+        let (profiles, p) = match subj.profile.checked_sub(base.count) {
+            None => (base, subj.profile),
+            Some(p) => (&*self.recent, p),
+        };
         if k as usize >= profiles.n_kinds {
             return 0;
         }
-        let at = (subj.profile as usize)
+        let at = (p as usize)
             .wrapping_mul(profiles.n_kinds)
             .wrapping_add(k as usize);
         let Some(pk) = profiles.kinds.get(at) else {
@@ -851,7 +863,7 @@ impl Policy {
         // keep mask per state.
         let keep = match r.state {
             None => pk.keep,
-            Some(st) => self.state_keep(pk, k, st),
+            Some(st) => Self::state_keep(profiles, pk, k, st),
         };
         x & keep
     }
@@ -894,15 +906,23 @@ impl Policy {
 
     /// Step 1 for states: a state of another kind, or out of range, denies.
     #[inline(never)]
-    fn state_keep(&self, pk: &ProfileKind, k: u32, st: StateId) -> u64 {
+    fn state_keep(profiles: &Profiles, pk: &ProfileKind, k: u32, st: StateId) -> u64 {
         if st.kind != k || st.index >= pk.n_states {
             return 0;
         }
-        self.profiles
+        profiles
             .keeps
             .get(pk.keep_at as usize + 1 + st.index as usize)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The key of profile `p`, in whichever table holds it.
+    pub(crate) fn profile_key(&self, p: u32) -> Option<&ProfileKey> {
+        match p.checked_sub(self.profiles.count) {
+            None => self.profiles.keys.get(p as usize),
+            Some(q) => self.recent.keys.get(q as usize),
+        }
     }
 
     /// Whether `manager` manages `owner`.
