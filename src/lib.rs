@@ -107,7 +107,9 @@
 //!   `managed`), the role's exception layer for instances it does not name, and an
 //!   index into a table of "keep" masks: one per state plus one for no state (that
 //!   one also inline), with availability, prerequisites and state rules folded in.
-//!   An entry is one 64-byte cache line.
+//!   An entry is one 64-byte cache line. Profiles first made by a change go to a
+//!   short side table, folded into the main one as it grows, so a change never
+//!   copies the whole table.
 //! - **Subjects.** A 16-byte record per subject (its profile, flags saying what
 //!   else a check must look at, and a pointer to its own compiled exceptions and
 //!   managed subjects when it has any) in a persistent
