@@ -12,7 +12,7 @@ use crate::def::{
     ChangeKind, ExceptionDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
 use crate::error::{hint, nearest, Item, PolicyError};
-use crate::ids::{Actions, KindId, Resource, SubjectId};
+use crate::ids::{Actions, Resource, SubjectId};
 use crate::policy::{Policy, Schema, Subject, SubjectRef, REMOVED};
 
 /// One change to a running policy, by names.
@@ -472,12 +472,12 @@ impl Policy {
                     for kind in next.kinds() {
                         let ids = role_ids(self, next, role.0, kind.0);
                         for id in ids {
-                            let before = self.role_bits_at(role.0, kind, id);
-                            let after = next.role_bits_at(role.0, kind, id);
                             let mut r = Resource::new(kind);
                             if let Some(id) = id {
                                 r = r.with_id(id);
                             }
+                            let before = self.role_bits(role, &r);
+                            let after = next.role_bits(role, &r);
                             let gained = after & !before & !self.allowed_bits(SubjectId(a), &r);
                             if gained != 0 {
                                 return Err(escalation(kind.0, id, gained));
@@ -519,19 +519,6 @@ impl Policy {
             }
         }
         Ok(())
-    }
-
-    fn role_bits_at(&self, role: u32, kind: KindId, id: Option<InstanceId>) -> u64 {
-        let key = crate::policy::ProfileKey {
-            role,
-            toggles: Default::default(),
-            levels: Default::default(),
-        };
-        let mut r = Resource::new(kind);
-        if let Some(id) = id {
-            r = r.with_id(id);
-        }
-        self.trace(&key, None, 0, &r).map_or(0, |(set, _)| set)
     }
 
     fn change_in_place(&mut self, change: &Change) -> Result<(), ChangeError> {

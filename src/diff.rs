@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::def::InstanceId;
 use crate::ids::{KindId, Resource, SubjectId};
-use crate::policy::{Policy, ProfileKey};
+use crate::policy::Policy;
 
 /// Whose permissions a [`DiffEntry`] is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -140,6 +140,19 @@ impl Side<'_> {
             .filter(|a| bits & a.mask() != 0)
             .map(|a| self.policy.action_name(a).to_string())
             .collect()
+    }
+
+    /// The resource of this side's kind with `id` and the state named `state`;
+    /// none if the kind or the state does not exist on this side.
+    fn resource(&self, id: Option<InstanceId>, state: Option<&str>) -> Option<Resource> {
+        let mut r = Resource::new(self.kind?);
+        if let Some(id) = id {
+            r = r.with_id(id);
+        }
+        if let Some(st) = self.state(state)? {
+            r = r.with_state(st);
+        }
+        Some(r)
     }
 
     fn state(&self, name: Option<&str>) -> Option<Option<crate::StateId>> {
@@ -374,16 +387,8 @@ fn subject_bits(
     owner: &OwnerClass,
 ) -> Option<u64> {
     let p = side.policy;
-    let k = side.kind?;
     let s = p.subject(name)?;
-    let st = side.state(state)?;
-    let mut r = Resource::new(k);
-    if let Some(id) = id {
-        r = r.with_id(id);
-    }
-    if let Some(st) = st {
-        r = r.with_state(st);
-    }
+    let mut r = side.resource(id, state)?;
     match owner {
         OwnerClass::None => {}
         OwnerClass::Own => r = r.with_owner(s),
@@ -403,21 +408,6 @@ fn role_bits(
     id: Option<InstanceId>,
     state: Option<&str>,
 ) -> Option<u64> {
-    let p = side.policy;
-    let k = side.kind?;
-    let role = p.role(name)?;
-    let st = side.state(state)?;
-    let mut r = Resource::new(k);
-    if let Some(id) = id {
-        r = r.with_id(id);
-    }
-    if let Some(st) = st {
-        r = r.with_state(st);
-    }
-    let key = ProfileKey {
-        role: role.0,
-        toggles: Default::default(),
-        levels: Default::default(),
-    };
-    p.trace(&key, None, 0, &r).ok().map(|(set, _)| set)
+    let role = side.policy.role(name)?;
+    Some(side.policy.role_bits(role, &side.resource(id, state)?))
 }

@@ -530,7 +530,7 @@ impl Policy {
     /// do on `kind` in general (no id, state or owner): the cells of
     /// [`Policy::role_matrix`].
     pub fn role_allowed(&self, role: crate::RoleId, kind: KindId) -> ActionSet<'_> {
-        let bits = self.role_bits(role, kind);
+        let bits = self.role_bits(role, &Resource::new(kind));
         ActionSet {
             kind,
             bits,
@@ -542,17 +542,19 @@ impl Policy {
         }
     }
 
-    fn role_bits(&self, role: crate::RoleId, kind: KindId) -> u64 {
+    /// The final set for a holder of `role` with no toggles, levels or exceptions of
+    /// its own, on `r` (0 for an unknown role). Used by the role matrix, admin's
+    /// escalation check on role changes, and the diff.
+    pub(crate) fn role_bits(&self, role: crate::RoleId, r: &Resource) -> u64 {
+        if self.schema.roles.get(role.index()).is_none() {
+            return 0;
+        }
         let key = ProfileKey {
             role: role.0,
             toggles: Default::default(),
             levels: Default::default(),
         };
-        if self.schema.roles.get(role.index()).is_none() {
-            return 0;
-        }
-        self.trace(&key, None, 0, &Resource::new(kind))
-            .map_or(0, |(set, _)| set)
+        self.trace(&key, None, 0, r).map_or(0, |(set, _)| set)
     }
 
     /// Whether a holder of the role named `role` (no toggles, levels or exceptions
@@ -561,6 +563,6 @@ impl Policy {
     pub fn role_can(&self, role: &str, kind: &str, action: &str) -> Option<bool> {
         let r = self.role(role)?;
         let a = self.action(kind, action)?;
-        Some(self.role_bits(r, a.kind) & a.mask() != 0)
+        Some(self.role_bits(r, &Resource::new(a.kind)) & a.mask() != 0)
     }
 }

@@ -174,11 +174,8 @@ impl Policy {
                     let sets = self.schema.kind_wide(key);
                     let set = sets.get(k).copied().unwrap_or_default();
                     let keep = self.schema.kinds.get(k).map_or(0, |kd| {
-                        if kd.available {
-                            kd.all() & !self.schema.prerequisite_removed(kd, &sets)
-                        } else {
-                            0
-                        }
+                        let keeps = self.schema.keeps(kd, key, &sets);
+                        keeps.first().copied().unwrap_or(0)
                     });
                     let restrict = self
                         .schema
