@@ -13,6 +13,7 @@ use crate::def::{
 };
 use crate::error::{hint, nearest, Item, PolicyError};
 use crate::ids::{Actions, Resource, SubjectId};
+use crate::permit::{printable as p, Actor};
 use crate::policy::{Policy, Schema, Subject, SubjectRef, REMOVED};
 
 /// One change to a running policy, by names.
@@ -158,46 +159,64 @@ impl Change {
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Change::AddSubject { subject, .. } => write!(f, "add subject `{subject}`"),
-            Change::RemoveSubject { subject } => write!(f, "remove subject `{subject}`"),
+            Change::AddSubject { subject, .. } => write!(f, "add subject `{}`", p(subject)),
+            Change::RemoveSubject { subject } => write!(f, "remove subject `{}`", p(subject)),
             Change::SetRole { subject, role } => {
-                write!(f, "set the role of `{subject}` to `{role}`")
+                write!(f, "set the role of `{}` to `{}`", p(subject), p(role))
             }
             Change::SetLevel {
                 subject,
                 kind,
                 level: Some(level),
-            } => write!(f, "set the level of `{subject}` on `{kind}` to `{level}`"),
+            } => write!(
+                f,
+                "set the level of `{}` on `{}` to `{}`",
+                p(subject),
+                p(kind),
+                p(level)
+            ),
             Change::SetLevel {
                 subject,
                 kind,
                 level: None,
-            } => write!(f, "clear the level of `{subject}` on `{kind}`"),
+            } => write!(f, "clear the level of `{}` on `{}`", p(subject), p(kind)),
             Change::SetToggle {
                 subject,
                 toggle,
                 on,
             } => {
                 let state = if *on { "on" } else { "off" };
-                write!(f, "switch `{toggle}` {state} for `{subject}`")
+                write!(f, "switch `{}` {state} for `{}`", p(toggle), p(subject))
             }
             Change::SetException { subject, exception } => write!(
                 f,
-                "set an exception for `{subject}` on `{}:{}`",
-                exception.kind, exception.id
+                "set an exception for `{}` on `{}:{}`",
+                p(subject),
+                p(&exception.kind),
+                exception.id
             ),
             Change::RemoveException { subject, kind, id } => {
-                write!(f, "remove the exception for `{subject}` on `{kind}:{id}`")
+                write!(
+                    f,
+                    "remove the exception for `{}` on `{}:{id}`",
+                    p(subject),
+                    p(kind)
+                )
             }
             Change::SetRestriction {
                 subject,
                 restriction,
-            } => write!(f, "restrict `{subject}` on `{}`", restriction.kind),
+            } => write!(f, "restrict `{}` on `{}`", p(subject), p(&restriction.kind)),
             Change::RemoveRestriction { subject, kind } => {
-                write!(f, "remove the restriction of `{subject}` on `{kind}`")
+                write!(
+                    f,
+                    "remove the restriction of `{}` on `{}`",
+                    p(subject),
+                    p(kind)
+                )
             }
-            Change::SetManages { subject, .. } => write!(f, "set whom `{subject}` manages"),
-            Change::DefineRole { role, .. } => write!(f, "define role `{role}`"),
+            Change::SetManages { subject, .. } => write!(f, "set whom `{}` manages", p(subject)),
+            Change::DefineRole { role, .. } => write!(f, "define role `{}`", p(role)),
         }
     }
 }
@@ -239,16 +258,13 @@ pub enum ChangeError {
         /// `kind:id` or `kind`.
         on: String,
     },
-    /// The actor does not exist.
-    #[error("unknown actor `{0}`")]
-    UnknownActor(String),
-    /// No admin rule covers the change: refused by default.
-    #[error("`{actor}` may not {change}: no admin rule covers it")]
-    NoRule {
-        /// The actor.
+    /// The actor is not a subject of the policy, or no admin rule covers the
+    /// change. The refusal is the same whatever the change names, and suggests
+    /// nothing.
+    #[error("`{actor}` may not make this change")]
+    Refused {
+        /// The actor, as given.
         actor: String,
-        /// The change, in words.
-        change: String,
     },
     /// The actor lacks the administrative action a rule requires.
     #[error("`{actor}` may not {change}: it lacks `{kind}.{action}` (admin rule {rule})")]
@@ -264,17 +280,38 @@ pub enum ChangeError {
         /// The rule's index in `admin`.
         rule: usize,
     },
-    /// The change would give a subject actions the actor does not hold itself.
-    #[error("`{actor}` may not {change}: it would grant {} on `{on}`, which `{actor}` does not hold", actions.join(", "))]
+    /// The change would let a subject do something the actor cannot do itself, on
+    /// the same resource: the first such gain found.
+    #[error(
+        "`{actor}` may not {change}: `{subject}` would gain {} on {}, which `{actor}` does not hold there (admin rule {rule} does not allow granting beyond one's own{})",
+        list(actions),
+        resource_words(kind, id, state, owner),
+        allowed_by.as_ref().map_or(String::new(), |(i, a)| format!("; admin rule {i}, requiring `{a}`, would"))
+    )]
     Escalation {
         /// The actor.
         actor: String,
         /// The change, in words.
         change: String,
-        /// The kind, with `:id` when about one instance.
-        on: String,
-        /// The actions.
+        /// The subject that would gain.
+        subject: String,
+        /// The kind of the resource.
+        kind: String,
+        /// The actions it would gain that the actor lacks, in declaration order.
         actions: Vec<String>,
+        /// The resource's instance id (an id no layer names stands for every such
+        /// id), if any.
+        id: Option<InstanceId>,
+        /// The resource's state, if any.
+        state: Option<String>,
+        /// The resource's owner, if any (none also stands for an owner related to
+        /// neither the subject nor the actor).
+        owner: Option<String>,
+        /// The covering rule that does not let its holder grant beyond its own.
+        rule: usize,
+        /// A rule that would have allowed it (it covers the change and lets its
+        /// holder grant beyond its own), with the action it requires.
+        allowed_by: Option<(usize, String)>,
     },
     /// A change of a batch failed; none of the batch was applied.
     #[error("change {index} of the batch was refused")]
@@ -285,6 +322,30 @@ pub enum ChangeError {
         #[source]
         source: Box<ChangeError>,
     },
+}
+
+fn list(actions: &[String]) -> String {
+    let quoted: Vec<String> = actions.iter().map(|a| format!("`{a}`")).collect();
+    quoted.join(", ")
+}
+
+fn resource_words(
+    kind: &str,
+    id: &Option<InstanceId>,
+    state: &Option<String>,
+    owner: &Option<String>,
+) -> String {
+    let mut out = match id {
+        Some(id) => format!("`{kind}:{id}`"),
+        None => format!("`{kind}`"),
+    };
+    if let Some(state) = state {
+        out.push_str(&format!(" in state `{state}`"));
+    }
+    if let Some(owner) = owner {
+        out.push_str(&format!(" owned by `{owner}`"));
+    }
+    out
 }
 
 impl Policy {
@@ -344,10 +405,23 @@ impl Policy {
         Ok(next)
     }
 
-    /// A new snapshot with `change` made on behalf of `actor`: refused unless every
-    /// admin rule covering the change is met by the actor and (unless a covering rule
-    /// says `may_grant_beyond_own`) the change gives the subject nothing the actor
-    /// does not hold itself.
+    /// A new snapshot with `change` made on behalf of `actor` (a [`SubjectId`], as
+    /// checks take a subject, or a name).
+    ///
+    /// Judged in this order (MODEL.md, "No escalation, exactly"):
+    /// 1. the actor is a subject of this snapshot and meets every admin rule that
+    ///    covers the change (the rule's action, on a resource owned by the subject
+    ///    changed); an unknown actor or an uncovered change gets
+    ///    [`ChangeError::Refused`], the same whatever the change names;
+    /// 2. the change is valid;
+    /// 3. unless every covering rule says `may_grant_beyond_own`, no subject may
+    ///    do anything afterwards, on any resource, that it could not do before and
+    ///    that the actor cannot do on that same resource. Every class of resource on
+    ///    which answers can differ is tried with the engine's own answers: each id
+    ///    named in the layers of the changed subject and of the actor (and their
+    ///    roles), one unnamed id and none; each state and none; no owner, the
+    ///    subject, the actor, everyone either manages, and an unrelated owner. A role
+    ///    definition is tried on every holder of it or of a role derived from it.
     ///
     /// ```
     /// # use accessmask::{Change, ChangeError, Policy, PolicyDef};
@@ -374,154 +448,23 @@ impl Policy {
     /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn apply(&self, actor: &str, change: &Change) -> Result<Policy, ChangeError> {
-        let next = self.change(change)?;
-        self.check_permitted(&next, actor, change)?;
-        Ok(next)
+    pub fn apply(&self, actor: impl Actor, change: &Change) -> Result<Policy, ChangeError> {
+        self.permitted(&actor, &[change], true)
     }
 
-    /// Every change on behalf of `actor`, each checked against the snapshot before
-    /// it; all or nothing.
+    /// Every change on behalf of `actor`, all or nothing. Each change must be
+    /// covered by an admin rule the actor meets in this snapshot; the batch is then
+    /// judged for escalation as a whole, from this snapshot to the last.
     pub fn apply_all<'c>(
         &self,
-        actor: &str,
+        actor: impl Actor,
         changes: impl IntoIterator<Item = &'c Change>,
     ) -> Result<Policy, ChangeError> {
-        let mut cur = self.clone();
-        for (index, c) in changes.into_iter().enumerate() {
-            cur = cur.apply(actor, c).map_err(|e| ChangeError::Batch {
-                index,
-                source: Box::new(e),
-            })?;
-        }
-        Ok(cur)
+        let changes: Vec<&Change> = changes.into_iter().collect();
+        self.permitted(&actor, &changes, false)
     }
 
-    fn check_permitted(
-        &self,
-        next: &Policy,
-        actor: &str,
-        change: &Change,
-    ) -> Result<(), ChangeError> {
-        let a = self
-            .index
-            .get(actor)
-            .filter(|&a| self.info(a).is_some())
-            .ok_or_else(|| ChangeError::UnknownActor(actor.to_string()))?;
-        let words = change.to_string();
-        let about = change
-            .about_kind()
-            .and_then(|k| self.schema.kind_index.get(k).copied());
-        let target = change.subject().and_then(|s| self.index.get(s));
-        let covering: Vec<_> = self
-            .schema
-            .admin
-            .iter()
-            .filter(|r| r.changes.contains(&change.kind()))
-            .filter(|r| r.kinds.is_empty() || about.is_some_and(|k| r.kinds.contains(&k)))
-            .collect();
-        if covering.is_empty() {
-            return Err(ChangeError::NoRule {
-                actor: actor.to_string(),
-                change: words,
-            });
-        }
-        for rule in &covering {
-            let mut r = Resource::new(rule.requires.kind);
-            if let Some(t) = target {
-                r = r.with_owner(SubjectId(t));
-            }
-            if !self.can(SubjectId(a), rule.requires, &r) {
-                return Err(ChangeError::NotPermitted {
-                    actor: actor.to_string(),
-                    change: words,
-                    kind: self.kind_name(rule.requires.kind).to_string(),
-                    action: self.action_name(rule.requires).to_string(),
-                    rule: rule.index,
-                });
-            }
-        }
-        if covering.iter().any(|r| r.may_escalate) {
-            return Ok(());
-        }
-        // No escalation: what the change gives must already be the actor's.
-        let escalation = |kind: u32, id: Option<InstanceId>, gained: u64| {
-            let k = self.schema.kinds.get(kind as usize);
-            let actions = k.map_or(Vec::new(), |k| {
-                k.actions
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| gained & (1u64 << (i & 63)) != 0)
-                    .map(|(_, n)| n.clone())
-                    .collect()
-            });
-            let kname = k.map_or("", |k| k.name.as_str());
-            ChangeError::Escalation {
-                actor: actor.to_string(),
-                change: words.clone(),
-                on: match id {
-                    Some(id) => format!("{kname}:{id}"),
-                    None => kname.to_string(),
-                },
-                actions,
-            }
-        };
-        match change {
-            Change::DefineRole { .. } => {
-                for role in next.roles() {
-                    for kind in next.kinds() {
-                        let ids = role_ids(self, next, role.0, kind.0);
-                        for id in ids {
-                            let mut r = Resource::new(kind);
-                            if let Some(id) = id {
-                                r = r.with_id(id);
-                            }
-                            let before = self.role_bits(role, &r);
-                            let after = next.role_bits(role, &r);
-                            let gained = after & !before & !self.allowed_bits(SubjectId(a), &r);
-                            if gained != 0 {
-                                return Err(escalation(kind.0, id, gained));
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {
-                let Some(t) = next.index.get(change.subject().unwrap_or_default()) else {
-                    return Ok(());
-                };
-                // Owner classes where the subject's answers can change: none, its
-                // own, and each subject it manages after the change (managing
-                // someone new gains managed-scoped grants on their instances).
-                let mut owners: Vec<Option<u32>> = vec![None, Some(t)];
-                if let Some(info) = next.info(t) {
-                    owners.extend(info.manages().iter().map(|&m| Some(m)));
-                }
-                for kind in next.kinds() {
-                    for id in subject_ids(self, next, t, kind.0) {
-                        for &owner in &owners {
-                            let mut r = Resource::new(kind);
-                            if let Some(id) = id {
-                                r = r.with_id(id);
-                            }
-                            if let Some(o) = owner {
-                                r = r.with_owner(SubjectId(o));
-                            }
-                            let before = self.allowed_bits(SubjectId(t), &r);
-                            let after = next.allowed_bits(SubjectId(t), &r);
-                            let gained = after & !before & !self.allowed_bits(SubjectId(a), &r);
-                            if gained != 0 {
-                                return Err(escalation(kind.0, id, gained));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn change_in_place(&mut self, change: &Change) -> Result<(), ChangeError> {
+    pub(crate) fn change_in_place(&mut self, change: &Change) -> Result<(), ChangeError> {
         match change {
             Change::AddSubject { subject, def } => self.add_subject(subject, def),
             Change::RemoveSubject { subject } => self.remove_subject(subject),
@@ -694,33 +637,6 @@ impl Policy {
     }
 }
 
-/// Instance ids at which `t`'s answers can differ between two snapshots: none (the
-/// kind in general) and every id its own or its role's layers name on `kind`.
-fn subject_ids(before: &Policy, after: &Policy, t: u32, kind: u32) -> Vec<Option<InstanceId>> {
-    named_ids(
-        kind,
-        [before, after]
-            .into_iter()
-            .filter_map(|p| p.info(t).map(|i| (p, i)))
-            .flat_map(|(p, info)| {
-                [
-                    Some(info.layer()),
-                    p.schema.roles.get(info.role() as usize).map(|r| &r.layer),
-                ]
-            }),
-    )
-}
-
-/// The same for a role.
-fn role_ids(before: &Policy, after: &Policy, role: u32, kind: u32) -> Vec<Option<InstanceId>> {
-    named_ids(
-        kind,
-        [before, after]
-            .into_iter()
-            .map(|p| p.schema.roles.get(role as usize).map(|r| &r.layer)),
-    )
-}
-
 /// None, and every id the layers name on `kind`, sorted and unique.
 pub(crate) fn named_ids<'a>(
     kind: u32,
@@ -859,12 +775,12 @@ impl LivePolicy {
     }
 
     /// Makes `change` on behalf of `actor` ([`Policy::apply`]).
-    pub fn apply(&self, actor: &str, change: &Change) -> Result<(), ChangeError> {
+    pub fn apply(&self, actor: impl Actor, change: &Change) -> Result<(), ChangeError> {
         self.update(|p| p.apply(actor, change))
     }
 
     /// Makes every change on behalf of `actor`, or none ([`Policy::apply_all`]).
-    pub fn apply_all(&self, actor: &str, changes: &[Change]) -> Result<(), ChangeError> {
+    pub fn apply_all(&self, actor: impl Actor, changes: &[Change]) -> Result<(), ChangeError> {
         self.update(|p| p.apply_all(actor, changes))
     }
 

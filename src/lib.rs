@@ -155,6 +155,7 @@ mod diff;
 mod error;
 mod explain;
 mod ids;
+mod permit;
 mod policy;
 mod pvec;
 pub mod reference;
@@ -170,5 +171,6 @@ pub use explain::{Explanation, Rule, Step};
 pub use ids::{
     ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
 };
+pub use permit::Actor;
 pub use policy::Policy;
 pub use render::Matrix;

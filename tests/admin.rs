@@ -438,7 +438,7 @@ fn permissions_are_checked_and_refusals_change_nothing() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "`max` may not set the level of `uma` on `upload` to `Full`: it would grant create, edit, delete on `upload`, which `max` does not hold"
+        "`max` may not set the level of `uma` on `upload` to `Full`: `uma` would gain `create`, `edit`, `delete` on `upload`, which `max` does not hold there (admin rule 0 does not allow granting beyond one's own)"
     );
     // An own-scoped grant is not a kind-wide one: giving edit on uma's own uploads
     // (which max holds only on max's own) is escalation too.
@@ -469,7 +469,9 @@ fn permissions_are_checked_and_refusals_change_nothing() {
     assert_eq!(
         bare.apply("nobody", &level("uma", "upload", None))
             .unwrap_err(),
-        ChangeError::UnknownActor("nobody".into())
+        ChangeError::Refused {
+            actor: "nobody".into()
+        }
     );
     // An admin may; a batch with one refused change applies none of it.
     let mid = live.snapshot();
@@ -509,7 +511,7 @@ fn managing_someone_new_is_checked_for_escalation() {
     let err = p.apply("hal", &change).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "`hal` may not set whom `max` manages: it would grant set_levels on `admin`, which `hal` does not hold"
+        "`hal` may not set whom `max` manages: `max` would gain `set_levels` on `admin` owned by `zed`, which `hal` does not hold there (admin rule 1 does not allow granting beyond one's own)"
     );
     let q = p.apply("ada", &change).unwrap();
     let max = q.subject("max").unwrap();
