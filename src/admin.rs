@@ -282,37 +282,8 @@ pub enum ChangeError {
     },
     /// The change would let a subject do something the actor cannot do itself, on
     /// the same resource: the first such gain found.
-    #[error(
-        "`{actor}` may not {change}: `{subject}` would gain {} on {}, which `{actor}` does not hold there (admin rule {rule} does not allow granting beyond one's own{})",
-        list(actions),
-        resource_words(kind, id, state, owner),
-        allowed_by.as_ref().map_or(String::new(), |(i, a)| format!("; admin rule {i}, requiring `{a}`, would"))
-    )]
-    Escalation {
-        /// The actor.
-        actor: String,
-        /// The change, in words.
-        change: String,
-        /// The subject that would gain.
-        subject: String,
-        /// The kind of the resource.
-        kind: String,
-        /// The actions it would gain that the actor lacks, in declaration order.
-        actions: Vec<String>,
-        /// The resource's instance id (an id no layer names stands for every such
-        /// id), if any.
-        id: Option<InstanceId>,
-        /// The resource's state, if any.
-        state: Option<String>,
-        /// The resource's owner, if any (none also stands for an owner related to
-        /// neither the subject nor the actor).
-        owner: Option<String>,
-        /// The covering rule that does not let its holder grant beyond its own.
-        rule: usize,
-        /// A rule that would have allowed it (it covers the change and lets its
-        /// holder grant beyond its own), with the action it requires.
-        allowed_by: Option<(usize, String)>,
-    },
+    #[error(transparent)]
+    Escalation(Box<Escalation>),
     /// A change of a batch failed; none of the batch was applied.
     #[error("change {index} of the batch was refused")]
     Batch {
@@ -346,6 +317,42 @@ fn resource_words(
         out.push_str(&format!(" owned by `{owner}`"));
     }
     out
+}
+
+/// What an escalation refusal found: the first gain of a subject, on one class of
+/// resource, that the actor does not hold there itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{actor}` may not {change}: `{subject}` would gain {} on {}, which `{actor}` does not hold there (admin rule {rule} does not allow granting beyond one's own{})",
+    list(actions),
+    resource_words(kind, id, state, owner),
+    allowed_by.as_ref().map_or(String::new(), |(i, a)| format!("; admin rule {i}, requiring `{a}`, would"))
+)]
+#[non_exhaustive]
+pub struct Escalation {
+    /// The actor.
+    pub actor: String,
+    /// The change, in words.
+    pub change: String,
+    /// The subject that would gain.
+    pub subject: String,
+    /// The kind of the resource.
+    pub kind: String,
+    /// The actions it would gain that the actor lacks, in declaration order.
+    pub actions: Vec<String>,
+    /// The resource's instance id (an id no layer names stands for every such
+    /// id), if any.
+    pub id: Option<InstanceId>,
+    /// The resource's state, if any.
+    pub state: Option<String>,
+    /// The resource's owner, if any (none also stands for an owner related to
+    /// neither the subject nor the actor).
+    pub owner: Option<String>,
+    /// The covering rule that does not let its holder grant beyond its own.
+    pub rule: usize,
+    /// A rule that would have allowed it (it covers the change and lets its
+    /// holder grant beyond its own), with the action it requires.
+    pub allowed_by: Option<(usize, String)>,
 }
 
 impl Policy {

@@ -163,7 +163,7 @@ mod render;
 mod table;
 pub mod testing;
 
-pub use admin::{Change, ChangeError, LivePolicy};
+pub use admin::{Change, ChangeError, Escalation, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use error::{Item, PolicyError};

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::admin::{Change, ChangeError};
+use crate::admin::{Change, ChangeError, Escalation};
 use crate::def::InstanceId;
 use crate::ids::{KindId, Resource, StateId, SubjectId};
 use crate::policy::{AdminRule, Layer, Policy, REMOVED};
@@ -266,7 +266,7 @@ impl Policy {
                 }
             })
         };
-        ChangeError::Escalation {
+        ChangeError::Escalation(Box::new(Escalation {
             actor: actor.shown(self),
             change: match changes {
                 [one] => one.to_string(),
@@ -280,7 +280,7 @@ impl Policy {
             owner: gain.owner.and_then(owner),
             rule,
             allowed_by: beyond,
-        }
+        }))
     }
 }
 
@@ -322,12 +322,16 @@ impl Probe<'_> {
     }
 
     /// Every subject holding one of `roles` or a role derived from one of them.
-    /// Subjects with no layer of their own, who manage no one, are neither the
-    /// actor nor managed by it, answer alike when they share a profile: one per
-    /// profile is asked. The rest are asked one by one.
+    /// Subjects with no layer of their own that are neither the actor nor managed
+    /// by it answer alike when they share a profile, unless they manage someone
+    /// and the profile has `managed` masks: one per profile is asked. The rest are
+    /// asked one by one.
     fn holders(&self, roles: &[u32], asked: &[u32]) -> Option<Gain> {
         let affected = derived_from(self.after, roles);
-        let mut per_profile: HashMap<u32, u32> = HashMap::new();
+        // Per profile: a subject asked for it, and whether it has `managed` masks.
+        let n = (self.after.profiles.count + self.after.recent.count) as usize;
+        let mut per_profile: Vec<u32> = vec![REMOVED; n];
+        let mut scoped_managed: HashMap<u32, bool> = HashMap::new();
         for s in 0..self.after.subjects.len() {
             let s = s as u32;
             let Some(record) = self.after.subjects.get(s as usize) else {
@@ -344,23 +348,35 @@ impl Probe<'_> {
             {
                 continue;
             }
-            let alone = s == self.actor
+            let extra = record.extra.as_deref();
+            let mut alone = s == self.actor
                 || self.before.manages(self.actor, s)
-                || record
-                    .extra
-                    .as_deref()
-                    .is_some_and(|e| e.own.is_some() || !e.manages.is_empty());
+                || extra.is_some_and(|e| e.own.is_some());
+            if !alone && extra.is_some_and(|e| !e.manages.is_empty()) {
+                // INVARIANT (monotone owners), see `subject`: without `managed`
+                // masks, whom it manages cannot change its answers after.
+                alone = *scoped_managed.entry(record.profile).or_insert_with(|| {
+                    self.after.kinds().any(|k| {
+                        self.after
+                            .scoped_set(s, k.0)
+                            .is_some_and(|m| m.managed != 0)
+                    })
+                });
+            }
             if alone {
                 if let Some(gain) = self.subject(s) {
                     return Some(gain);
                 }
-            } else {
-                per_profile.entry(record.profile).or_insert(s);
+            } else if let Some(rep) = per_profile.get_mut(record.profile as usize) {
+                if *rep == REMOVED {
+                    *rep = s;
+                }
             }
         }
-        let mut reps: Vec<u32> = per_profile.into_values().collect();
-        reps.sort_unstable();
-        reps.into_iter().find_map(|s| self.subject(s))
+        per_profile
+            .into_iter()
+            .filter(|&s| s != REMOVED)
+            .find_map(|s| self.subject(s))
     }
 
     /// The first gain of subject `s` the actor lacks, over every class of resource
@@ -370,7 +386,8 @@ impl Probe<'_> {
         let before = self.before.info(s);
         let actor = self.before.info(self.actor);
         // Owners: none, the subject, the actor, everyone either manages before or
-        // after, and one subject related to neither.
+        // after, and one subject related to neither. Per kind, `on_kind` keeps
+        // only those that can change the subject's answer after the change.
         let mut owners: Vec<u32> = vec![s, self.actor, NOBODY];
         for info in [Some(after), before, actor].into_iter().flatten() {
             owners.extend_from_slice(info.manages());
@@ -380,9 +397,6 @@ impl Probe<'_> {
         }
         owners.sort_unstable();
         owners.dedup();
-        let owners: Vec<Option<u32>> = std::iter::once(None)
-            .chain(owners.into_iter().map(Some))
-            .collect();
         // Ids: every id named in a layer bearing on the subject or the actor.
         let layers = [
             Some((self.after, after)),
@@ -398,9 +412,29 @@ impl Probe<'_> {
         }
         named.sort_unstable();
         named.dedup();
+        let mut kept: Vec<Option<u32>> = Vec::with_capacity(owners.len() + 1);
         for kind in self.after.kinds() {
             let ids = ids_of(&named, kind.0);
-            if let Some(gain) = self.on_kind(s, kind, &ids, &owners) {
+            // INVARIANT (monotone owners): every step after scope is `x & and | or`
+            // or `x & keep`, so an answer only grows with the scoped masks an owner
+            // earns. An owner that earns the subject nothing after the change (not
+            // itself with `own` masks, not one it manages with `managed` masks)
+            // gives it the answer of no owner, while the subject before and the
+            // actor can only hold more on it than on no owner: no owner finds
+            // every gain such an owner would.
+            let set = self.after.scoped_set(s, kind.0).unwrap_or_default();
+            kept.clear();
+            kept.push(None);
+            kept.extend(
+                owners
+                    .iter()
+                    .filter(|&&o| {
+                        (o == s && set.own != 0)
+                            || (set.managed != 0 && after.manages().binary_search(&o).is_ok())
+                    })
+                    .map(|&o| Some(o)),
+            );
+            if let Some(gain) = self.on_kind(s, kind, &ids, &kept) {
                 return Some(gain);
             }
         }

@@ -925,6 +925,19 @@ impl Policy {
         }
     }
 
+    /// The scoped masks subject `s` holds on kind `k` (step 3, before exceptions).
+    pub(crate) fn scoped_set(&self, s: u32, k: u32) -> Option<Scoped> {
+        let p = self.subjects.get(s as usize)?.profile;
+        let (profiles, p) = match p.checked_sub(self.profiles.count) {
+            None => (&*self.profiles, p),
+            Some(q) => (&*self.recent, q),
+        };
+        let at = (p as usize)
+            .checked_mul(profiles.n_kinds)?
+            .checked_add(k as usize)?;
+        profiles.kinds.get(at).map(|pk| pk.set)
+    }
+
     /// Whether `manager` manages `owner`.
     pub(crate) fn manages(&self, manager: u32, owner: u32) -> bool {
         self.subjects
