@@ -3,11 +3,14 @@
 
 use std::fmt;
 
-use crate::ids::{ActionId, ActionSet, KindId, Resource, SubjectId};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ActionSet, Actions, KindId, Resource, SubjectId};
 use crate::policy::{ExceptionOp, Kind, Layer, Policy, ProfileKey, Schema};
 
-/// Which rule of the decision order a [`Step`] reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which rule of the decision order a [`Step`] reports. Serializes as its name
+/// (`"StateRule"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Rule {
     /// Step 1: an unknown subject, kind, action or state.
@@ -50,12 +53,26 @@ impl Rule {
     }
 }
 
-/// One step of an [`Explanation`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One step of an [`Explanation`]. Serializes as `{"rule": "Level", "step": 3,
+/// "text": "...", "decisive": true}` (`step` is [`Rule::step`], written for
+/// readers of a log and ignored when read back).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Step {
     rule: Rule,
     text: String,
     decisive: bool,
+}
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("Step", 4)?;
+        st.serialize_field("rule", &self.rule)?;
+        st.serialize_field("step", &self.rule.step())?;
+        st.serialize_field("text", &self.text)?;
+        st.serialize_field("decisive", &self.decisive)?;
+        st.end()
+    }
 }
 
 impl Step {
@@ -77,6 +94,10 @@ impl Step {
 
 /// A decision and the steps that made it; `Display` renders it as text.
 ///
+/// Serializes as `{"allowed": false, "question": "bo edit tracking", "steps":
+/// [{"rule": "Level", "step": 3, "text": "...", "decisive": true}, ...]}`, and
+/// reads back from that (see `examples/decision_log.rs`).
+///
 /// ```
 /// # use accessmask::{Policy, PolicyDef, Rule};
 /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"tracking":
@@ -93,7 +114,7 @@ impl Step {
 /// println!("{why}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explanation {
     allowed: bool,
     question: String,
@@ -194,10 +215,11 @@ impl Policy {
     pub fn explain(
         &self,
         subject: SubjectId,
-        action: ActionId,
+        action: impl Actions,
         resource: &Resource,
     ) -> Explanation {
-        let question = self.question(subject, action, resource);
+        let want = action.mask_for(resource.kind);
+        let question = self.question(subject, want, resource);
         let deny = |rule, text: String| Explanation {
             allowed: false,
             question: question.clone(),
@@ -213,18 +235,21 @@ impl Policy {
         let Some(kind) = self.schema.kinds.get(resource.kind.index()) else {
             return deny(Rule::Unknown, "unknown kind: default deny".into());
         };
-        if action.kind != resource.kind || action.index() >= kind.actions.len() {
-            return deny(
-                Rule::Unknown,
-                format!(
-                    "the action is not an action of kind `{}`: default deny",
-                    kind.name
-                ),
-            );
-        }
-        match self.trace(info.key, Some(subject.0), action.mask(), resource) {
+        let want = match want {
+            Some(w) if w & !kind.all() == 0 => w,
+            _ => {
+                return deny(
+                    Rule::Unknown,
+                    format!(
+                        "the action is not an action of kind `{}`: default deny",
+                        kind.name
+                    ),
+                )
+            }
+        };
+        match self.trace(info.key, Some(subject.0), want, resource) {
             Ok((set, steps)) => Explanation {
-                allowed: set & action.mask() != 0,
+                allowed: set & want == want,
                 question,
                 steps,
             },
@@ -236,11 +261,17 @@ impl Policy {
         }
     }
 
-    fn question(&self, subject: SubjectId, action: ActionId, r: &Resource) -> String {
+    fn question(&self, subject: SubjectId, want: Option<u64>, r: &Resource) -> String {
+        let action = match (want, self.schema.kinds.get(r.kind.index())) {
+            (Some(m), Some(kind)) if m.count_ones() == 1 => {
+                names(kind, m).trim_matches(['{', '}']).to_string()
+            }
+            (Some(m), Some(kind)) if m != 0 => names(kind, m).replace(", ", "+"),
+            _ => "(an action of another kind)".to_string(),
+        };
         let mut q = format!(
-            "{} {} {}",
+            "{} {action} {}",
             self.subject_name(subject),
-            self.action_name(action),
             self.kind_name(r.kind)
         );
         if let Some(id) = r.id {

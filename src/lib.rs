@@ -155,12 +155,16 @@ mod diff;
 mod error;
 mod explain;
 mod ids;
+#[cfg(any(feature = "json", feature = "toml"))]
+mod load;
 mod policy;
 mod pvec;
+mod query;
 pub mod reference;
 mod render;
 mod table;
 pub mod testing;
+mod validate;
 
 pub use admin::{Change, ChangeError, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
@@ -170,5 +174,9 @@ pub use explain::{Explanation, Rule, Step};
 pub use ids::{
     ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
 };
+#[cfg(any(feature = "json", feature = "toml"))]
+pub use load::{LoadError, SourceFormat};
 pub use policy::Policy;
+pub use query::{Query, QueryError};
 pub use render::Matrix;
+pub use validate::MAX_ERRORS;

@@ -1,59 +1,18 @@
-//! The `check` example as a user runs it: the no-argument tour, a good document
-//! with queries, the CI checks (`--expect`, `--golden`) against the files in
-//! `tests/data/`, and every kind of bad input, each with its exit code (0 ok, 1
-//! invalid document or file, 2 bad query or usage, 3 a check not met) and never a
-//! panic.
+//! The `accessmask` binary (feature `cli`) as a user runs it: the no-argument
+//! tour, a good document with queries, JSON and TOML, the CI checks
+//! (`--expect`, `--golden`) against every seed's files in `tests/data/`, and
+//! every kind of bad input, each with its exit code (0 ok, 1 invalid document or
+//! file, 2 bad query or usage, 3 a check not met) and never a panic.
 //!
-//! The binary is `target/<profile>/examples/check`, next to this test's own
-//! `target/<profile>/deps/cli-HASH`. `cargo test` builds examples before running
-//! tests; `cargo test --test cli` does not, so the first test to need it runs
-//! `cargo build --example check` once (a no-op when it is up to date).
+//! Cargo builds the binary before this test and names it in
+//! `CARGO_BIN_EXE_accessmask`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 /// A test's outcome: `Err` says what went wrong around the assertions.
 type TestResult = Result<(), String>;
-
-/// Builds (once per run) and locates the `check` example.
-fn check_binary() -> Result<&'static Path, String> {
-    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let bin = BIN.get_or_init(|| {
-        let exe = std::env::current_exe().map_err(|e| format!("the test binary's path: {e}"))?;
-        // target/<profile>/deps/cli-HASH -> target/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .ok_or_else(|| format!("{} is not in target/<profile>/deps", exe.display()))?;
-        let bin = profile_dir
-            .join("examples")
-            .join(format!("check{}", std::env::consts::EXE_SUFFIX));
-        let mut build = Command::new(env!("CARGO"));
-        build.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--quiet",
-            "--example",
-            "check",
-        ]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let out = build.output().map_err(|e| format!("running cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "cargo build --example check failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        if !bin.is_file() {
-            return Err(format!("no example binary at {}", bin.display()));
-        }
-        Ok(bin)
-    });
-    bin.as_deref().map_err(Clone::clone)
-}
 
 /// What one run printed, and how it ended.
 struct Run {
@@ -112,10 +71,10 @@ impl Run {
 }
 
 fn check(args: &[&str]) -> Result<Run, String> {
-    let out: Output = Command::new(check_binary()?)
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_accessmask"))
         .args(args)
         .output()
-        .map_err(|e| format!("running the check example: {e}"))?;
+        .map_err(|e| format!("running accessmask: {e}"))?;
     Ok(Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -315,10 +274,45 @@ fn queries_as_separate_words_split_by_double_dash() -> TestResult {
 }
 
 #[test]
-fn queries_without_a_document_ask_the_embedded_policy() -> TestResult {
-    check(&["alma edit database:42"])?
+fn queries_ask_the_embedded_policy_only_when_told() -> TestResult {
+    check(&["--embedded", "alma edit database:42"])?
         .assert_code(0)
         .stdout_has_line("ALLOW alma edit database:42");
+    check(&["alma edit database:42"])?
+        .assert_code(2)
+        .stderr_has_line(
+            "error: no policy: give POLICY (a .json or .toml file, or `-`) before the \
+             queries and checks, or `--embedded` for the embedded Magnews policy",
+        );
+    Ok(())
+}
+
+#[test]
+fn a_mistyped_policy_file_exits_1_and_is_never_a_query() -> TestResult {
+    let dir = std::env::temp_dir();
+    let sep = std::path::MAIN_SEPARATOR;
+    let missing = format!(
+        "{}{sep}accessmask-cli-{}-thrive.jsn",
+        dir.display(),
+        std::process::id()
+    );
+    // A path separator makes it a file; so does a `.json` or `.toml` ending.
+    for name in [
+        missing.as_str(),
+        "thrive-missing.json",
+        "thrive-missing.toml",
+    ] {
+        check(&[name, "ana view tracking"])?
+            .assert_code(1)
+            .stderr_contains(&format!("error: {name}: "));
+    }
+    // A second file after the policy, or a file among the queries.
+    check(&[THRIVE, "ana view tracking", "nope/thrive.json"])?
+        .assert_code(1)
+        .stderr_has_line("error: nope/thrive.json: no such file");
+    check(&[THRIVE, THRIVE])?
+        .assert_code(2)
+        .stderr_contains("only one POLICY");
     Ok(())
 }
 
@@ -332,9 +326,10 @@ fn an_unknown_kind_in_the_document_exits_1_with_its_path() -> TestResult {
         }"#,
     )?;
     let run = check(&[doc.path(), "x view journey"])?;
-    run.assert_code(1).stderr_has_line(
-        "error: roles.X.grants.jouney: unknown kind `jouney` (did you mean `journey`?)",
-    );
+    run.assert_code(1).stderr_has_line(&format!(
+        "error: {}:3:41: roles.X.grants.jouney: unknown kind `jouney` (did you mean `journey`?)",
+        doc.path()
+    ));
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     Ok(())
 }
@@ -632,17 +627,23 @@ fn a_levels_golden_round_trips_and_a_flipped_level_is_named() -> TestResult {
 }
 
 #[test]
-fn checks_without_a_policy_run_on_the_embedded_one() -> TestResult {
+fn checks_run_on_the_embedded_policy_with_embedded() -> TestResult {
     let expect = TempDoc::named(
         "magnews.expect.json",
         r#"{"expect": ["eddie send communication:12 => allow",
                        {"query": "desi send communication:12", "allow": false}]}"#,
     )?;
-    let roles = check(&["--print", "roles"])?;
+    let roles = check(&["--embedded", "--print", "roles"])?;
     roles.assert_code(0);
     assert!(roles.stdout.starts_with("| action | Administrator |"));
     let golden = TempDoc::named("magnews.roles.md", &roles.stdout)?;
-    let run = check(&["--expect", expect.path(), "--golden", golden.path()])?;
+    let run = check(&[
+        "--embedded",
+        "--expect",
+        expect.path(),
+        "--golden",
+        golden.path(),
+    ])?;
     run.assert_code(0);
     // Not pinned to the embedded policy's size, which may grow.
     assert!(
