@@ -142,8 +142,9 @@
 
 mod def;
 
-/// The README's examples, compiled and run as doc-tests.
-#[cfg(doctest)]
+/// The README's examples, compiled and run as doc-tests (they load with
+/// `Policy::from_json_str`).
+#[cfg(all(doctest, feature = "json"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
