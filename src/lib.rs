@@ -163,6 +163,7 @@ mod pvec;
 mod query;
 pub mod reference;
 mod render;
+mod serial;
 mod table;
 pub mod testing;
 mod validate;

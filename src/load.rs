@@ -43,7 +43,7 @@ impl fmt::Display for SourceFormat {
 /// # #[cfg(feature = "json")] {
 /// use accessmask::{LoadError, Policy};
 /// let err = Policy::from_json_str("{\n  \"kinds\": {\n    \"a\": { \"actions\": [\"view\" }\n}").unwrap_err();
-/// assert_eq!((err.line(), err.column()), (Some(3), Some(30)));
+/// assert_eq!((err.line(), err.column()), (Some(3), Some(31)));
 /// assert!(matches!(err, LoadError::Syntax { .. }));
 ///
 /// let err = Policy::from_json_str(r#"{"kinds": {"a": {"actions": ["view"]}},

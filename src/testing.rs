@@ -97,8 +97,8 @@ pub struct Expectations {
     pub expect: Vec<Expectation>,
 }
 
-/// An expectation the policy does not meet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An expectation the policy does not meet. Serializes as its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {
     /// Where it stands (`expect[3]`).
     pub path: String,
@@ -111,7 +111,8 @@ pub struct Mismatch {
 }
 
 /// The result of [`Policy::verify`]: every mismatch, not only the first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializes as `{"checked": 12, "mismatches": [Mismatch, ...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     checked: usize,
     mismatches: Vec<Mismatch>,
@@ -168,8 +169,9 @@ impl fmt::Display for Report {
     }
 }
 
-/// A cell of a golden matrix that the policy renders differently.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A cell of a golden matrix that the policy renders differently. Serializes as
+/// its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CellMismatch {
     /// The row's name.
     pub row: String,
@@ -191,8 +193,9 @@ impl fmt::Display for CellMismatch {
     }
 }
 
-/// A golden matrix that cannot be read or compared.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A golden matrix that cannot be read or compared. Serializes as the variant
+/// with its fields (Serialize only).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum MatrixError {
     /// A line that is not a table row.

@@ -41,7 +41,7 @@ impl Policy {
     /// let errors: Vec<String> = Policy::check(&def).iter().map(|e| e.to_string()).collect();
     /// assert_eq!(errors, [
     ///     "roles.Designer.grants.jouney: unknown kind `jouney` (did you mean `journey`?)",
-    ///     "roles.Editor.grants.journey: unknown action `veiw` (did you mean `view`?)",
+    ///     "roles.Editor.grants.journey.actions[0]: unknown action `veiw` (did you mean `view`?)",
     ///     "subjects.ann.role: unknown role `Desinger` (did you mean `Designer`?)",
     /// ]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())

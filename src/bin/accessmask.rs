@@ -775,6 +775,9 @@ fn print_matrices(policy: &Policy, def: &PolicyDef, markdown: bool, out: &mut St
     let show = |out: &mut String, m: Matrix| {
         if markdown {
             writeln!(out, "{}", m.to_markdown()).ok();
+            for note in m.legend() {
+                writeln!(out, "{note}\n").ok();
+            }
         } else {
             writeln!(out, "{m}").ok();
         }
