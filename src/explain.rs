@@ -331,7 +331,9 @@ impl Policy {
             (Some(m), Some(kind)) if m.count_ones() == 1 => {
                 names(kind, m).trim_matches(['{', '}']).to_string()
             }
-            (Some(m), Some(kind)) if m != 0 => names(kind, m).replace(", ", "+"),
+            (Some(m), Some(kind)) if m != 0 => {
+                names(kind, m).trim_matches(['{', '}']).replace(", ", "+")
+            }
             _ => "(an action of another kind)".to_string(),
         };
         let mut q = format!(
