@@ -783,3 +783,231 @@ fn bad_check_options_exit_2() -> TestResult {
     }
     Ok(())
 }
+
+/// Every seed: (policy, expectations files, golden files), as kept in
+/// `examples/policies/` and `tests/data/`.
+const SEEDS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "real_magnet",
+        &["real_magnet.expect.json"],
+        &["real_magnet.roles.md", "real_magnet.levels.md"],
+    ),
+    ("magnews", &["magnews.expect.json"], &["magnews.roles.md"]),
+    (
+        "thrive",
+        &["thrive.expect.json", "thrive.tables.expect.json"],
+        &["thrive.roles.md", "thrive.levels.md"],
+    ),
+    (
+        "magnetic",
+        &["magnetic.expect.json"],
+        &["magnetic.roles.md", "magnetic.levels.md"],
+    ),
+];
+
+#[test]
+fn every_seed_meets_its_expectations_and_goldens() -> TestResult {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (seed, expects, goldens) in SEEDS {
+        let policy = format!("{root}/examples/policies/{seed}.json");
+        let mut args = vec![policy.clone()];
+        for e in *expects {
+            args.push("--expect".into());
+            args.push(format!("{root}/tests/data/{e}"));
+        }
+        for g in *goldens {
+            args.push("--golden".into());
+            args.push(format!("{root}/tests/data/{g}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = check(&args)?;
+        run.assert_code(0);
+        let last = run.stdout.lines().last().unwrap_or_default().to_string();
+        assert!(
+            last.contains("expectations met") && last.contains("golden cells met"),
+            "{seed}: {last}"
+        );
+        // met == checked in the summary: `N of N ...`.
+        for part in last.split(", ") {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            assert_eq!(words.get(0), words.get(2), "{seed}: {last}");
+        }
+        assert!(run.stderr.is_empty(), "{seed}: {}", run.stderr);
+        // Each golden is what --print prints.
+        for g in *goldens {
+            let which = if g.ends_with(".roles.md") {
+                "roles"
+            } else {
+                "levels"
+            };
+            let printed = check(&[&policy, "--print", which])?;
+            printed.assert_code(0);
+            assert_eq!(
+                printed.stdout,
+                read(&format!("{root}/tests/data/{g}"))?,
+                "{g}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `GOOD`, in TOML.
+const GOOD_TOML: &str = r#"
+[kinds.journey]
+actions = ["view", "edit"]
+needs = { edit = ["view"] }
+
+[kinds.estimate]
+actions = ["view", "edit", "approve"]
+needs = { edit = ["view"], approve = ["view"] }
+levels = { "No access" = [], "Can view" = ["view"], "Can edit" = ["view", "edit"] }
+states = ["draft", "billed"]
+state_rules = [{ state = "billed", hold = ["edit"], unless_roles = ["Admin"] }]
+
+[roles.Admin.grants]
+journey = ["*"]
+estimate = ["*"]
+
+[roles.Member]
+grants = { journey = { actions = ["view"], own = ["edit"] }, estimate = { level = "Can edit" } }
+exceptions = [{ kind = "journey", id = 9, allow = ["edit"] }]
+
+[toggles.Approver.grants]
+estimate = ["approve"]
+
+[subjects.ann]
+role = "Admin"
+
+[subjects.bob]
+role = "Member"
+
+[subjects.cyd]
+role = "Member"
+toggles = ["Approver"]
+levels = { estimate = "Can view" }
+"#;
+
+#[test]
+fn a_toml_document_answers_as_its_json_twin() -> TestResult {
+    let json = TempDoc::new("twin", GOOD)?;
+    let toml = TempDoc::named("twin.toml", GOOD_TOML)?;
+    let queries = [
+        "ann edit journey:1",
+        "bob edit journey:1 owner=bob",
+        "bob edit estimate:3 state=billed",
+        "cyd approve estimate",
+    ];
+    let mut a = vec![json.path()];
+    a.extend(queries);
+    let mut b = vec![toml.path()];
+    b.extend(queries);
+    let (a, b) = (check(&a)?, check(&b)?);
+    a.assert_code(0);
+    b.assert_code(0)
+        .stdout_has_line(&format!(
+            "{}: ok (2 kinds, 2 roles, 1 toggle, 3 subjects)",
+            toml.path()
+        ))
+        .stdout_has_line("ALLOW bob edit journey:1 owner=bob")
+        .stdout_has_line("DENY bob edit estimate:3 state=billed");
+    // Everything after the first line is the same.
+    let rest = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(rest(&a.stdout), rest(&b.stdout));
+    // A name without .toml is read as TOML when it does not start with `{`.
+    let plain = TempDoc::named("twin.policy", GOOD_TOML)?;
+    check(&[plain.path(), "ann view journey"])?
+        .assert_code(0)
+        .stdout_has_line("ALLOW ann view journey");
+    Ok(())
+}
+
+#[test]
+fn bad_toml_exits_1_with_line_and_column() -> TestResult {
+    let doc = TempDoc::named("bad.toml", "[kinds.journey]\nactions = 3\n")?;
+    check(&[doc.path()])?
+        .assert_code(1)
+        .stderr_contains(&format!("error: {}:2:11: invalid type", doc.path()));
+    let doc = TempDoc::named(
+        "unknown.toml",
+        "[kinds.journey]\nactions = [\"view\"]\n\n[roles.X.grants]\njouney = [\"view\"]\n",
+    )?;
+    check(&[doc.path()])?
+        .assert_code(1)
+        .stderr_has_line(&format!(
+            "error: {}:5:1: roles.X.grants.jouney: unknown kind `jouney` (did you mean `journey`?)",
+            doc.path()
+        ));
+    Ok(())
+}
+
+#[test]
+fn every_problem_of_a_document_is_listed_with_its_place() -> TestResult {
+    let doc = TempDoc::new(
+        "many",
+        r#"{
+  "kinds": { "journey": { "actions": ["view", "edit"] } },
+  "roles": {
+    "A": { "grants": { "jouney": ["view"] } },
+    "B": { "grants": { "journey": ["veiw"] } }
+  },
+  "subjects": { "ann": { "role": "Bx" } }
+}"#,
+    )?;
+    let p = doc.path();
+    let run = check(&[p])?;
+    run.assert_code(1)
+        .stderr_has_line(&format!(
+            "error: {p}:4:24: roles.A.grants.jouney: unknown kind `jouney` (did you mean `journey`?)"
+        ))
+        .stderr_has_line(&format!(
+            "error: {p}:5:24: roles.B.grants.journey.actions[0]: unknown action `veiw` (did you mean `view`?)"
+        ))
+        .stderr_has_line(&format!(
+            "error: {p}:7:26: subjects.ann.role: unknown role `Bx` (did you mean `B`?)"
+        ));
+    assert_eq!(run.stderr.lines().count(), 3, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    Ok(())
+}
+
+#[test]
+fn an_empty_policy_compiles_with_a_warning() -> TestResult {
+    let doc = TempDoc::new("empty", "{}")?;
+    let run = check(&[doc.path()])?;
+    run.assert_code(0)
+        .stdout_has_line(&format!(
+            "{}: ok (0 kinds, 0 roles, 0 toggles, 0 subjects)",
+            doc.path()
+        ))
+        .stderr_has_line(&format!(
+            "warning: {}: the policy is empty (no kinds, roles or subjects): it allows nothing",
+            doc.path()
+        ));
+    Ok(())
+}
+
+#[test]
+fn verbose_shows_every_step() -> TestResult {
+    let doc = TempDoc::new("verbose", GOOD)?;
+    let plain = check(&[
+        doc.path(),
+        "--no-matrices",
+        "ann edit estimate:3 state=draft",
+    ])?;
+    plain.assert_code(0);
+    let verbose = check(&[
+        doc.path(),
+        "--no-matrices",
+        "--verbose",
+        "ann edit estimate:3 state=draft",
+    ])?;
+    verbose.assert_code(0);
+    assert!(
+        plain.stdout.lines().count() <= verbose.stdout.lines().count(),
+        "{}\n{}",
+        plain.stdout,
+        verbose.stdout
+    );
+    Ok(())
+}
