@@ -40,6 +40,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! With the `json` feature, `Policy::from_json_str` reads and compiles a
+//! document in one call (`toml`: `Policy::from_toml_str`), and
+//! [`Policy::query`] asks by name, in the same order as `can`: subject, action,
+//! resource (`"bob edit scheduled_upload:7 state=draft owner=ada"`).
+//!
+//! ## Features
+//!
+//! - `json`: `Policy::from_json_str` (serde_json).
+//! - `toml`: `Policy::from_toml_str` (toml).
+//! - `cli`: the `accessmask` command-line tool (`cargo install accessmask
+//!   --features cli`): validate a document, print its matrices, answer and
+//!   explain queries, check expectations and golden matrices in CI.
+//!
+//! Every answer ([`Explanation`], [`ActionSet`], [`Matrix`], [`PolicyDiff`]) and
+//! every error implements serde's `Serialize`, for decision and audit logs.
+//!
 //! ## Concepts
 //!
 //! - A **kind** is a type of resource with up to [`MAX_ACTIONS`] named **actions**.

@@ -76,7 +76,7 @@ pub enum LoadError {
         path: String,
         /// The first problem: the error [`Policy::compile`] returns.
         #[source]
-        source: PolicyError,
+        source: Box<PolicyError>,
         /// The other problems found, in order (see [`Policy::check`]).
         more: Vec<PolicyError>,
     },
@@ -120,7 +120,7 @@ impl LoadError {
     pub fn errors(&self) -> impl Iterator<Item = &PolicyError> {
         let (first, more) = match self {
             LoadError::Syntax { .. } => (None, &[][..]),
-            LoadError::Invalid { source, more, .. } => (Some(source), more.as_slice()),
+            LoadError::Invalid { source, more, .. } => (Some(&**source), more.as_slice()),
         };
         first.into_iter().chain(more)
     }
@@ -145,7 +145,7 @@ impl Policy {
             let _ = all.next();
             LoadError::Invalid {
                 path: first.path().to_string(),
-                source: first,
+                source: Box::new(first),
                 more: all.collect(),
             }
         })

@@ -830,7 +830,7 @@ fn every_seed_meets_its_expectations_and_goldens() -> TestResult {
         // met == checked in the summary: `N of N ...`.
         for part in last.split(", ") {
             let words: Vec<&str> = part.split_whitespace().collect();
-            assert_eq!(words.get(0), words.get(2), "{seed}: {last}");
+            assert_eq!(words.first(), words.get(2), "{seed}: {last}");
         }
         assert!(run.stderr.is_empty(), "{seed}: {}", run.stderr);
         // Each golden is what --print prints.
