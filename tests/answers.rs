@@ -93,6 +93,17 @@ where
 }
 
 #[test]
+fn the_new_public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<LoadError>();
+    check::<Query>();
+    check::<QueryError>();
+    check::<PolicyDiff>();
+    check::<DiffEntry>();
+    check::<Step>();
+}
+
+#[test]
 fn json_and_toml_load_the_same_policy() {
     let a = Policy::from_json_str(DOC).unwrap();
     let b = Policy::from_toml_str(DOC_TOML).unwrap();
