@@ -1,15 +1,18 @@
 //! What changed between two policies: per subject and per role, the `(kind, action)`
 //! pairs gained and lost, on every class of resource where answers can differ.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use crate::def::InstanceId;
 use crate::ids::{KindId, Resource, SubjectId};
 use crate::policy::Policy;
 
-/// Whose permissions a [`DiffEntry`] is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Whose permissions a [`DiffEntry`] is about. Serializes as `{"Subject":
+/// "bo"}` or `{"Role": "Admin"}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Holder {
     /// A subject, by name.
@@ -27,8 +30,9 @@ impl fmt::Display for Holder {
     }
 }
 
-/// The owner class of the resources an entry is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The owner class of the resources an entry is about. Serializes as `"None"`,
+/// `"Own"` or `{"Of": "ana"}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum OwnerClass {
     /// No owner given, or one the holder neither is nor manages in either policy.
@@ -42,7 +46,10 @@ pub enum OwnerClass {
 
 /// One changed answer: on `kind` (instance `id`, in `state`, owned per `owner`),
 /// `holder` gained and lost these actions.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Serializes as its fields: `{"holder": {"Subject": "bo"}, "kind": "tracking",
+/// "id": null, "state": null, "owner": "None", "gained": [], "lost": ["edit"]}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct DiffEntry {
     /// Whose permissions changed.
     pub holder: Holder,
@@ -54,28 +61,43 @@ pub struct DiffEntry {
     pub state: Option<String>,
     /// The owner class.
     pub owner: OwnerClass,
-    /// Actions allowed now and not before.
+    /// Actions allowed now and not before, in the kind's declaration order (in
+    /// the later policy).
     pub gained: Vec<String>,
-    /// Actions allowed before and not now.
+    /// Actions allowed before and not now, in the kind's declaration order (in
+    /// the earlier policy).
     pub lost: Vec<String>,
+}
+
+impl DiffEntry {
+    /// Whether the holder gained or lost something here (an entry that did not
+    /// marks an exception to its parent's change; see [`Policy::diff`]).
+    pub fn changed(&self) -> bool {
+        !self.gained.is_empty() || !self.lost.is_empty()
+    }
+
+    /// `` `kind:id` in state `s` (its own)``: the class of resources.
+    fn class(&self) -> String {
+        let mut out = format!("`{}", self.kind);
+        if let Some(id) = self.id {
+            out.push_str(&format!(":{id}"));
+        }
+        out.push('`');
+        if let Some(s) = &self.state {
+            out.push_str(&format!(" in state `{s}`"));
+        }
+        match &self.owner {
+            OwnerClass::None => {}
+            OwnerClass::Own => out.push_str(" (its own)"),
+            OwnerClass::Of(s) => out.push_str(&format!(" (owned by `{s}`)")),
+        }
+        out
+    }
 }
 
 impl fmt::Display for DiffEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} on `{}", self.holder, self.kind)?;
-        if let Some(id) = self.id {
-            write!(f, ":{id}")?;
-        }
-        f.write_str("`")?;
-        if let Some(s) = &self.state {
-            write!(f, " in state `{s}`")?;
-        }
-        match &self.owner {
-            OwnerClass::None => {}
-            OwnerClass::Own => f.write_str(" (its own)")?,
-            OwnerClass::Of(s) => write!(f, " (owned by `{s}`)")?,
-        }
-        f.write_str(":")?;
+        write!(f, "{} on {}:", self.holder, self.class())?;
         if self.gained.is_empty() && self.lost.is_empty() {
             f.write_str(" unchanged")?;
         }
@@ -90,8 +112,8 @@ impl fmt::Display for DiffEntry {
 }
 
 /// Every answer that differs between two policies ([`Policy::diff`]); `Display`
-/// renders one line per entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// renders one line per entry. Serializes as `{"entries": [DiffEntry, ...]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyDiff {
     entries: Vec<DiffEntry>,
 }
@@ -108,13 +130,36 @@ impl PolicyDiff {
     }
 }
 
+/// One line per entry that changed; the listed classes that did not change
+/// although their parent did are named on the parent's line, `(not on ...)`.
 impl fmt::Display for PolicyDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.entries.is_empty() {
             return f.write_str("no change\n");
         }
-        for e in &self.entries {
-            writeln!(f, "{e}")?;
+        // Each unchanged entry goes with its nearest listed ancestor.
+        let mut except: HashMap<usize, Vec<String>> = HashMap::new();
+        for e in self.entries.iter().filter(|e| !e.changed()) {
+            let mut class = parent(&(e.id, e.state.clone(), e.owner.clone()));
+            while let Some(c) = class {
+                let hit = self.entries.iter().position(|p| {
+                    p.holder == e.holder
+                        && p.kind == e.kind
+                        && (p.id, &p.state, &p.owner) == (c.0, &c.1, &c.2)
+                });
+                if let Some(i) = hit {
+                    except.entry(i).or_default().push(e.class());
+                    break;
+                }
+                class = parent(&c);
+            }
+        }
+        for (i, e) in self.entries.iter().enumerate().filter(|(_, e)| e.changed()) {
+            write!(f, "{e}")?;
+            if let Some(not) = except.get(&i) {
+                write!(f, " (not on {})", not.join(", "))?;
+            }
+            writeln!(f)?;
         }
         Ok(())
     }
@@ -127,13 +172,14 @@ struct Side<'p> {
 }
 
 impl Side<'_> {
-    fn names_of(&self, bits: Option<u64>) -> BTreeSet<String> {
-        bits.map_or_else(BTreeSet::new, |b| self.names(b))
+    fn names_of(&self, bits: Option<u64>) -> Vec<String> {
+        bits.map_or_else(Vec::new, |b| self.names(b))
     }
 
-    fn names(&self, bits: u64) -> BTreeSet<String> {
+    /// The names of the actions of `bits`, in declaration order.
+    fn names(&self, bits: u64) -> Vec<String> {
         let Some(k) = self.kind else {
-            return BTreeSet::new();
+            return Vec::new();
         };
         self.policy
             .actions(k)
@@ -172,8 +218,10 @@ impl Policy {
     /// from its parent's: an instance's parent is the kind in general (same state and
     /// owner), a state's parent is no state (same owner), an owner class's parent is
     /// no owner. An unlisted class (or an instance no rule names) changed as its
-    /// nearest listed ancestor did; `unchanged` marks a listed class that did not
-    /// change although its parent did.
+    /// nearest listed ancestor did; an entry with nothing gained or lost marks a
+    /// listed class that did not change although its parent did. `Display`
+    /// prints only changes: such an entry is named on its ancestor's line, `(not
+    /// on ...)`. Actions are listed in declaration order.
     ///
     /// ```
     /// # use accessmask::{Change, Policy, PolicyDef};
@@ -327,12 +375,19 @@ impl Group {
         id: Option<InstanceId>,
         state: &Option<String>,
         owner: OwnerClass,
-        before: BTreeSet<String>,
-        now: BTreeSet<String>,
+        before: Vec<String>,
+        now: Vec<String>,
     ) {
         let change: Delta = (
-            now.difference(&before).cloned().collect(),
-            before.difference(&now).cloned().collect(),
+            now.iter()
+                .filter(|a| !before.contains(a))
+                .cloned()
+                .collect(),
+            before
+                .iter()
+                .filter(|a| !now.contains(a))
+                .cloned()
+                .collect(),
         );
         let class: Class = (id, state.clone(), owner.clone());
         let inherited = parent(&class).and_then(|p| self.seen.get(&p));

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-/// What sort of item an error is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use serde::{Deserialize, Serialize};
+
+/// What sort of item an error is about. Serializes as its name (`"Kind"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Item {
     /// A kind.
@@ -55,6 +57,11 @@ pub(crate) fn hint(suggestion: &Option<String>) -> String {
 /// Every variant carries `path`, where the offending item stands in the document
 /// (`roles.Designer.grants.jouney`), and the message names the item.
 ///
+/// Serializes as the variant with its fields, and the message:
+/// `{"Unknown": {"path": "roles.Designer.grants.jouney", "what": "Kind", "name":
+/// "jouney", "suggestion": "journey"}}` (externally tagged, as serde does by
+/// default). Serialize only: a message is a `&'static str`.
+///
 /// ```
 /// use accessmask::{Policy, PolicyDef};
 /// let def: PolicyDef = serde_json::from_str(r#"{
@@ -68,7 +75,7 @@ pub(crate) fn hint(suggestion: &Option<String>) -> String {
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum PolicyError {
     /// A name that does not resolve.

@@ -3,11 +3,14 @@
 
 use std::fmt;
 
-use crate::ids::{ActionId, ActionSet, KindId, Resource, SubjectId};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ActionSet, Actions, KindId, Resource, SubjectId};
 use crate::policy::{ExceptionOp, Kind, Layer, Policy, ProfileKey, Schema};
 
-/// Which rule of the decision order a [`Step`] reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which rule of the decision order a [`Step`] reports. Serializes as its name
+/// (`"StateRule"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Rule {
     /// Step 1: an unknown subject, kind, action or state.
@@ -50,12 +53,28 @@ impl Rule {
     }
 }
 
-/// One step of an [`Explanation`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One step of an [`Explanation`]. Serializes as `{"rule": "Level", "step": 3,
+/// "text": "...", "decisive": true, "relevant": true}` (`step` is
+/// [`Rule::step`], written for readers of a log and ignored when read back).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Step {
     rule: Rule,
     text: String,
     decisive: bool,
+    relevant: bool,
+}
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("Step", 5)?;
+        st.serialize_field("rule", &self.rule)?;
+        st.serialize_field("step", &self.rule.step())?;
+        st.serialize_field("text", &self.text)?;
+        st.serialize_field("decisive", &self.decisive)?;
+        st.serialize_field("relevant", &self.relevant)?;
+        st.end()
+    }
 }
 
 impl Step {
@@ -69,13 +88,28 @@ impl Step {
         &self.text
     }
 
-    /// Whether this step added or removed the action asked about.
+    /// Whether this step decided the action asked about: it added or removed it,
+    /// or (when no step did) it is the kind-wide set that never held it, or the
+    /// rule that denies outright (an unknown name, an unavailable kind).
     pub fn is_decisive(&self) -> bool {
         self.decisive
+    }
+
+    /// Whether this step bore on the decision: it is decisive, it is where the
+    /// kind-wide set comes from (role or level), it is the final answer, or it
+    /// says why something that would have changed the answer did not (a state
+    /// rule the subject is exempt from, scoped grants that did not count). The
+    /// plain rendering of an [`Explanation`] shows only these.
+    pub fn is_relevant(&self) -> bool {
+        self.relevant
     }
 }
 
 /// A decision and the steps that made it; `Display` renders it as text.
+///
+/// Serializes as `{"allowed": false, "question": "bo edit tracking", "steps":
+/// [{"rule": "Level", "step": 3, "text": "...", "decisive": true}, ...]}`, and
+/// reads back from that (see `examples/decision_log.rs`).
 ///
 /// ```
 /// # use accessmask::{Policy, PolicyDef, Rule};
@@ -93,11 +127,14 @@ impl Step {
 /// println!("{why}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explanation {
     allowed: bool,
     question: String,
     steps: Vec<Step>,
+    /// Whether `Display` shows every step ([`Explanation::verbose`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    verbose: bool,
 }
 
 impl Explanation {
@@ -106,9 +143,23 @@ impl Explanation {
         self.allowed
     }
 
-    /// The steps, in the order of the decision order.
+    /// Every step replayed, in the order of the decision order, whether or not it
+    /// bore on the decision ([`Step::is_relevant`]).
     pub fn steps(&self) -> &[Step] {
         &self.steps
+    }
+
+    /// The steps that bore on the decision: those the plain rendering shows.
+    pub fn relevant_steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.relevant)
+    }
+
+    /// The same explanation, rendered with every step replayed (as `{:#}`
+    /// renders it), not only those that bore on the decision.
+    #[must_use]
+    pub fn verbose(mut self) -> Self {
+        self.verbose = true;
+        self
     }
 
     /// The question, as text (`bob edit scheduled_upload:7`).
@@ -117,11 +168,15 @@ impl Explanation {
     }
 }
 
+/// `ALLOW question` or `DENY question`, then a line per step that bore on the
+/// decision, `*` marking the decisive ones; every step with `{:#}` or
+/// [`Explanation::verbose`].
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.allowed { "ALLOW" } else { "DENY" };
         writeln!(f, "{verdict} {}", self.question)?;
-        for s in &self.steps {
+        let all = self.verbose || f.alternate();
+        for s in self.steps.iter().filter(|s| all || s.relevant) {
             let mark = if s.decisive { '*' } else { ' ' };
             writeln!(f, " {mark} {}. {}", s.rule.step(), s.text)?;
         }
@@ -142,23 +197,50 @@ impl Trace<'_> {
         names(self.kind, m)
     }
 
-    /// Record a step that moves the set to `next`.
+    /// Record a step that moves the set to `next`; it bears on the decision
+    /// if it moves the action asked about (or `base`: it is where the set
+    /// comes from).
     fn step(&mut self, rule: Rule, text: String, next: u64) {
+        self.step_as(rule, text, next, false);
+    }
+
+    fn step_as(&mut self, rule: Rule, text: String, next: u64, base: bool) {
         let decisive = (self.set ^ next) & self.want != 0;
         self.set = next;
         self.steps.push(Step {
             rule,
             text,
             decisive,
+            relevant: decisive || base,
         });
     }
 
-    fn note(&mut self, rule: Rule, text: String) {
+    /// Record a step that changes nothing; `relevant` if it says why the answer
+    /// is not other than it is.
+    fn note(&mut self, rule: Rule, text: String, relevant: bool) {
         self.steps.push(Step {
             rule,
             text,
             decisive: false,
+            relevant,
         });
+    }
+
+    /// When no step moved the action asked about, the kind-wide set decided:
+    /// its last base step (the role, or the level that replaced it) is marked.
+    fn finish(&mut self) {
+        if self.steps.iter().any(|s| s.decisive) {
+            return;
+        }
+        if let Some(s) = self
+            .steps
+            .iter_mut()
+            .rev()
+            .find(|s| matches!(s.rule, Rule::Role | Rule::Level))
+        {
+            s.decisive = true;
+            s.relevant = true;
+        }
     }
 
     fn change(&self, before: u64, after: u64) -> String {
@@ -194,10 +276,11 @@ impl Policy {
     pub fn explain(
         &self,
         subject: SubjectId,
-        action: ActionId,
+        action: impl Actions,
         resource: &Resource,
     ) -> Explanation {
-        let question = self.question(subject, action, resource);
+        let want = action.mask_for(resource.kind);
+        let question = self.question(subject, want, resource);
         let deny = |rule, text: String| Explanation {
             allowed: false,
             question: question.clone(),
@@ -205,7 +288,9 @@ impl Policy {
                 rule,
                 text,
                 decisive: true,
+                relevant: true,
             }],
+            verbose: false,
         };
         let Some(info) = self.info(subject.0) else {
             return deny(Rule::Unknown, "unknown subject: default deny".into());
@@ -213,34 +298,47 @@ impl Policy {
         let Some(kind) = self.schema.kinds.get(resource.kind.index()) else {
             return deny(Rule::Unknown, "unknown kind: default deny".into());
         };
-        if action.kind != resource.kind || action.index() >= kind.actions.len() {
-            return deny(
-                Rule::Unknown,
-                format!(
-                    "the action is not an action of kind `{}`: default deny",
-                    kind.name
-                ),
-            );
-        }
-        match self.trace(info.key, Some(subject.0), action.mask(), resource) {
+        let want = match want {
+            Some(w) if w & !kind.all() == 0 => w,
+            _ => {
+                return deny(
+                    Rule::Unknown,
+                    format!(
+                        "the action is not an action of kind `{}`: default deny",
+                        kind.name
+                    ),
+                )
+            }
+        };
+        match self.trace(info.key, Some(subject.0), want, resource) {
             Ok((set, steps)) => Explanation {
-                allowed: set & action.mask() != 0,
+                allowed: set & want == want,
                 question,
                 steps,
+                verbose: false,
             },
             Err(step) => Explanation {
                 allowed: false,
                 question,
                 steps: vec![step],
+                verbose: false,
             },
         }
     }
 
-    fn question(&self, subject: SubjectId, action: ActionId, r: &Resource) -> String {
+    fn question(&self, subject: SubjectId, want: Option<u64>, r: &Resource) -> String {
+        let action = match (want, self.schema.kinds.get(r.kind.index())) {
+            (Some(m), Some(kind)) if m.count_ones() == 1 => {
+                names(kind, m).trim_matches(['{', '}']).to_string()
+            }
+            (Some(m), Some(kind)) if m != 0 => {
+                names(kind, m).trim_matches(['{', '}']).replace(", ", "+")
+            }
+            _ => "(an action of another kind)".to_string(),
+        };
         let mut q = format!(
-            "{} {} {}",
+            "{} {action} {}",
             self.subject_name(subject),
-            self.action_name(action),
             self.kind_name(r.kind)
         );
         if let Some(id) = r.id {
@@ -269,6 +367,7 @@ impl Policy {
             rule: Rule::Unknown,
             text: "unknown kind: default deny".into(),
             decisive: true,
+            relevant: true,
         })?;
         let state = match r.state {
             Some(st) if st.kind == k && (st.index as usize) < kind.states.len() => Some(st.index),
@@ -280,6 +379,7 @@ impl Policy {
                         kind.name
                     ),
                     decisive: true,
+                    relevant: true,
                 })
             }
             None => None,
@@ -291,14 +391,16 @@ impl Policy {
             steps: Vec::new(),
         };
         if !kind.available {
-            t.step(
-                Rule::Unavailable,
-                format!(
+            // Decisive whatever was asked: nothing on the kind is allowed.
+            t.steps.push(Step {
+                rule: Rule::Unavailable,
+                text: format!(
                     "kind `{}` is not available in this policy: nothing is allowed",
                     kind.name
                 ),
-                0,
-            );
+                decisive: true,
+                relevant: true,
+            });
             return Ok((0, t.steps));
         }
         // Step 3.
@@ -335,7 +437,27 @@ impl Policy {
                 t.names(rs.managed)
             ));
         }
-        t.step(Rule::Role, text, rs.any);
+        // What its `remove` took: the removed actions (and those needing them)
+        // that its base gives.
+        if let Some(removed) = role.and_then(|r| r.def.remove.get(&kind.name)) {
+            let listed = removed
+                .iter()
+                .filter_map(|a| kind.action_index.get(a.as_str()))
+                .fold(0u64, |m, &bit| m | 1u64 << (bit & 63));
+            let base = role
+                .and_then(|r| r.base)
+                .and_then(|b| self.schema.roles.get(b as usize))
+                .and_then(|b| b.sets.get(k as usize))
+                .map_or(0, |b| b.any | b.own | b.managed);
+            let taken = kind.close_up(listed) & base;
+            if taken != 0 {
+                text.push_str(&format!(
+                    ": its `remove` takes {} that its base gives",
+                    t.names(taken)
+                ));
+            }
+        }
+        t.step_as(Rule::Role, text, rs.any, true);
         let mut scoped = match key.levels.iter().find(|(lk, _)| *lk == k) {
             Some(&(_, l)) => {
                 let (lname, lmask) = kind.levels.get(l as usize).cloned().unwrap_or_default();
@@ -345,7 +467,7 @@ impl Policy {
                     t.names(lmask),
                     t.change(t.set, lmask)
                 );
-                t.step(Rule::Level, text, lmask);
+                t.step_as(Rule::Level, text, lmask, true);
                 crate::policy::Scoped {
                     any: lmask,
                     ..Default::default()
@@ -374,6 +496,8 @@ impl Policy {
         debug_assert_eq!(sets.get(k as usize).copied().unwrap_or_default(), scoped);
         // Step 4.
         if scoped.own | scoped.managed != 0 {
+            // Scoped grants that did not count bear on a denial of what they hold.
+            let missed = (scoped.own | scoped.managed) & want != 0 && t.set & want == 0;
             let mut x = scoped.any;
             let text = match (r.owner, subject) {
                 (Some(o), Some(s)) if o.0 == s => {
@@ -394,14 +518,21 @@ impl Policy {
                 ),
                 (None, _) => "no owner given: scoped grants do not count".to_string(),
             };
+            let counted = x != t.set;
             t.step(Rule::Scope, text, x);
+            if !counted && missed {
+                if let Some(last) = t.steps.last_mut() {
+                    last.relevant = true;
+                }
+            }
         }
         // Step 5.
         if let Some(role) = role {
             self.trace_layer(&mut t, &role.layer, k, r, "role", Some(role_name));
         }
         if let Some(info) = subject.and_then(|s| self.info(s)) {
-            self.trace_layer(&mut t, info.layer(), k, r, "subject", None);
+            let who = format!("subject `{}`", info.name);
+            self.trace_layer(&mut t, info.layer(), k, r, &who, None);
         }
         // Step 6.
         for p in &kind.prerequisites {
@@ -435,29 +566,36 @@ impl Policy {
                 if Schema::state_rule_applies(rule, key) {
                     let next = t.set & !rule.hold;
                     let text = format!(
-                        "state rule {}: in state `{sname}` {} held back: {}",
-                        rule.index,
+                        "state rule `{sname}` holds {} back: {}",
                         t.names(rule.hold),
                         t.change(t.set, next)
                     );
                     t.step(Rule::StateRule, text, next);
                 } else {
+                    let relevant = kind.close_up(rule.hold) & want & t.set != 0;
                     t.note(
                         Rule::StateRule,
                         format!(
-                            "state rule {}: in state `{sname}` {} held back, but the subject is exempt",
-                            rule.index,
-                            t.names(rule.hold)
+                            "state rule `{sname}` holds {} back, but not from this subject ({})",
+                            t.names(rule.hold),
+                            exempt_by(self, rule, key)
                         ),
+                        relevant,
                     );
                 }
             }
         }
         let set = t.set;
-        let verdict = if set & want != 0 { "is" } else { "is not" };
+        let verdict = if set & want == want && want != 0 {
+            "is"
+        } else {
+            "is not"
+        };
+        t.finish();
         t.note(
             Rule::Decision,
             format!("final set {}: the action {verdict} in it", t.names(set)),
+            true,
         );
         Ok((set, t.steps))
     }
@@ -494,12 +632,13 @@ impl Policy {
             } else {
                 t.set & !res.deny
             };
+            let ids: Vec<String> = res.ids.iter().map(ToString::to_string).collect();
             let text = format!(
-                "{}'s restriction {} limits {} on `{kname}` to ids {:?}: {}",
+                "{}'s restriction on {kname} holds {} only on {} {}: {}",
                 owner(res.origin.role),
-                res.origin.index,
                 t.names(res.actions),
-                res.ids,
+                if ids.len() == 1 { "id" } else { "ids" },
+                ids.join(", "),
                 t.change(t.set, next)
             );
             t.step(Rule::Restriction, text, next);
@@ -511,14 +650,15 @@ impl Policy {
                     "sets level `{}`",
                     t.kind.levels.get(l).map_or("", |x| x.0.as_str())
                 ),
-                ExceptionOp::AllowDeny { allow, deny } => {
-                    format!("allows {}, denies {}", t.names(allow), t.names(deny))
-                }
+                ExceptionOp::AllowDeny { allow, deny } => match (allow, deny) {
+                    (a, 0) => format!("allows {}", t.names(a)),
+                    (0, d) => format!("denies {}", t.names(d)),
+                    (a, d) => format!("allows {}, denies {}", t.names(a), t.names(d)),
+                },
             };
             let text = format!(
-                "{}'s exception {} on `{kname}:{}` {what}: {}",
+                "{}'s exception on {kname} {} {what}: {}",
                 owner(e.origin.role),
-                e.origin.index,
                 e.id,
                 t.change(t.set, next)
             );
@@ -565,4 +705,23 @@ impl Policy {
         let a = self.action(kind, action)?;
         Some(self.role_bits(r, &Resource::new(a.kind)) & a.mask() != 0)
     }
+}
+
+/// Why a state rule does not apply to a profile: its role or a toggle it has on.
+fn exempt_by(policy: &Policy, rule: &crate::policy::StateRule, key: &ProfileKey) -> String {
+    if rule.roles.contains(&key.role) {
+        let name = policy
+            .schema
+            .roles
+            .get(key.role as usize)
+            .map_or("", |r| r.name.as_str());
+        return format!("its role `{name}` is exempt");
+    }
+    let toggle = rule
+        .toggles
+        .iter()
+        .find(|t| key.toggles.contains(t))
+        .and_then(|&t| policy.schema.toggles.get(t as usize))
+        .map_or("", |t| t.name.as_str());
+    format!("its toggle `{toggle}` is exempt")
 }

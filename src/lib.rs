@@ -40,6 +40,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! With the `json` feature, `Policy::from_json_str` reads and compiles a
+//! document in one call (`toml`: `Policy::from_toml_str`), and
+//! [`Policy::query`] asks by name, in the same order as `can`: subject, action,
+//! resource (`"bob edit scheduled_upload:7 state=draft owner=ada"`).
+//!
+//! ## Features
+//!
+//! - `json`: `Policy::from_json_str` (serde_json).
+//! - `toml`: `Policy::from_toml_str` (toml).
+//! - `cli`: the `accessmask` command-line tool (`cargo install accessmask
+//!   --features cli`): validate a document, print its matrices, answer and
+//!   explain queries, check expectations and golden matrices in CI.
+//!
+//! Every answer ([`Explanation`], [`ActionSet`], [`Matrix`], [`PolicyDiff`]) and
+//! every error implements serde's `Serialize`, for decision and audit logs.
+//!
 //! ## Concepts
 //!
 //! - A **kind** is a type of resource with up to [`MAX_ACTIONS`] named **actions**.
@@ -142,8 +158,9 @@
 
 mod def;
 
-/// The README's examples, compiled and run as doc-tests.
-#[cfg(doctest)]
+/// The README's examples, compiled and run as doc-tests (they load with
+/// `Policy::from_json_str`).
+#[cfg(all(doctest, feature = "json"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
@@ -155,13 +172,18 @@ mod diff;
 mod error;
 mod explain;
 mod ids;
+#[cfg(any(feature = "json", feature = "toml"))]
+mod load;
 mod permit;
 mod policy;
 mod pvec;
+mod query;
 pub mod reference;
 mod render;
+mod serial;
 mod table;
 pub mod testing;
+mod validate;
 
 pub use admin::{Change, ChangeError, Escalation, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
@@ -171,6 +193,10 @@ pub use explain::{Explanation, Rule, Step};
 pub use ids::{
     ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
 };
+#[cfg(any(feature = "json", feature = "toml"))]
+pub use load::{LoadError, SourceFormat};
 pub use permit::Actor;
 pub use policy::Policy;
+pub use query::{Query, QueryError};
 pub use render::Matrix;
+pub use validate::MAX_ERRORS;

@@ -814,7 +814,7 @@ impl Policy {
 
     /// Every subject allowed to do `action` on `resource`, in order. Complete: it
     /// asks every subject.
-    pub fn who_can(&self, action: ActionId, resource: &Resource) -> Vec<SubjectId> {
+    pub fn who_can(&self, action: impl Actions, resource: &Resource) -> Vec<SubjectId> {
         self.subjects()
             .filter(|&s| self.can(s, action, resource))
             .collect()

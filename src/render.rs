@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::policy::{Policy, ProfileKey};
 
 /// A table of text cells with named rows and columns. `Display` renders aligned
@@ -19,13 +21,36 @@ use crate::policy::{Policy, ProfileKey};
 /// assert!(m.to_markdown().starts_with("| action | Guest | Admin |"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A matrix may carry a legend: notes on some rows (in the roles x actions
+/// matrix, the actions that only toggles give). `Display` prints it under the
+/// table; [`Matrix::to_markdown`] prints the table alone, so that it reads back
+/// with `Matrix::from_markdown`.
+///
+/// Serializes as `{"corner": "action", "columns": ["Guest", "Admin"], "rows":
+/// [["report.view", ["Y", "Y"]], ["report.export", ["-", "Y"]]], "legend": []}`,
+/// and reads back from that.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub struct Matrix {
     corner: String,
     columns: Vec<String>,
     rows: Vec<(String, Vec<String>)>,
+    #[serde(default)]
+    legend: Vec<String>,
     /// For a parsed matrix, the line of each row (for errors).
+    #[serde(skip)]
     lines: Vec<usize>,
+}
+
+/// Equal when the corner, columns, rows and legend are: where a parsed
+/// matrix's rows stood in its file does not count.
+impl PartialEq for Matrix {
+    fn eq(&self, other: &Self) -> bool {
+        self.corner == other.corner
+            && self.columns == other.columns
+            && self.rows == other.rows
+            && self.legend == other.legend
+    }
 }
 
 impl Matrix {
@@ -35,8 +60,19 @@ impl Matrix {
             corner: corner.into(),
             columns,
             rows: Vec::new(),
+            legend: Vec::new(),
             lines: Vec::new(),
         }
+    }
+
+    /// The legend: notes on some rows, printed under the table by `Display`.
+    pub fn legend(&self) -> &[String] {
+        &self.legend
+    }
+
+    /// Adds a note to the legend.
+    pub fn push_note(&mut self, note: impl Into<String>) {
+        self.legend.push(note.into());
     }
 
     /// Appends a row; missing cells are empty, extra cells are dropped.
@@ -143,15 +179,21 @@ impl fmt::Display for Matrix {
             }
             writeln!(f)?;
         }
+        for note in &self.legend {
+            writeln!(f, "{note}")?;
+        }
         Ok(())
     }
 }
 
 impl Policy {
-    /// Roles x actions: a row per `kind.action`, a column per role. A cell is `Y`
-    /// when a holder of the role (no toggles, levels or exceptions) may do the action
-    /// on any instance, `own` / `managed` / `own, managed` when only in those scopes,
-    /// and `-` otherwise.
+    /// Roles x actions: a row per `kind.action` of every available kind (an
+    /// unavailable kind allows nothing and is left out), a column per role. A
+    /// cell is `Y` when a holder of the role (no toggles, levels or exceptions)
+    /// may do the action on any instance, `own` / `managed` / `own, managed` when
+    /// only in those scopes, and `-` otherwise. The legend names each action
+    /// that no role gives and some toggle does (its row is all `-`, yet subjects
+    /// may hold it), with those toggles.
     pub fn role_matrix(&self) -> Matrix {
         let mut m = Matrix::new(
             "action",
@@ -164,7 +206,16 @@ impl Policy {
                 levels: Default::default(),
             })
             .collect();
+        let mut toggle_only: Vec<String> = Vec::new();
         for kind in self.kinds() {
+            let Some(kd) = self
+                .schema
+                .kinds
+                .get(kind.index())
+                .filter(|kd| kd.available)
+            else {
+                continue;
+            };
             let per_role: Vec<(u64, u64, u64)> = self
                 .roles()
                 .zip(&keys)
@@ -205,26 +256,50 @@ impl Policy {
                         }
                     })
                     .collect();
-                m.push_row(
-                    format!("{}.{}", self.kind_name(kind), self.action_name(action)),
-                    cells,
-                );
+                let row = format!("{}.{}", self.kind_name(kind), self.action_name(action));
+                let from_roles = per_role
+                    .iter()
+                    .any(|&(any, own, managed)| (any | own | managed) & bit != 0);
+                if !from_roles {
+                    let toggles: Vec<String> = self
+                        .schema
+                        .toggles
+                        .iter()
+                        .filter(|t| {
+                            t.sets.iter().any(|(tk, ts)| {
+                                *tk == kind.0
+                                    && kd.close_down(ts.any | ts.own | ts.managed) & bit != 0
+                            })
+                        })
+                        .map(|t| format!("`{}`", t.name))
+                        .collect();
+                    if !toggles.is_empty() {
+                        toggle_only.push(format!("{row} ({})", toggles.join(", ")));
+                    }
+                }
+                m.push_row(row, cells);
             }
+        }
+        if !toggle_only.is_empty() {
+            m.push_note(format!(
+                "only from toggles (no role gives them): {}",
+                toggle_only.join("; ")
+            ));
         }
         m
     }
 
-    /// Subjects x kinds with levels: a row per subject, a column per kind that has
-    /// levels. A cell names the level the subject's kind-wide set (role, explicit
-    /// level and toggles) equals, `custom` if it equals none, `unavailable` if the
-    /// kind is switched off.
+    /// Subjects x kinds with levels: a row per subject, a column per available
+    /// kind that has levels (an unavailable kind is left out). A cell names the
+    /// level the subject's kind-wide set (role, explicit level and toggles)
+    /// equals, `custom` if it equals none.
     pub fn level_matrix(&self) -> Matrix {
         let kinds: Vec<usize> = (0..self.schema.kinds.len())
             .filter(|&k| {
                 self.schema
                     .kinds
                     .get(k)
-                    .is_some_and(|kd| !kd.levels.is_empty())
+                    .is_some_and(|kd| kd.available && !kd.levels.is_empty())
             })
             .collect();
         let mut m = Matrix::new(

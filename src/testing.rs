@@ -30,189 +30,10 @@ use std::fmt;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::def::InstanceId;
-use crate::error::{hint, nearest, Item};
 use crate::explain::Explanation;
-use crate::ids::{ActionId, Resource, SubjectId};
 use crate::policy::Policy;
+pub use crate::query::{Query, QueryError};
 use crate::render::Matrix;
-
-/// A question by names: `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Query {
-    /// The subject.
-    pub subject: String,
-    /// The action.
-    pub action: String,
-    /// The kind.
-    pub kind: String,
-    /// The instance id.
-    pub id: Option<InstanceId>,
-    /// The state.
-    pub state: Option<String>,
-    /// The owner.
-    pub owner: Option<String>,
-}
-
-/// A query that cannot be read or names something the policy lacks.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum QueryError {
-    /// The text is not a query.
-    #[error("{path}: cannot read `{text}`: {problem}")]
-    Syntax {
-        /// Where the query stands.
-        path: String,
-        /// The text.
-        text: String,
-        /// What is wrong.
-        problem: &'static str,
-    },
-    /// A name the policy does not know.
-    #[error("{path}: unknown {what} `{name}`{}", hint(suggestion))]
-    Unknown {
-        /// Where the query stands.
-        path: String,
-        /// What the name should name.
-        what: Item,
-        /// The name.
-        name: String,
-        /// The nearest known name, if close.
-        suggestion: Option<String>,
-    },
-}
-
-impl Query {
-    /// Reads `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`; `path` says
-    /// where the text stands, for errors.
-    pub fn parse(text: &str, path: &str) -> Result<Query, QueryError> {
-        let syntax = |problem| QueryError::Syntax {
-            path: path.to_string(),
-            text: text.to_string(),
-            problem,
-        };
-        let mut words = text.split_whitespace();
-        let (Some(subject), Some(action), Some(resource)) =
-            (words.next(), words.next(), words.next())
-        else {
-            return Err(syntax(
-                "a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`",
-            ));
-        };
-        let (kind, id) = match resource.split_once(':') {
-            Some((k, id)) => (
-                k,
-                Some(
-                    id.parse()
-                        .map_err(|_| syntax("an instance id is a whole number"))?,
-                ),
-            ),
-            None => (resource, None),
-        };
-        let mut q = Query {
-            subject: subject.to_string(),
-            action: action.to_string(),
-            kind: kind.to_string(),
-            id,
-            state: None,
-            owner: None,
-        };
-        for w in words {
-            match w.split_once('=') {
-                Some(("state", s)) if q.state.is_none() && !s.is_empty() => {
-                    q.state = Some(s.to_string())
-                }
-                Some(("owner", o)) if q.owner.is_none() && !o.is_empty() => {
-                    q.owner = Some(o.to_string())
-                }
-                _ => {
-                    return Err(syntax(
-                        "after the resource come only `state=STATE` and `owner=SUBJECT`, once each",
-                    ))
-                }
-            }
-        }
-        Ok(q)
-    }
-
-    /// The ids of this query in `policy`.
-    pub fn resolve(
-        &self,
-        policy: &Policy,
-        path: &str,
-    ) -> Result<(SubjectId, ActionId, Resource), QueryError> {
-        let unknown = |what, name: &str, known: Vec<&str>| QueryError::Unknown {
-            path: path.to_string(),
-            what,
-            name: name.to_string(),
-            suggestion: nearest(name, known),
-        };
-        let all_subjects = || {
-            policy
-                .subjects()
-                .map(|s| policy.subject_name(s))
-                .collect::<Vec<_>>()
-        };
-        let subject = policy
-            .subject(&self.subject)
-            .ok_or_else(|| unknown(Item::Subject, &self.subject, all_subjects()))?;
-        let kind = policy.kind(&self.kind).ok_or_else(|| {
-            unknown(
-                Item::Kind,
-                &self.kind,
-                policy.kinds().map(|k| policy.kind_name(k)).collect(),
-            )
-        })?;
-        let action = policy.action(&self.kind, &self.action).ok_or_else(|| {
-            unknown(
-                Item::Action,
-                &self.action,
-                policy
-                    .actions(kind)
-                    .map(|a| policy.action_name(a))
-                    .collect(),
-            )
-        })?;
-        let mut r = Resource::new(kind);
-        if let Some(id) = self.id {
-            r = r.with_id(id);
-        }
-        if let Some(s) = &self.state {
-            let st = policy.state(kind, s).ok_or_else(|| {
-                unknown(
-                    Item::State,
-                    s,
-                    policy.states(kind).map(|s| policy.state_name(s)).collect(),
-                )
-            })?;
-            r = r.with_state(st);
-        }
-        if let Some(o) = &self.owner {
-            r = r.with_owner(
-                policy
-                    .subject(o)
-                    .ok_or_else(|| unknown(Item::Subject, o, all_subjects()))?,
-            );
-        }
-        Ok((subject, action, r))
-    }
-}
-
-impl fmt::Display for Query {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.subject, self.action, self.kind)?;
-        if let Some(id) = self.id {
-            write!(f, ":{id}")?;
-        }
-        if let Some(s) = &self.state {
-            write!(f, " state={s}")?;
-        }
-        if let Some(o) = &self.owner {
-            write!(f, " owner={o}")?;
-        }
-        Ok(())
-    }
-}
 
 /// One expected decision. In a document either a string `"QUERY => allow"` (or
 /// `=> deny`) or an object `{"query": "QUERY", "allow": true}`.
@@ -276,8 +97,8 @@ pub struct Expectations {
     pub expect: Vec<Expectation>,
 }
 
-/// An expectation the policy does not meet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An expectation the policy does not meet. Serializes as its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {
     /// Where it stands (`expect[3]`).
     pub path: String,
@@ -290,7 +111,8 @@ pub struct Mismatch {
 }
 
 /// The result of [`Policy::verify`]: every mismatch, not only the first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializes as `{"checked": 12, "mismatches": [Mismatch, ...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     checked: usize,
     mismatches: Vec<Mismatch>,
@@ -347,8 +169,9 @@ impl fmt::Display for Report {
     }
 }
 
-/// A cell of a golden matrix that the policy renders differently.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A cell of a golden matrix that the policy renders differently. Serializes as
+/// its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CellMismatch {
     /// The row's name.
     pub row: String,
@@ -370,8 +193,9 @@ impl fmt::Display for CellMismatch {
     }
 }
 
-/// A golden matrix that cannot be read or compared.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A golden matrix that cannot be read or compared. Serializes as the variant
+/// with its fields (Serialize only).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum MatrixError {
     /// A line that is not a table row.

@@ -1,59 +1,18 @@
-//! The `check` example as a user runs it: the no-argument tour, a good document
-//! with queries, the CI checks (`--expect`, `--golden`) against the files in
-//! `tests/data/`, and every kind of bad input, each with its exit code (0 ok, 1
-//! invalid document or file, 2 bad query or usage, 3 a check not met) and never a
-//! panic.
+//! The `accessmask` binary (feature `cli`) as a user runs it: the no-argument
+//! tour, a good document with queries, JSON and TOML, the CI checks
+//! (`--expect`, `--golden`) against every seed's files in `tests/data/`, and
+//! every kind of bad input, each with its exit code (0 ok, 1 invalid document or
+//! file, 2 bad query or usage, 3 a check not met) and never a panic.
 //!
-//! The binary is `target/<profile>/examples/check`, next to this test's own
-//! `target/<profile>/deps/cli-HASH`. `cargo test` builds examples before running
-//! tests; `cargo test --test cli` does not, so the first test to need it runs
-//! `cargo build --example check` once (a no-op when it is up to date).
+//! Cargo builds the binary before this test and names it in
+//! `CARGO_BIN_EXE_accessmask`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 /// A test's outcome: `Err` says what went wrong around the assertions.
 type TestResult = Result<(), String>;
-
-/// Builds (once per run) and locates the `check` example.
-fn check_binary() -> Result<&'static Path, String> {
-    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let bin = BIN.get_or_init(|| {
-        let exe = std::env::current_exe().map_err(|e| format!("the test binary's path: {e}"))?;
-        // target/<profile>/deps/cli-HASH -> target/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .ok_or_else(|| format!("{} is not in target/<profile>/deps", exe.display()))?;
-        let bin = profile_dir
-            .join("examples")
-            .join(format!("check{}", std::env::consts::EXE_SUFFIX));
-        let mut build = Command::new(env!("CARGO"));
-        build.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--quiet",
-            "--example",
-            "check",
-        ]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            build.arg("--release");
-        }
-        let out = build.output().map_err(|e| format!("running cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "cargo build --example check failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        if !bin.is_file() {
-            return Err(format!("no example binary at {}", bin.display()));
-        }
-        Ok(bin)
-    });
-    bin.as_deref().map_err(Clone::clone)
-}
 
 /// What one run printed, and how it ended.
 struct Run {
@@ -112,10 +71,10 @@ impl Run {
 }
 
 fn check(args: &[&str]) -> Result<Run, String> {
-    let out: Output = Command::new(check_binary()?)
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_accessmask"))
         .args(args)
         .output()
-        .map_err(|e| format!("running the check example: {e}"))?;
+        .map_err(|e| format!("running accessmask: {e}"))?;
     Ok(Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -315,10 +274,45 @@ fn queries_as_separate_words_split_by_double_dash() -> TestResult {
 }
 
 #[test]
-fn queries_without_a_document_ask_the_embedded_policy() -> TestResult {
-    check(&["alma edit database:42"])?
+fn queries_ask_the_embedded_policy_only_when_told() -> TestResult {
+    check(&["--embedded", "alma edit database:42"])?
         .assert_code(0)
         .stdout_has_line("ALLOW alma edit database:42");
+    check(&["alma edit database:42"])?
+        .assert_code(2)
+        .stderr_has_line(
+            "error: no policy: give POLICY (a .json or .toml file, or `-`) before the \
+             queries and checks, or `--embedded` for the embedded Magnews policy",
+        );
+    Ok(())
+}
+
+#[test]
+fn a_mistyped_policy_file_exits_1_and_is_never_a_query() -> TestResult {
+    let dir = std::env::temp_dir();
+    let sep = std::path::MAIN_SEPARATOR;
+    let missing = format!(
+        "{}{sep}accessmask-cli-{}-thrive.jsn",
+        dir.display(),
+        std::process::id()
+    );
+    // A path separator makes it a file; so does a `.json` or `.toml` ending.
+    for name in [
+        missing.as_str(),
+        "thrive-missing.json",
+        "thrive-missing.toml",
+    ] {
+        check(&[name, "ana view tracking"])?
+            .assert_code(1)
+            .stderr_contains(&format!("error: {name}: "));
+    }
+    // A second file after the policy, or a file among the queries.
+    check(&[THRIVE, "ana view tracking", "nope/thrive.json"])?
+        .assert_code(1)
+        .stderr_has_line("error: nope/thrive.json: no such file");
+    check(&[THRIVE, THRIVE])?
+        .assert_code(2)
+        .stderr_contains("only one POLICY");
     Ok(())
 }
 
@@ -332,9 +326,10 @@ fn an_unknown_kind_in_the_document_exits_1_with_its_path() -> TestResult {
         }"#,
     )?;
     let run = check(&[doc.path(), "x view journey"])?;
-    run.assert_code(1).stderr_has_line(
-        "error: roles.X.grants.jouney: unknown kind `jouney` (did you mean `journey`?)",
-    );
+    run.assert_code(1).stderr_has_line(&format!(
+        "error: {}:3:41: roles.X.grants.jouney: unknown kind `jouney` (did you mean `journey`?)",
+        doc.path()
+    ));
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     Ok(())
 }
@@ -632,17 +627,23 @@ fn a_levels_golden_round_trips_and_a_flipped_level_is_named() -> TestResult {
 }
 
 #[test]
-fn checks_without_a_policy_run_on_the_embedded_one() -> TestResult {
+fn checks_run_on_the_embedded_policy_with_embedded() -> TestResult {
     let expect = TempDoc::named(
         "magnews.expect.json",
         r#"{"expect": ["eddie send communication:12 => allow",
                        {"query": "desi send communication:12", "allow": false}]}"#,
     )?;
-    let roles = check(&["--print", "roles"])?;
+    let roles = check(&["--embedded", "--print", "roles"])?;
     roles.assert_code(0);
     assert!(roles.stdout.starts_with("| action | Administrator |"));
     let golden = TempDoc::named("magnews.roles.md", &roles.stdout)?;
-    let run = check(&["--expect", expect.path(), "--golden", golden.path()])?;
+    let run = check(&[
+        "--embedded",
+        "--expect",
+        expect.path(),
+        "--golden",
+        golden.path(),
+    ])?;
     run.assert_code(0);
     // Not pinned to the embedded policy's size, which may grow.
     assert!(
@@ -780,5 +781,233 @@ fn bad_check_options_exit_2() -> TestResult {
     for (args, message) in cases {
         check(args)?.assert_code(2).stderr_has_line(message);
     }
+    Ok(())
+}
+
+/// Every seed: (policy, expectations files, golden files), as kept in
+/// `examples/policies/` and `tests/data/`.
+const SEEDS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "real_magnet",
+        &["real_magnet.expect.json"],
+        &["real_magnet.roles.md", "real_magnet.levels.md"],
+    ),
+    ("magnews", &["magnews.expect.json"], &["magnews.roles.md"]),
+    (
+        "thrive",
+        &["thrive.expect.json", "thrive.tables.expect.json"],
+        &["thrive.roles.md", "thrive.levels.md"],
+    ),
+    (
+        "magnetic",
+        &["magnetic.expect.json"],
+        &["magnetic.roles.md", "magnetic.levels.md"],
+    ),
+];
+
+#[test]
+fn every_seed_meets_its_expectations_and_goldens() -> TestResult {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (seed, expects, goldens) in SEEDS {
+        let policy = format!("{root}/examples/policies/{seed}.json");
+        let mut args = vec![policy.clone()];
+        for e in *expects {
+            args.push("--expect".into());
+            args.push(format!("{root}/tests/data/{e}"));
+        }
+        for g in *goldens {
+            args.push("--golden".into());
+            args.push(format!("{root}/tests/data/{g}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = check(&args)?;
+        run.assert_code(0);
+        let last = run.stdout.lines().last().unwrap_or_default().to_string();
+        assert!(
+            last.contains("expectations met") && last.contains("golden cells met"),
+            "{seed}: {last}"
+        );
+        // met == checked in the summary: `N of N ...`.
+        for part in last.split(", ") {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            assert_eq!(words.first(), words.get(2), "{seed}: {last}");
+        }
+        assert!(run.stderr.is_empty(), "{seed}: {}", run.stderr);
+        // Each golden is what --print prints.
+        for g in *goldens {
+            let which = if g.ends_with(".roles.md") {
+                "roles"
+            } else {
+                "levels"
+            };
+            let printed = check(&[&policy, "--print", which])?;
+            printed.assert_code(0);
+            assert_eq!(
+                printed.stdout,
+                read(&format!("{root}/tests/data/{g}"))?,
+                "{g}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `GOOD`, in TOML.
+const GOOD_TOML: &str = r#"
+[kinds.journey]
+actions = ["view", "edit"]
+needs = { edit = ["view"] }
+
+[kinds.estimate]
+actions = ["view", "edit", "approve"]
+needs = { edit = ["view"], approve = ["view"] }
+levels = { "No access" = [], "Can view" = ["view"], "Can edit" = ["view", "edit"] }
+states = ["draft", "billed"]
+state_rules = [{ state = "billed", hold = ["edit"], unless_roles = ["Admin"] }]
+
+[roles.Admin.grants]
+journey = ["*"]
+estimate = ["*"]
+
+[roles.Member]
+grants = { journey = { actions = ["view"], own = ["edit"] }, estimate = { level = "Can edit" } }
+exceptions = [{ kind = "journey", id = 9, allow = ["edit"] }]
+
+[toggles.Approver.grants]
+estimate = ["approve"]
+
+[subjects.ann]
+role = "Admin"
+
+[subjects.bob]
+role = "Member"
+
+[subjects.cyd]
+role = "Member"
+toggles = ["Approver"]
+levels = { estimate = "Can view" }
+"#;
+
+#[test]
+fn a_toml_document_answers_as_its_json_twin() -> TestResult {
+    let json = TempDoc::new("twin", GOOD)?;
+    let toml = TempDoc::named("twin.toml", GOOD_TOML)?;
+    let queries = [
+        "ann edit journey:1",
+        "bob edit journey:1 owner=bob",
+        "bob edit estimate:3 state=billed",
+        "cyd approve estimate",
+    ];
+    let mut a = vec![json.path()];
+    a.extend(queries);
+    let mut b = vec![toml.path()];
+    b.extend(queries);
+    let (a, b) = (check(&a)?, check(&b)?);
+    a.assert_code(0);
+    b.assert_code(0)
+        .stdout_has_line(&format!(
+            "{}: ok (2 kinds, 2 roles, 1 toggle, 3 subjects)",
+            toml.path()
+        ))
+        .stdout_has_line("ALLOW bob edit journey:1 owner=bob")
+        .stdout_has_line("DENY bob edit estimate:3 state=billed");
+    // Everything after the first line is the same.
+    let rest = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(rest(&a.stdout), rest(&b.stdout));
+    // A name without .toml is read as TOML when it does not start with `{`.
+    let plain = TempDoc::named("twin.policy", GOOD_TOML)?;
+    check(&[plain.path(), "ann view journey"])?
+        .assert_code(0)
+        .stdout_has_line("ALLOW ann view journey");
+    Ok(())
+}
+
+#[test]
+fn bad_toml_exits_1_with_line_and_column() -> TestResult {
+    let doc = TempDoc::named("bad.toml", "[kinds.journey]\nactions = 3\n")?;
+    check(&[doc.path()])?
+        .assert_code(1)
+        .stderr_contains(&format!("error: {}:2:11: invalid type", doc.path()));
+    let doc = TempDoc::named(
+        "unknown.toml",
+        "[kinds.journey]\nactions = [\"view\"]\n\n[roles.X.grants]\njouney = [\"view\"]\n",
+    )?;
+    check(&[doc.path()])?
+        .assert_code(1)
+        .stderr_has_line(&format!(
+            "error: {}:5:1: roles.X.grants.jouney: unknown kind `jouney` (did you mean `journey`?)",
+            doc.path()
+        ));
+    Ok(())
+}
+
+#[test]
+fn every_problem_of_a_document_is_listed_with_its_place() -> TestResult {
+    let doc = TempDoc::new(
+        "many",
+        r#"{
+  "kinds": { "journey": { "actions": ["view", "edit"] } },
+  "roles": {
+    "A": { "grants": { "jouney": ["view"] } },
+    "B": { "grants": { "journey": ["veiw"] } }
+  },
+  "subjects": { "ann": { "role": "Bx" } }
+}"#,
+    )?;
+    let p = doc.path();
+    let run = check(&[p])?;
+    run.assert_code(1)
+        .stderr_has_line(&format!(
+            "error: {p}:4:24: roles.A.grants.jouney: unknown kind `jouney` (did you mean `journey`?)"
+        ))
+        .stderr_has_line(&format!(
+            "error: {p}:5:24: roles.B.grants.journey.actions[0]: unknown action `veiw` (did you mean `view`?)"
+        ))
+        .stderr_has_line(&format!(
+            "error: {p}:7:26: subjects.ann.role: unknown role `Bx` (did you mean `B`?)"
+        ));
+    assert_eq!(run.stderr.lines().count(), 3, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    Ok(())
+}
+
+#[test]
+fn an_empty_policy_compiles_with_a_warning() -> TestResult {
+    let doc = TempDoc::new("empty", "{}")?;
+    let run = check(&[doc.path()])?;
+    run.assert_code(0)
+        .stdout_has_line(&format!(
+            "{}: ok (0 kinds, 0 roles, 0 toggles, 0 subjects)",
+            doc.path()
+        ))
+        .stderr_has_line(&format!(
+            "warning: {}: the policy is empty (no kinds, roles or subjects): it allows nothing",
+            doc.path()
+        ));
+    Ok(())
+}
+
+#[test]
+fn verbose_shows_every_step() -> TestResult {
+    let doc = TempDoc::new("verbose", GOOD)?;
+    let plain = check(&[
+        doc.path(),
+        "--no-matrices",
+        "ann edit estimate:3 state=draft",
+    ])?;
+    plain.assert_code(0);
+    let verbose = check(&[
+        doc.path(),
+        "--no-matrices",
+        "--verbose",
+        "ann edit estimate:3 state=draft",
+    ])?;
+    verbose.assert_code(0);
+    assert!(
+        plain.stdout.lines().count() <= verbose.stdout.lines().count(),
+        "{}\n{}",
+        plain.stdout,
+        verbose.stdout
+    );
     Ok(())
 }

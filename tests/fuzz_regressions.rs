@@ -1,5 +1,5 @@
 //! Fuzz inputs replayed under `cargo test`, through the same checks the fuzz
-//! targets run (`tests/fuzz/src/lib.rs`, included below): the seed inputs, so the
+//! targets run (`tests/fuzz_harness/mod.rs`, included below): the seed inputs, so the
 //! harness itself keeps compiling and passing, and every minimised crash the
 //! fuzzers found, so it stays fixed. To add a crash, put its bytes in `CRASHES`
 //! with the target's name and a line on what it broke.
@@ -12,7 +12,7 @@
     clippy::indexing_slicing
 )]
 
-#[path = "fuzz/src/lib.rs"]
+#[path = "fuzz_harness/mod.rs"]
 #[allow(dead_code)]
 mod harness;
 
@@ -48,7 +48,10 @@ fn seed_policies_pass_the_compile_target() {
 
 #[test]
 fn seed_changes_pass_the_changes_target() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz/seeds/changes");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fuzz_harness/seeds/changes"
+    );
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let data = std::fs::read(entry.unwrap().path()).unwrap();

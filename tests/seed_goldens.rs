@@ -2,14 +2,16 @@
 //! under `tests/data/`, checked against the seed policies in
 //! `examples/policies/` with the library's own testing support.
 //!
-//! - `<seed>.roles.md`: the roles x actions matrix, as `check --print roles`
+//! - `<seed>.roles.md`: the roles x actions matrix, as `accessmask --print roles`
 //!   prints it; `<seed>.levels.md`: the subjects x levels matrix (`--print
 //!   levels`), for the seeds with levels (Real Magnet, Thrive, Magnetic). Each was
-//!   printed from the policy and then reviewed by hand against the vendor page
-//!   in `../shared/seeds/`.
+//!   printed from the policy and then reviewed by hand against the vendor's
+//!   help page (the four pages the crate was built from; they are not part of
+//!   the repository or the package: the policies' comments and the tables here
+//!   stand for them).
 //! - `<seed>.expect.json`: the seed's documented rows as `QUERY => allow|deny`
 //!   lines asked of the policy's subjects, written from the vendor page.
-//!   `thrive.expect.json` is the short file `tests/cli.rs` runs through `check`;
+//!   `thrive.expect.json` is the short file `tests/cli.rs` runs through the `accessmask` binary;
 //!   `thrive.tables.expect.json` holds Thrive's three tables cell by cell, per
 //!   Admin.
 //!

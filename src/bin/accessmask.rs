@@ -1,40 +1,49 @@
-//! `check`: the policy author's command-line tool.
+//! `accessmask`: the policy author's command-line tool (feature `cli`).
 //!
 //! ```text
-//! cargo run --example check                                   # a tour of the Magnews policy
-//! cargo run --example check -- policy.json                    # validate, print the matrices
-//! cargo run --example check -- policy.json "u7 edit database:42 state=billed" "u3 view report"
-//! cargo run --example check -- policy.json u7 edit database:42 -- u3 view report
-//! cargo run --example check -- policy.json --expect policy.expect.json --golden policy.roles.md
-//! cargo run --example check -- policy.json --print roles > policy.roles.md
+//! cargo install accessmask --features cli
+//! accessmask                                           # a tour of the embedded Magnews policy
+//! accessmask policy.json                               # validate, print the matrices
+//! accessmask policy.toml "u7 edit database:42 state=billed" "u3 view report"
+//! accessmask policy.json u7 edit database:42 -- u3 view report
+//! accessmask policy.json --expect policy.expect.json --golden policy.roles.md
+//! accessmask policy.json --print roles > policy.roles.md
+//! accessmask --embedded "eddie send communication:12"  # ask the embedded policy
 //! ```
 //!
-//! It reads a policy document, compiles it (reporting the first problem with its
-//! path in the document), prints the roles x actions matrix and, when some kind has
-//! levels, the subjects x levels matrix, then answers each query with the steps of
-//! the decision order that made the answer. Queries are read and looked up by the
-//! library ([`accessmask::testing::Query`]), so they mean here what they mean in an
-//! expectations file. Run it with `--help` for the details.
+//! In this repository, `cargo run --features cli -- ARGS`.
+//!
+//! It reads a policy document (JSON or TOML), compiles it (reporting every
+//! problem, each with its path in the document and, where it can be found, its
+//! line and column), prints the roles x actions matrix and, when some kind has
+//! levels, the subjects x levels matrix, then answers each query with the steps
+//! of the decision order that made the answer. Queries are read and looked up by
+//! the library ([`accessmask::Query`]), so they mean here what they mean in an
+//! expectations file or in [`accessmask::Policy::query`]. Run it with `--help`
+//! for the details.
 //!
 //! For a service's CI, `--expect FILE.json` checks an expectations document and
 //! `--golden FILE.md` a golden matrix ([`accessmask::testing`]) against the policy.
 //!
 //! Exit codes: 0 when every query was answered (an answer of DENY is still an
-//! answer) and every check met, 1 when the document or a check file cannot be read,
-//! parsed or compiled, 2 when the command line or a query is wrong, 3 when some
-//! expectation or golden cell is not met. Nothing a user types makes it panic.
+//! answer) and every check met, 1 when the document or a check file cannot be
+//! found, read, parsed or compiled, 2 when the command line or a query is wrong,
+//! 3 when some expectation or golden cell is not met. Nothing a user types makes
+//! it panic.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use accessmask::testing::{CellMismatch, Expectations, Query, QueryError, Report};
-use accessmask::{ActionId, Item, Matrix, Policy, PolicyDef, Resource, SubjectId};
+use accessmask::testing::{CellMismatch, Expectations, Report};
+use accessmask::{
+    ActionId, Item, LoadError, Matrix, Policy, PolicyDef, Query, QueryError, Resource, SubjectId,
+};
 
 /// The default policy: the Magnews seed, also used by `examples/magnews.rs` and
 /// `tests/seed_magnews.rs`.
-const DEFAULT_POLICY: &str = include_str!("policies/magnews.json");
+const DEFAULT_POLICY: &str = include_str!("../../examples/policies/magnews.json");
 const DEFAULT_NAME: &str = "examples/policies/magnews.json";
 
 /// The tour's decisions: a caption and a query on the default policy.
@@ -66,29 +75,37 @@ const TOUR: &[(&str, &str)] = &[
 ];
 
 const USAGE: &str = "\
-check: validate an accessmask policy document, answer queries against it, and
-check expectations and golden matrices (for a service's CI)
+accessmask: validate an accessmask policy document, answer queries against it,
+and check expectations and golden matrices (for a service's CI)
 
 Usage:
-  cargo run --example check -- [OPTIONS] [POLICY.json] [QUERY...]
-  cargo run --example check -- [POLICY.json] --expect FILE.json --golden FILE.md ...
-  cargo run --example check -- [POLICY.json] --print roles|levels > FILE.md
+  accessmask [OPTIONS] POLICY [QUERY...]
+  accessmask POLICY --expect FILE.json --golden FILE.md ...
+  accessmask POLICY --print roles|levels > FILE.md
+  accessmask                      (a tour of the embedded Magnews policy)
+  accessmask --embedded ...       (the same, with the embedded policy as POLICY)
 
-With no POLICY, no QUERY and no check, runs a short tour of the embedded Magnews
-policy (examples/policies/magnews.json). With queries or checks but no POLICY,
-they are run against that embedded policy.
+  Install with `cargo install accessmask --features cli`; in the crate's
+  repository, run it as `cargo run --features cli -- ARGS`.
 
-POLICY.json
-  The first argument is the policy document if it ends in `.json`, names an
-  existing file, or is `-` (read standard input).
+With no arguments at all, runs a short tour of the embedded Magnews policy
+(examples/policies/magnews.json). Queries, checks and --print need a POLICY,
+or --embedded to use that embedded policy.
+
+POLICY
+  A JSON or TOML policy document: a file ending in `.json` or `.toml` (any
+  other name: JSON if it starts with `{`, else TOML), or `-` for standard
+  input. The first argument that names a file (it contains a path separator,
+  ends in `.json` or `.toml`, or is an existing file) is the policy; a named
+  file that does not exist is an error (exit code 1), never a query.
 
 QUERY
   SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]
   for example:  u7 edit database:42 state=billed owner=u3
   Give each query as ONE quoted argument:
-    check policy.json \"u7 edit database:42\" \"u3 view report\"
+    accessmask policy.json \"u7 edit database:42\" \"u3 view report\"
   or give its words as separate arguments and separate queries with `--`:
-    check policy.json u7 edit database:42 -- u3 view report
+    accessmask policy.json u7 edit database:42 -- u3 view report
   (an argument that contains a space is always a whole query).
   Errors name a query by its place: `query 2` is the second one.
 
@@ -107,9 +124,12 @@ Checks (each may be repeated; they run in the order given):
   queries given too are answered as usual.
 
 Options:
+  --embedded        use the embedded Magnews policy as POLICY
   --markdown        print the matrices, explanations and check reports as Markdown
   --matrices        print the matrices even when checking
   --no-matrices     do not print the matrices
+  --verbose         explanations list every step of the decision order, not
+                    only those that bore on the answer
   --print WHICH     print only the `roles` (roles x actions) or `levels` (subjects
                     x levels) matrix as a Markdown table, nothing else: a golden
                     file to check in (no queries or checks with it)
@@ -117,16 +137,19 @@ Options:
 
 Output:
   The roles x actions matrix (Y: on any instance; own / managed: only on
-  instances the subject owns / owned by subjects it manages; -: not at all),
-  the subjects x levels matrix if some kind has levels, then for each query
-  ALLOW or DENY and the steps of the decision order that bore on it (`*` marks
-  a step that added or removed the action asked about), then the checks.
+  instances the subject owns / owned by subjects it manages; -: not at all;
+  unavailable kinds are left out), the subjects x levels matrix if some kind
+  has levels, then for each query ALLOW or DENY and the steps of the decision
+  order that bore on it (`*` marks a step that decided the action asked
+  about), then the checks. A policy with no kinds, roles or subjects compiles,
+  with a warning.
 
 Exit codes:
   0  ok (every query answered, whether ALLOW or DENY; every check met)
-  1  the policy document, an expectations file or a golden file cannot be read
-     or parsed, or names something the policy lacks (the error gives the file
-     and its line and column, `expect[N]`, or the table's line)
+  1  the policy document, an expectations file or a golden file cannot be
+     found, read or parsed, or names something the policy lacks (the error
+     gives the file and its line and column, `expect[N]`, or the table's line;
+     every problem of a document that does not compile, each with its path)
   2  bad command line or query (unknown subject, action, kind, state, owner)
   3  some expectation or golden cell is not met
 ";
@@ -223,6 +246,7 @@ enum Which {
 struct Options {
     help: bool,
     markdown: bool,
+    verbose: bool,
     /// `--matrices` (true) or `--no-matrices` (false); by default the matrices
     /// are printed unless checking.
     matrices: Option<bool>,
@@ -234,12 +258,18 @@ struct Options {
     checks: Vec<(CheckKind, String)>,
 }
 
-fn is_policy_arg(arg: &str) -> bool {
-    arg == "-"
+/// Whether `arg` names a file: it contains a path separator or ends in `.json`
+/// or `.toml`. Such an argument is never a query word.
+fn names_a_file(arg: &str) -> bool {
+    arg.contains('/')
+        || arg.contains(std::path::MAIN_SEPARATOR)
         || Path::new(arg)
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        || Path::new(arg).is_file()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("toml"))
+}
+
+fn is_policy_arg(arg: &str) -> bool {
+    arg == "-" || names_a_file(arg) || Path::new(arg).is_file()
 }
 
 /// The value of option `name`: after `=` in the same argument, or the next
@@ -310,6 +340,15 @@ fn parse_args(args: &[String]) -> Result<Options, Failure> {
             }
             "-h" | "--help" => o.help = true,
             "--markdown" => o.markdown = true,
+            "--verbose" => o.verbose = true,
+            "--embedded" => {
+                if o.policy.is_some() {
+                    return Err(Failure::usage(
+                        "`--embedded` and a POLICY contradict each other",
+                    ));
+                }
+                o.policy = Some(Source::Default);
+            }
             "--matrices" | "--no-matrices" => {
                 let want = arg == "--matrices";
                 if o.matrices == Some(!want) {
@@ -322,13 +361,22 @@ fn parse_args(args: &[String]) -> Result<Options, Failure> {
             a if a.starts_with('-') && a != "-" => {
                 return Err(Failure::usage(format!("unknown option `{a}`")));
             }
-            a if !seen_positional && is_policy_arg(a) => {
+            a if o.policy.is_none() && !seen_positional && is_policy_arg(a) => {
                 seen_positional = true;
                 o.policy = Some(if a == "-" {
                     Source::Stdin
                 } else {
                     Source::File(a.to_string())
                 });
+            }
+            a if names_a_file(a) => {
+                // A second file, or a file after a query: never a query word.
+                if !Path::new(a).exists() {
+                    return Err(Failure::invalid(format!("{a}: no such file")));
+                }
+                return Err(Failure::usage(format!(
+                    "`{a}`: only one POLICY, before the queries"
+                )));
             }
             a => {
                 seen_positional = true;
@@ -346,6 +394,13 @@ fn parse_args(args: &[String]) -> Result<Options, Failure> {
              checks, `--matrices` or `--no-matrices`",
         ));
     }
+    let asking = !o.queries.is_empty() || !o.checks.is_empty() || o.print.is_some();
+    if asking && o.policy.is_none() && !o.help {
+        return Err(Failure::usage(
+            "no policy: give POLICY (a .json or .toml file, or `-`) before the queries \
+             and checks, or `--embedded` for the embedded Magnews policy",
+        ));
+    }
     Ok(o)
 }
 
@@ -356,11 +411,18 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
         return Ok(());
     }
     let checking = !opts.checks.is_empty();
-    let tour =
-        opts.policy.is_none() && opts.queries.is_empty() && !checking && opts.print.is_none();
+    let tour = matches!(opts.policy, None | Some(Source::Default))
+        && opts.queries.is_empty()
+        && !checking
+        && opts.print.is_none();
     let source = opts.policy.as_ref().unwrap_or(&Source::Default);
     let (name, text) = read_source(source)?;
     let (def, policy) = load(&name, &text)?;
+    if def.kinds.is_empty() && def.roles.is_empty() && def.subjects.is_empty() {
+        eprintln!(
+            "warning: {name}: the policy is empty (no kinds, roles or subjects): it allows nothing"
+        );
+    }
 
     if let Some(which) = opts.print {
         let m = match which {
@@ -411,7 +473,7 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
     if tour {
         writeln!(
             out,
-            "accessmask check: a tour of the Magnews policy ({name}, embedded)\n\
+            "accessmask: a tour of the Magnews policy ({name}, embedded)\n\
              Run with --help to check your own document and queries.\n"
         )
         .ok();
@@ -443,6 +505,11 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
             writeln!(out, "{}. {caption}", i + 1).ok();
         }
         let why = policy.explain(*subject, *action, resource);
+        let why = if opts.verbose {
+            format!("{why:#}")
+        } else {
+            why.to_string()
+        };
         if opts.markdown {
             writeln!(out, "```text\n{why}```\n").ok();
         } else {
@@ -452,8 +519,9 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
     if tour {
         writeln!(
             out,
-            "Ask your own: cargo run --example check -- POLICY.json \
-             \"SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]\""
+            "Ask your own: accessmask POLICY.json \
+             \"SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]\"\n\
+             (in the crate's repository: cargo run --features cli -- POLICY.json ...)"
         )
         .ok();
     }
@@ -707,6 +775,9 @@ fn print_matrices(policy: &Policy, def: &PolicyDef, markdown: bool, out: &mut St
     let show = |out: &mut String, m: Matrix| {
         if markdown {
             writeln!(out, "{}", m.to_markdown()).ok();
+            for note in m.legend() {
+                writeln!(out, "{note}\n").ok();
+            }
         } else {
             writeln!(out, "{m}").ok();
         }
@@ -760,11 +831,104 @@ fn json_error(name: &str, e: &serde_json::Error) -> String {
     format!("{name}:{}:{}: {msg}", e.line(), e.column())
 }
 
-/// Parses and compiles the document.
+/// Parses and compiles the document with the library
+/// ([`Policy::from_json_str`], [`Policy::from_toml_str`]): JSON for a `.json`
+/// file, TOML for a `.toml` file, otherwise JSON if the text starts with `{`.
+/// Errors as compilers print them, `file:line:column: message`: for a syntax
+/// error where the parser found it, and for each problem of a document that does
+/// not compile where its path leads in the text (when it can be found).
 fn load(name: &str, text: &str) -> Result<(PolicyDef, Policy), Failure> {
-    let def: PolicyDef =
-        serde_json::from_str(text).map_err(|e| Failure::invalid(json_error(name, &e)))?;
-    // The error's message already names where in the document the problem stands.
-    let policy = Policy::compile(&def).map_err(|e| Failure::invalid(e.to_string()))?;
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let toml = match ext.as_deref() {
+        Some("toml") => true,
+        Some("json") => false,
+        _ => !text.trim_start().starts_with('{'),
+    };
+    let loaded = if toml {
+        Policy::from_toml_str(text)
+    } else {
+        Policy::from_json_str(text)
+    };
+    let policy = loaded.map_err(|e| match &e {
+        LoadError::Syntax { message, .. } => match (e.line(), e.column()) {
+            (Some(l), Some(c)) => Failure::invalid(format!("{name}:{l}:{c}: {message}")),
+            _ => Failure::invalid(format!("{name}: {message}")),
+        },
+        _ => Failure::Invalid(
+            e.errors()
+                .map(|pe| match locate(text, pe.path(), toml) {
+                    Some((l, c)) => format!("{name}:{l}:{c}: {pe}"),
+                    None => format!("{name}: {pe}"),
+                })
+                .collect(),
+        ),
+    })?;
+    // Read again for what it declares; it was read once already, so this holds.
+    let def = if toml {
+        toml::from_str::<PolicyDef>(text).map_err(|e| Failure::invalid(format!("{name}: {e}")))?
+    } else {
+        serde_json::from_str::<PolicyDef>(text)
+            .map_err(|e| Failure::invalid(format!("{name}: {e}")))?
+    };
     Ok((def, policy))
+}
+
+/// Where `path` (`roles.Designer.grants.jouney`, `subjects.ann.exceptions[2]`)
+/// leads in the document's text: each name of the path looked for as a key after
+/// the previous one. `None` unless at least the section and the item are found.
+/// A heuristic for pointing an editor at the item, not a parser: a name that is
+/// also a value earlier in the text can mislead it.
+fn locate(text: &str, path: &str, toml: bool) -> Option<(usize, usize)> {
+    let mut at = 0;
+    let mut found = 0;
+    let mut last = None;
+    for segment in path.split('.') {
+        let name = segment.split('[').next().unwrap_or(segment);
+        if name.is_empty() {
+            continue;
+        }
+        let hit = if toml {
+            find_word(text, at, name)
+        } else {
+            text.get(at..)
+                .and_then(|t| t.find(&format!("\"{name}\"")))
+                .map(|i| at + i)
+        };
+        let Some(i) = hit else { break };
+        found += 1;
+        last = Some(i);
+        at = i + name.len();
+    }
+    let i = last.filter(|_| found >= 2 || !path.contains('.'))?;
+    let before = text.get(..i)?;
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |n| n + 1);
+    let column = before.get(start..)?.chars().count() + 1;
+    Some((line, column))
+}
+
+/// The first `name` at or after byte `from` that is a whole word (not part of a
+/// longer bare key).
+fn find_word(text: &str, from: usize, name: &str) -> Option<usize> {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let mut at = from;
+    while let Some(i) = text.get(at..).and_then(|t| t.find(name)).map(|i| at + i) {
+        let end = i + name.len();
+        let before_ok = text
+            .get(..i)
+            .and_then(|b| b.chars().last())
+            .map_or(true, |c| !word(c));
+        let after_ok = text
+            .get(end..)
+            .and_then(|a| a.chars().next())
+            .map_or(true, |c| !word(c));
+        if before_ok && after_ok {
+            return Some(i);
+        }
+        at = end;
+    }
+    None
 }
