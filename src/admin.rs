@@ -222,7 +222,12 @@ impl fmt::Display for Change {
 }
 
 /// A change that cannot be made. Nothing is changed when one is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Serializes (for audit logs) externally tagged, like [`PolicyError`]:
+/// `{"Refused": {"actor": "nobody"}}`, `{"Escalation": {"actor": ..., "subject":
+/// ..., "kind": ..., "actions": [...], "id": 42, "state": null, "owner": null,
+/// "rule": 1, "allowed_by": null}}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[non_exhaustive]
 pub enum ChangeError {
     /// The change would make an invalid definition (the path is where the subject
@@ -321,7 +326,7 @@ fn resource_words(
 
 /// What an escalation refusal found: the first gain of a subject, on one class of
 /// resource, that the actor does not hold there itself.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[error(
     "`{actor}` may not {change}: `{subject}` would gain {} on {}, which `{actor}` does not hold there (admin rule {rule} does not allow granting beyond one's own{})",
     list(actions),

@@ -300,6 +300,32 @@ fn attack_7_authorization_comes_first_and_says_nothing() {
 }
 
 #[test]
+fn refusals_serialize_for_audit_logs() {
+    let p = world();
+    let err = p.apply("lead", &level("mem", "task", "Edit")).unwrap_err();
+    assert_eq!(
+        serde_json::to_value(&err).unwrap(),
+        serde_json::json!({"Escalation": {
+            "actor": "lead", "change": "set the level of `mem` on `task` to `Edit`",
+            "subject": "mem", "kind": "task", "actions": ["edit"], "id": 42,
+            "state": null, "owner": null, "rule": 1, "allowed_by": null
+        }})
+    );
+    let err = p
+        .apply("nobody", &level("mem", "task", "Edit"))
+        .unwrap_err();
+    assert_eq!(
+        serde_json::to_value(&err).unwrap(),
+        serde_json::json!({"Refused": {"actor": "nobody"}})
+    );
+    let batch = [toggle("ed", "Unlock"), toggle("mem", "Unlock")];
+    let err = p.apply_all("mem", &batch).unwrap_err();
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["Batch"]["index"], 0);
+    assert_eq!(json["Batch"]["source"]["NotPermitted"]["rule"], 0);
+}
+
+#[test]
 fn an_actor_may_act_by_id() {
     let p = world();
     let root = p.subject("root").unwrap();
