@@ -212,7 +212,7 @@ impl Policy {
 
 impl Profiles {
     /// Appends a profile with its per-kind entries and keep masks; its id.
-    fn push(&mut self, key: ProfileKey, entries: Vec<(ProfileKind, Vec<u64>)>) -> u32 {
+    pub(crate) fn push(&mut self, key: ProfileKey, entries: Vec<(ProfileKind, Vec<u64>)>) -> u32 {
         let p = self.keys.len() as u32;
         for (pk, keeps) in entries {
             let keep_at = self.keeps.len() as u32;
@@ -414,7 +414,7 @@ impl Schema {
         keeps
     }
 
-    fn profile_entries(&self, key: &ProfileKey) -> Vec<(ProfileKind, Vec<u64>)> {
+    pub(crate) fn profile_entries(&self, key: &ProfileKey) -> Vec<(ProfileKind, Vec<u64>)> {
         let sets = self.kind_wide(key);
         let role = self.roles.get(key.role as usize);
         self.kinds
@@ -1021,7 +1021,19 @@ impl Schema {
         sdef: &SubjectDef,
         subjects: &dyn SubjectNames,
     ) -> Result<SubjectInfo> {
-        let path = || format!("subjects.{name}");
+        self.compile_subject_at(s, name, &format!("subjects.{name}"), sdef, subjects)
+    }
+
+    /// [`Schema::compile_subject`] with error paths under `at`.
+    pub(crate) fn compile_subject_at(
+        &self,
+        s: u32,
+        name: &str,
+        at: &str,
+        sdef: &SubjectDef,
+        subjects: &dyn SubjectNames,
+    ) -> Result<SubjectInfo> {
+        let path = || at.to_string();
         let role = match self.role_index.get(&sdef.role) {
             Some(&r) => r,
             None => lookup(

@@ -8,6 +8,27 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ActionSet, Actions, KindId, Resource, SubjectId};
 use crate::policy::{ExceptionOp, Kind, Layer, Policy, ProfileKey, Schema};
 
+/// The subject or principal an explanation is about: what steps 4 and 5 need.
+pub(crate) struct Traced<'a> {
+    /// How explanations name it.
+    pub(crate) name: String,
+    /// Its own exceptions and restrictions.
+    pub(crate) layer: &'a Layer,
+    /// Its relation to the resource's owner.
+    pub(crate) owner: Relation,
+}
+
+/// A subject's relation to a resource's owner (step 4).
+#[derive(Debug, Clone)]
+pub(crate) enum Relation {
+    NoOwner,
+    Own,
+    /// Managed by the subject; the owner's name.
+    Managed(String),
+    /// Neither; the owner's name.
+    Other(String),
+}
+
 /// Which rule of the decision order a [`Step`] reports. Serializes as its name
 /// (`"StateRule"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -138,6 +159,30 @@ pub struct Explanation {
 }
 
 impl Explanation {
+    /// An explanation of `question` with `steps`.
+    pub(crate) fn from_steps(question: String, allowed: bool, steps: Vec<Step>) -> Explanation {
+        Explanation {
+            allowed,
+            question,
+            steps,
+            verbose: false,
+        }
+    }
+
+    /// A denial decided by one step.
+    pub(crate) fn single(question: String, rule: Rule, text: String) -> Explanation {
+        Explanation::from_steps(
+            question,
+            false,
+            vec![Step {
+                rule,
+                text,
+                decisive: true,
+                relevant: true,
+            }],
+        )
+    }
+
     /// The decision; always equal to [`Policy::can`]'s.
     pub fn allowed(&self) -> bool {
         self.allowed
@@ -310,7 +355,20 @@ impl Policy {
                 )
             }
         };
-        match self.trace(info.key, Some(subject.0), want, resource) {
+        let owner = match resource.owner {
+            None => Relation::NoOwner,
+            Some(o) if o.0 == subject.0 => Relation::Own,
+            Some(o) if self.manages(subject.0, o.0) => {
+                Relation::Managed(self.subject_name(o).into())
+            }
+            Some(o) => Relation::Other(self.subject_name(o).into()),
+        };
+        let who = Traced {
+            name: info.name.to_string(),
+            layer: info.layer(),
+            owner,
+        };
+        match self.trace(info.key, Some(who), want, resource) {
             Ok((set, steps)) => Explanation {
                 allowed: set & want == want,
                 question,
@@ -327,6 +385,18 @@ impl Policy {
     }
 
     fn question(&self, subject: SubjectId, want: Option<u64>, r: &Resource) -> String {
+        let owner = r.owner.map(|o| self.subject_name(o).to_string());
+        self.question_text(self.subject_name(subject), want, r, owner)
+    }
+
+    /// The question in query form: `WHO ACTION KIND[:ID] [state=S] [owner=O]`.
+    pub(crate) fn question_text(
+        &self,
+        who: &str,
+        want: Option<u64>,
+        r: &Resource,
+        owner: Option<String>,
+    ) -> String {
         let action = match (want, self.schema.kinds.get(r.kind.index())) {
             (Some(m), Some(kind)) if m.count_ones() == 1 => {
                 names(kind, m).trim_matches(['{', '}']).to_string()
@@ -336,29 +406,27 @@ impl Policy {
             }
             _ => "(an action of another kind)".to_string(),
         };
-        let mut q = format!(
-            "{} {action} {}",
-            self.subject_name(subject),
-            self.kind_name(r.kind)
-        );
+        let mut q = format!("{who} {action} {}", self.kind_name(r.kind));
         if let Some(id) = r.id {
             q.push_str(&format!(":{id}"));
         }
         if let Some(s) = r.state {
             q.push_str(&format!(" state={}", self.state_name(s)));
         }
-        if let Some(o) = r.owner {
-            q.push_str(&format!(" owner={}", self.subject_name(o)));
+        if let Some(o) = owner {
+            q.push_str(&format!(" owner={o}"));
         }
         q
     }
 
     /// Replays steps 2 to 9 for a profile (and, with `subject`, its own layer and
     /// managed subjects) on one resource. `want` marks the decisive steps.
+    /// Steps 2 to 9 for the profile `key`, as explanation steps; `who` is the
+    /// subject or principal asked about (none: a role question).
     pub(crate) fn trace(
         &self,
         key: &ProfileKey,
-        subject: Option<u32>,
+        who: Option<Traced<'_>>,
         want: u64,
         r: &Resource,
     ) -> Result<(u64, Vec<Step>), Step> {
@@ -499,24 +567,27 @@ impl Policy {
             // Scoped grants that did not count bear on a denial of what they hold.
             let missed = (scoped.own | scoped.managed) & want != 0 && t.set & want == 0;
             let mut x = scoped.any;
-            let text = match (r.owner, subject) {
-                (Some(o), Some(s)) if o.0 == s => {
+            let relation = match (&who, r.owner) {
+                (Some(w), _) => w.owner.clone(),
+                (None, Some(o)) => Relation::Other(self.subject_name(o).into()),
+                (None, None) => Relation::NoOwner,
+            };
+            let text = match relation {
+                Relation::Own => {
                     x |= scoped.own;
                     format!("the subject owns the instance: own-scoped grants count, {}", t.change(t.set, x))
                 }
-                (Some(o), Some(s)) if self.manages(s, o.0) => {
+                Relation::Managed(o) => {
                     x |= scoped.managed;
                     format!(
-                        "the owner `{}` is managed by the subject: managed-scoped grants count, {}",
-                        self.subject_name(o),
+                        "the owner `{o}` is managed by the subject: managed-scoped grants count, {}",
                         t.change(t.set, x)
                     )
                 }
-                (Some(o), _) => format!(
-                    "the owner `{}` is neither the subject nor managed by it: scoped grants do not count",
-                    self.subject_name(o)
+                Relation::Other(o) => format!(
+                    "the owner `{o}` is neither the subject nor managed by it: scoped grants do not count"
                 ),
-                (None, _) => "no owner given: scoped grants do not count".to_string(),
+                Relation::NoOwner => "no owner given: scoped grants do not count".to_string(),
             };
             let counted = x != t.set;
             t.step(Rule::Scope, text, x);
@@ -530,9 +601,9 @@ impl Policy {
         if let Some(role) = role {
             self.trace_layer(&mut t, &role.layer, k, r, "role", Some(role_name));
         }
-        if let Some(info) = subject.and_then(|s| self.info(s)) {
-            let who = format!("subject `{}`", info.name);
-            self.trace_layer(&mut t, info.layer(), k, r, &who, None);
+        if let Some(w) = &who {
+            let name = format!("subject `{}`", w.name);
+            self.trace_layer(&mut t, w.layer, k, r, &name, None);
         }
         // Step 6.
         for p in &kind.prerequisites {

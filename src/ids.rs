@@ -100,6 +100,7 @@ pub struct Resource {
     pub(crate) id: Option<InstanceId>,
     pub(crate) state: Option<StateId>,
     pub(crate) owner: Option<SubjectId>,
+    pub(crate) owner_key: Option<u64>,
 }
 
 impl Resource {
@@ -111,6 +112,7 @@ impl Resource {
             id: None,
             state: None,
             owner: None,
+            owner_key: None,
         }
     }
 
@@ -133,6 +135,20 @@ impl Resource {
     pub fn with_owner(mut self, owner: SubjectId) -> Self {
         self.owner = Some(owner);
         self
+    }
+
+    /// The same resource, owned by the user the service knows by `key` (for
+    /// checks with a [`Principal`](crate::Principal); checks of a subject of the
+    /// policy look at [`Resource::with_owner`] instead).
+    #[must_use]
+    pub fn with_owner_key(mut self, key: u64) -> Self {
+        self.owner_key = Some(key);
+        self
+    }
+
+    /// The owner's caller key, if any.
+    pub fn owner_key(&self) -> Option<u64> {
+        self.owner_key
     }
 
     /// The kind.

@@ -176,6 +176,7 @@ mod ids;
 mod load;
 mod permit;
 mod policy;
+mod principal;
 mod pvec;
 mod query;
 pub mod reference;
@@ -197,6 +198,7 @@ pub use ids::{
 pub use load::{LoadError, SourceFormat};
 pub use permit::Actor;
 pub use policy::Policy;
+pub use principal::{Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;
 pub use validate::MAX_ERRORS;

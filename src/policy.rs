@@ -283,7 +283,7 @@ pub(crate) struct SubjectRef<'p> {
     pub(crate) extra: Option<&'p SubjectExtra>,
 }
 
-static NO_LAYER: Layer = Layer {
+pub(crate) static NO_LAYER: Layer = Layer {
     restrictions: Vec::new(),
     exceptions: Vec::new(),
 };
@@ -424,7 +424,7 @@ impl SubjectExtra {
     }
 
     #[inline]
-    fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
+    pub(crate) fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
         if let Some(id) = id {
             if let Some(a) = self.instances.get(&(k, id)) {
                 return *a;
@@ -887,7 +887,7 @@ impl Policy {
     }
 
     #[inline(never)]
-    fn role_instance(&self, pk: &ProfileKind, k: u32, id: InstanceId, x: u64) -> u64 {
+    pub(crate) fn role_instance(&self, pk: &ProfileKind, k: u32, id: InstanceId, x: u64) -> u64 {
         self.schema
             .role_instances
             .get(&(pk.role, k, id))
@@ -906,7 +906,7 @@ impl Policy {
 
     /// Step 1 for states: a state of another kind, or out of range, denies.
     #[inline(never)]
-    fn state_keep(profiles: &Profiles, pk: &ProfileKind, k: u32, st: StateId) -> u64 {
+    pub(crate) fn state_keep(profiles: &Profiles, pk: &ProfileKind, k: u32, st: StateId) -> u64 {
         if st.kind != k || st.index >= pk.n_states {
             return 0;
         }

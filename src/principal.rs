@@ -1,0 +1,353 @@
+//! Principals: users kept in the service's own database, compiled against the
+//! policy on the request path (MODEL.md, "Principals").
+//!
+//! A [`PrincipalDef`] is one user's row: the same shape as a subject of a policy
+//! document, with the users it manages given as the service's own keys.
+//! [`Policy::principal`] resolves its names once into a [`Principal`]: the profile
+//! it shares with the policy's subjects (or one of its own, for a combination no
+//! subject has), its compiled exceptions and the keys it manages. Checks with a
+//! principal run the same steps as checks of a subject, and the engine keeps
+//! nothing of it: memory does not grow with the number of users.
+//!
+//! **Freshness.** A principal remembers the role, toggle and level definitions it
+//! was built against. Checked against a snapshot whose definitions changed since
+//! (a [`Change::DefineRole`](crate::Change::DefineRole), or a replaced policy), it
+//! is refused as stale: every check denies, and [`Policy::explain_principal`] says
+//! so. It never answers by a revoked definition; build it again from the row. Changes
+//! to the policy's own subjects leave principals fresh.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::def::{ExceptionDef, NamedMap, RestrictionDef, SubjectDef};
+use crate::error::{Item, PolicyError};
+use crate::explain::{Explanation, Relation, Rule, Traced};
+use crate::ids::{ActionSet, Actions, Resource};
+use crate::policy::{Policy, ProfileKey, Profiles, Schema, SubjectExtra};
+
+/// One user's assignment as the service stores it: a role, toggles, levels,
+/// exceptions, restrictions, and the users it manages by the service's own keys.
+///
+/// ```
+/// # use accessmask::PrincipalDef;
+/// let row: PrincipalDef = serde_json::from_str(r#"{
+///   "role": "Manager", "toggles": ["HR Manager"], "levels": {"invoice": "Can view"},
+///   "manages": [17, 42]
+/// }"#)?;
+/// assert_eq!(row.manages, [17, 42]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalDef {
+    /// The role.
+    pub role: String,
+    /// Toggles switched on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub toggles: Vec<String>,
+    /// Explicit levels per kind.
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub levels: NamedMap<String>,
+    /// Exceptions on single instances.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionDef>,
+    /// "Only these instances" rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restrictions: Vec<RestrictionDef>,
+    /// The keys of the users it manages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manages: Vec<u64>,
+}
+
+impl PrincipalDef {
+    /// A principal with `role` and nothing else.
+    pub fn new(role: impl Into<String>) -> Self {
+        PrincipalDef {
+            role: role.into(),
+            ..PrincipalDef::default()
+        }
+    }
+}
+
+/// A user of the service, compiled against one policy: ask
+/// [`Policy::can_principal`], [`Policy::allowed_principal`] and
+/// [`Policy::explain_principal`] with it.
+///
+/// `Send + Sync`; cloning it costs a few reference counts, so it can be cached per
+/// session. It holds no names.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    key: u64,
+    /// The definitions it was built against (freshness).
+    schema: Arc<Schema>,
+    /// The profile table holding its profile, and the profile's index there.
+    table: Arc<Profiles>,
+    profile: u32,
+    /// Its own exceptions and restrictions, compiled.
+    extra: Option<Arc<SubjectExtra>>,
+    /// Sorted, unique.
+    manages: Arc<[u64]>,
+}
+
+impl Principal {
+    /// The service's key for this user.
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The keys of the users it manages, sorted.
+    pub fn manages(&self) -> &[u64] {
+        &self.manages
+    }
+
+    fn key_of_profile(&self) -> Option<&ProfileKey> {
+        self.table.keys.get(self.profile as usize)
+    }
+}
+
+impl Policy {
+    /// Compiles one user's row against this policy. Names are resolved once;
+    /// errors are the same typed errors as for a subject of a document, with paths
+    /// under `principal` (`principal.levels.invoice: unknown level ...`).
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef, PrincipalDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view", "edit"]}},
+    /// #   "roles": {"Member": {"grants": {"task": {"actions": ["view"], "own": ["edit"]}}}}}"#)?;
+    /// let policy = Policy::compile(&def)?;
+    /// // A row loaded from the service's database for user 7.
+    /// let ana = policy.principal(7, &PrincipalDef::new("Member"))?;
+    /// let edit = policy.action("task", "edit").ok_or("no edit")?;
+    /// let task = policy.resource(edit.kind()).with_id(1);
+    /// assert!(policy.can_principal(&ana, edit, &task.with_owner_key(7)));
+    /// assert!(!policy.can_principal(&ana, edit, &task.with_owner_key(8)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn principal(&self, key: u64, def: &PrincipalDef) -> Result<Principal, PolicyError> {
+        let sdef = SubjectDef {
+            role: def.role.clone(),
+            toggles: def.toggles.clone(),
+            levels: def.levels.clone(),
+            exceptions: def.exceptions.clone(),
+            restrictions: def.restrictions.clone(),
+            manages: Vec::new(),
+        };
+        let info = self.schema.compile_subject_at(
+            u32::MAX,
+            "principal",
+            "principal",
+            &sdef,
+            &NoSubjects,
+        )?;
+        let mut manages = def.manages.clone();
+        for (j, &m) in def.manages.iter().enumerate() {
+            if m == key {
+                return Err(PolicyError::ManagesItself {
+                    path: format!("principal.manages[{j}]"),
+                    subject: key.to_string(),
+                });
+            }
+        }
+        manages.sort_unstable();
+        if let Some(w) = manages.windows(2).find(|w| w.first() == w.get(1)) {
+            let dup = w.first().copied().unwrap_or_default();
+            let j = def.manages.iter().rposition(|&m| m == dup).unwrap_or(0);
+            return Err(PolicyError::Duplicate {
+                path: format!("principal.manages[{j}]"),
+                what: Item::Subject,
+                name: dup.to_string(),
+            });
+        }
+        let (table, profile) = self.profile_for(&info.key);
+        let extra = SubjectExtra::new(
+            crate::policy::SubjectInfo {
+                manages: Vec::new(),
+                ..info
+            },
+            Vec::new(),
+        );
+        Ok(Principal {
+            key,
+            schema: Arc::clone(&self.schema),
+            table,
+            profile,
+            extra,
+            manages: manages.into(),
+        })
+    }
+
+    /// The table and index of the profile `key`: the policy's own when a subject
+    /// has it, otherwise a one-profile table of the principal's own.
+    fn profile_for(&self, key: &ProfileKey) -> (Arc<Profiles>, u32) {
+        if let Some(&p) = self.profiles.index.get(key) {
+            return (Arc::clone(&self.profiles), p);
+        }
+        if let Some(&p) = self.recent.index.get(key) {
+            return (Arc::clone(&self.recent), p);
+        }
+        let mut own = Profiles {
+            n_kinds: self.schema.kinds.len(),
+            ..Profiles::default()
+        };
+        own.push(key.clone(), self.schema.profile_entries(key));
+        own.count = 1;
+        (Arc::new(own), 0)
+    }
+
+    /// Whether `principal` was built against this snapshot's role, toggle and
+    /// level definitions. A stale principal is denied everything.
+    pub fn is_fresh(&self, principal: &Principal) -> bool {
+        Arc::ptr_eq(&principal.schema, &self.schema)
+    }
+
+    /// Whether `principal` may do `action` on `resource` (the resource's owner
+    /// given by key: [`Resource::with_owner_key`]). Denied if the principal is
+    /// stale ([`Policy::is_fresh`]). Never panics, never allocates; constant time.
+    #[inline]
+    pub fn can_principal(
+        &self,
+        principal: &Principal,
+        action: impl Actions,
+        resource: &Resource,
+    ) -> bool {
+        match action.mask_for(resource.kind) {
+            Some(want) => self.principal_bits(principal, resource) & want == want,
+            None => false,
+        }
+    }
+
+    /// Every action `principal` may do on `resource`.
+    pub fn allowed_principal(&self, principal: &Principal, resource: &Resource) -> ActionSet<'_> {
+        ActionSet {
+            kind: resource.kind,
+            bits: self.principal_bits(principal, resource),
+            names: self
+                .schema
+                .kinds
+                .get(resource.kind.index())
+                .map_or(&[][..], |k| k.actions.as_slice()),
+        }
+    }
+
+    /// The decision for `principal` and the steps that made it; agrees with
+    /// [`Policy::can_principal`].
+    pub fn explain_principal(
+        &self,
+        principal: &Principal,
+        action: impl Actions,
+        resource: &Resource,
+    ) -> Explanation {
+        let want = action.mask_for(resource.kind);
+        let question = self.question_text(
+            &format!("user {}", principal.key),
+            want,
+            resource,
+            resource.owner_key.map(|o| format!("user {o}")),
+        );
+        let deny = |rule, text: String| Explanation::single(question.clone(), rule, text);
+        if !self.is_fresh(principal) {
+            return deny(
+                Rule::Unknown,
+                "the principal was built against other role, toggle or level definitions \
+                 than this policy's: stale, denied (build it again)"
+                    .into(),
+            );
+        }
+        let (Some(key), Some(kind)) = (
+            principal.key_of_profile(),
+            self.schema.kinds.get(resource.kind.index()),
+        ) else {
+            return deny(Rule::Unknown, "unknown kind: default deny".into());
+        };
+        let want = match want {
+            Some(w) if w & !kind.all() == 0 => w,
+            _ => {
+                return deny(
+                    Rule::Unknown,
+                    format!(
+                        "the action is not an action of kind `{}`: default deny",
+                        kind.name
+                    ),
+                )
+            }
+        };
+        let owner = match resource.owner_key {
+            None => Relation::NoOwner,
+            Some(o) if o == principal.key => Relation::Own,
+            Some(o) if principal.manages.binary_search(&o).is_ok() => {
+                Relation::Managed(format!("user {o}"))
+            }
+            Some(o) => Relation::Other(format!("user {o}")),
+        };
+        let layer = principal
+            .extra
+            .as_deref()
+            .and_then(|e| e.own.as_deref())
+            .map_or(&crate::policy::NO_LAYER, |o| &o.layer);
+        let who = Traced {
+            name: format!("user {}", principal.key),
+            layer,
+            owner,
+        };
+        match self.trace(key, Some(who), want, resource) {
+            Ok((set, steps)) => Explanation::from_steps(question, set & want == want, steps),
+            Err(step) => Explanation::from_steps(question, false, vec![step]),
+        }
+    }
+
+    /// The final set for a principal: the steps of [`Policy::allowed_bits`], with
+    /// the principal's profile, exceptions and managed keys.
+    #[inline(always)]
+    fn principal_bits(&self, who: &Principal, r: &Resource) -> u64 {
+        if !Arc::ptr_eq(&who.schema, &self.schema) {
+            return 0;
+        }
+        let k = r.kind.0;
+        let table = &*who.table;
+        if k as usize >= table.n_kinds {
+            return 0;
+        }
+        let at = (who.profile as usize)
+            .wrapping_mul(table.n_kinds)
+            .wrapping_add(k as usize);
+        let Some(pk) = table.kinds.get(at) else {
+            return 0;
+        };
+        // Step 4: scopes, by the owner's key.
+        let mut x = pk.set.any;
+        if let Some(owner) = r.owner_key {
+            if owner == who.key {
+                x |= pk.set.own;
+            } else if pk.set.managed & !x != 0 && who.manages.binary_search(&owner).is_ok() {
+                x |= pk.set.managed;
+            }
+        }
+        // Step 5: the role's layer, then the principal's.
+        x = match r.id {
+            Some(id) if pk.role_names_instances => self.role_instance(pk, k, id, x),
+            _ => pk.role_default.apply(x),
+        };
+        if let Some(extra) = &who.extra {
+            x = extra.layer(k, r.id).apply(x);
+        }
+        // Steps 2, 6, 7: the keep mask.
+        let keep = match r.state {
+            None => pk.keep,
+            Some(st) => Self::state_keep(table, pk, k, st),
+        };
+        x & keep
+    }
+}
+
+/// A principal names no subjects of the policy.
+struct NoSubjects;
+
+impl crate::compile::SubjectNames for NoSubjects {
+    fn id(&self, _: &str) -> Option<u32> {
+        None
+    }
+    fn all(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
