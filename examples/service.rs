@@ -62,13 +62,14 @@ fn load_row(db: &Connection, user: u64) -> Result<PrincipalDef> {
         .query_map([user], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut q = db.prepare("SELECT kind, level FROM user_levels WHERE user_id = ?1")?;
-    for pair in q.query_map([user], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+    for pair in q.query_map([user], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })? {
         let (kind, level) = pair?;
         row.levels.insert(kind, level);
     }
-    let mut q = db.prepare(
-        "SELECT kind, instance, allow, deny FROM user_exceptions WHERE user_id = ?1",
-    )?;
+    let mut q =
+        db.prepare("SELECT kind, instance, allow, deny FROM user_exceptions WHERE user_id = ?1")?;
     for e in q.query_map([user], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -124,9 +125,17 @@ fn main() -> Result<()> {
     let billed = policy.state(estimates, "billed").ok_or("no billed")?;
 
     println!("== pam (Premium, Can edit and approve on cost estimates) ==");
-    assert!(request(&db, &policy, 3, "approve", "cost_estimate", |r| r.with_id(7))?);
+    assert!(request(&db, &policy, 3, "approve", "cost_estimate", |r| r
+        .with_id(7))?);
     // Her own exception: not estimate 9.
-    assert!(!request(&db, &policy, 3, "approve", "cost_estimate", |r| r.with_id(9))?);
+    assert!(!request(
+        &db,
+        &policy,
+        3,
+        "approve",
+        "cost_estimate",
+        |r| r.with_id(9)
+    )?);
     // Once billed, only Admins edit.
     assert!(!request(&db, &policy, 3, "edit", "cost_estimate", |r| r
         .with_id(7)
