@@ -150,25 +150,31 @@ pub struct ReadmeDoctests;
 pub use def::*;
 mod admin;
 mod builder;
+mod bulk;
 mod compile;
 mod diff;
 mod error;
 mod explain;
+mod filter;
 mod ids;
 mod policy;
 mod pvec;
 pub mod reference;
 mod render;
+mod sql;
 mod table;
 pub mod testing;
 
 pub use admin::{Change, ChangeError, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
+pub use bulk::BitSet;
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use error::{Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
+pub use filter::{Clause, Cond, Except, Filter, Named, Owner, States};
 pub use ids::{
     ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
 };
 pub use policy::Policy;
 pub use render::Matrix;
+pub use sql::{Columns, Sql, SqlError, SqlValue};

@@ -1,0 +1,289 @@
+//! Bulk checks: [`Policy::can_many`] answers `can` for a slice of resources at
+//! memory speed. What depends only on the subject and the kind is worked out once
+//! (from the engine's own answers, as for [`Policy::filter`]); what is left per
+//! resource is its owner class, its state and, only when the subject's layers name
+//! instances of the kind, one lookup of its id.
+
+use crate::def::InstanceId;
+use crate::filter::{Probe, MANAGED, OTHER, OWN, OWNER_CLASSES, UNOWNED};
+use crate::ids::{Actions, KindId, Resource, SubjectId};
+use crate::policy::Policy;
+
+/// A fixed-length set of bits: bit `i` answers for the `i`-th resource given to
+/// [`Policy::can_many`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct BitSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl BitSet {
+    /// How many bits (resources) the set has.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the set has no bits at all.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether bit `i` is set (false past the end).
+    pub fn contains(&self, i: usize) -> bool {
+        i < self.len
+            && self
+                .words
+                .get(i / 64)
+                .is_some_and(|w| (w >> (i % 64)) & 1 != 0)
+    }
+
+    /// How many bits are set.
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The positions of the set bits, in order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            let mut rest = w;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let b = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(i * 64 + b)
+            })
+        })
+    }
+
+    /// The bits as words: bit `i` is `words[i / 64] >> (i % 64) & 1`; bits past
+    /// [`len`](BitSet::len) are zero.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+}
+
+/// Ids named by the subject's layers, with their answer tables: open addressing
+/// with linear probing, at most a quarter full. An empty slot holds a key no named
+/// id has and the unnamed ids' table, so a probe stops at the key or at an empty
+/// slot and returns that slot's table either way.
+#[derive(Debug)]
+struct IdTable {
+    slots: Vec<(InstanceId, u64)>,
+    mask: usize,
+    shift: u32,
+    empty: InstanceId,
+}
+
+impl IdTable {
+    fn new(named: &[(InstanceId, u64)], miss: u64) -> IdTable {
+        if named.is_empty() {
+            return IdTable {
+                slots: Vec::new(),
+                mask: 0,
+                shift: 0,
+                empty: 0,
+            };
+        }
+        let cap = (named.len() * 4).next_power_of_two().max(8);
+        let shift = 64 - cap.trailing_zeros();
+        // A key no named id has: the largest ids are the least likely to be named.
+        let mut empty = InstanceId::MAX;
+        while named.iter().any(|(id, _)| *id == empty) {
+            empty -= 1;
+        }
+        let mut t = IdTable {
+            slots: vec![(empty, miss); cap],
+            mask: cap - 1,
+            shift,
+            empty,
+        };
+        for &(id, table) in named {
+            let mut i = t.home(id);
+            while let Some(slot) = t.slots.get_mut(i) {
+                if slot.0 == empty {
+                    *slot = (id, table);
+                    break;
+                }
+                i = (i + 1) & t.mask;
+            }
+        }
+        t
+    }
+
+    /// Fibonacci hashing: the high bits of `id * 2^64 / phi`, which spreads ids
+    /// that share their low bits (multiples of a power of two, `id << 32`).
+    #[inline(always)]
+    fn home(&self, id: InstanceId) -> usize {
+        (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (self.shift & 63)) as usize & self.mask
+    }
+
+    #[inline(always)]
+    fn get(&self, id: InstanceId, miss: u64) -> u64 {
+        if self.slots.is_empty() {
+            return miss;
+        }
+        let mut i = self.home(id);
+        // INVARIANT (quarter full): an empty slot is always reached, so the loop
+        // ends; the bound only keeps it from spinning on a broken table.
+        for _ in 0..self.slots.len() {
+            match self.slots.get(i) {
+                Some(&(k, table)) if k == id || k == self.empty => return table,
+                Some(_) => i = (i + 1) & self.mask,
+                None => return miss,
+            }
+        }
+        miss
+    }
+}
+
+/// One subject, action and kind, ready to answer per resource: one `u64` table per
+/// class of ids, bit `owner * stride + state` (state 0: none, `i + 1`: state `i`,
+/// `n_states + 1`: a state of another kind or out of range, always 0).
+#[derive(Debug)]
+struct Matcher<'p> {
+    kind: u32,
+    subject: u32,
+    n_states: u32,
+    stride: u32,
+    managed: &'p [u32],
+    /// Whether an owner the subject manages answers differently from any other
+    /// owner (else the binary search is skipped).
+    check_managed: bool,
+    other_id: u64,
+    no_id: u64,
+    named: IdTable,
+}
+
+impl<'p> Matcher<'p> {
+    /// The matcher, or none when the tables do not fit a `u64` (more than 14
+    /// states).
+    fn new(p: &Probe<'p>) -> Option<Matcher<'p>> {
+        let stride = p.n_states + 2;
+        if OWNER_CLASSES * stride > 64 {
+            return None;
+        }
+        let pack = |answers| -> u64 {
+            let mut t = 0u64;
+            for o in [UNOWNED, OWN, OTHER, MANAGED] {
+                for s in 0..p.width() {
+                    if p.bit(answers, o, s) {
+                        t |= 1 << ((o * stride + s) & 63);
+                    }
+                }
+            }
+            t
+        };
+        let other_id = pack(&p.other_id);
+        let named: Vec<(InstanceId, u64)> = p
+            .named
+            .iter()
+            .map(|(id, a)| (*id, pack(a)))
+            .filter(|(_, t)| *t != other_id)
+            .collect();
+        let no_id = pack(&p.no_id);
+        let row = |t: u64, o: usize| (t >> ((o * stride) & 63)) & ((1 << stride) - 1);
+        let check_managed = !p.managed.is_empty()
+            && std::iter::once(other_id)
+                .chain(std::iter::once(no_id))
+                .chain(named.iter().map(|(_, t)| *t))
+                .any(|t| row(t, MANAGED) != row(t, OTHER));
+        Some(Matcher {
+            kind: p.kind.0,
+            subject: p.subject.0,
+            n_states: p.n_states as u32,
+            stride: stride as u32,
+            managed: p.managed,
+            check_managed,
+            other_id,
+            no_id,
+            named: IdTable::new(&named, other_id),
+        })
+    }
+
+    #[inline(always)]
+    fn test(&self, r: &Resource) -> bool {
+        let state = match r.state {
+            None => 0,
+            Some(st) if st.kind == self.kind && st.index < self.n_states => st.index + 1,
+            Some(_) => self.n_states + 1,
+        };
+        let owner = match r.owner {
+            None => UNOWNED as u32,
+            Some(o) if o.0 == self.subject => OWN as u32,
+            Some(o) if self.check_managed && self.managed.binary_search(&o.0).is_ok() => {
+                MANAGED as u32
+            }
+            Some(_) => OTHER as u32,
+        };
+        let table = match r.id {
+            None => self.no_id,
+            Some(id) => self.named.get(id, self.other_id),
+        };
+        let bit = owner * self.stride + state;
+        r.kind.0 == self.kind && (table >> (bit & 63)) & 1 != 0
+    }
+}
+
+impl Policy {
+    /// [`can`](Policy::can) for each of `resources`: bit `i` of the result is
+    /// `self.can(subject, action, &resources[i])`.
+    ///
+    /// The work that depends only on the subject, the action and the kind (that of
+    /// the first resource) is done once, from the engine's own answers; each
+    /// resource then costs a few compares and one table lookup (see
+    /// `benches/README.md`). Resources of another kind than the first, and kinds
+    /// with more than 14 states, are checked one by one with `can`.
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
+    /// #   "roles": {"R": {"grants": {"task": ["view"]}}},
+    /// #   "subjects": {"u": {"role": "R", "exceptions": [{"kind": "task", "id": 2, "deny": ["view"]}]}}}"#)?;
+    /// # let policy = Policy::compile(&def)?;
+    /// let u = policy.subject("u").ok_or("no u")?;
+    /// let view = policy.action("task", "view").ok_or("no view")?;
+    /// let tasks: Vec<_> = (0..4).map(|id| policy.resource(view.kind()).with_id(id)).collect();
+    /// let allowed = policy.can_many(u, view, &tasks);
+    /// assert_eq!(allowed.iter().collect::<Vec<_>>(), [0, 1, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn can_many(
+        &self,
+        subject: SubjectId,
+        action: impl Actions,
+        resources: &[Resource],
+    ) -> BitSet {
+        let len = resources.len();
+        let mut words = Vec::with_capacity(len.div_ceil(64));
+        let kind: Option<KindId> = resources.first().map(|r| r.kind);
+        let probe = kind.map(|k| self.probe(subject, action, k));
+        match probe.as_ref().and_then(Matcher::new) {
+            Some(m) => {
+                for chunk in resources.chunks(64) {
+                    let mut w = 0u64;
+                    for (i, r) in chunk.iter().enumerate() {
+                        let yes = if r.kind.0 == m.kind {
+                            m.test(r)
+                        } else {
+                            self.can(subject, action, r)
+                        };
+                        w |= u64::from(yes) << (i & 63);
+                    }
+                    words.push(w);
+                }
+            }
+            None => {
+                for chunk in resources.chunks(64) {
+                    let mut w = 0u64;
+                    for (i, r) in chunk.iter().enumerate() {
+                        w |= u64::from(self.can(subject, action, r)) << (i & 63);
+                    }
+                    words.push(w);
+                }
+            }
+        }
+        BitSet { words, len }
+    }
+}
