@@ -443,7 +443,7 @@ impl Filter {
     /// let columns = Columns::new("j.id").owner("j.owner_id").state("j.state")
     ///     .owner_keys(|name| (name == "ann").then_some(SqlValue::Int(42)));
     /// let sql = filter.to_sql(&columns)?;
-    /// assert_eq!(sql.text, "(j.state IN (?, ?) OR j.state IS NULL) AND ((j.id = ?) OR (j.owner_id = ?))");
+    /// assert_eq!(sql.text, "(j.state IN (?, ?) OR j.state IS NULL) AND (j.id = ? OR j.owner_id = ?)");
     /// assert_eq!(sql.params, [
     ///     SqlValue::Text("draft".into()), SqlValue::Text("live".into()),
     ///     SqlValue::Int(7), SqlValue::Int(42),
