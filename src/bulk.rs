@@ -6,7 +6,7 @@
 
 use crate::def::InstanceId;
 use crate::filter::{Probe, MANAGED, OTHER, OWN, OWNER_CLASSES, UNOWNED};
-use crate::ids::{Actions, KindId, Resource, SubjectId};
+use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
 use crate::policy::Policy;
 
 /// A fixed-length set of bits: bit `i` answers for the `i`-th resource given to
@@ -151,10 +151,16 @@ struct Matcher<'p> {
     /// Whether an owner the subject manages answers differently from any other
     /// owner (else the binary search is skipped).
     check_managed: bool,
+    /// The managed subjects when they are few (padded with the subject itself,
+    /// which is classed as its own owner first): compared without branches.
+    few: Option<[u32; FEW]>,
     other_id: u64,
     no_id: u64,
     named: IdTable,
 }
+
+/// Up to this many managed subjects are compared one by one.
+const FEW: usize = 8;
 
 impl<'p> Matcher<'p> {
     /// The matcher, or none when the tables do not fit a `u64` (more than 14
@@ -189,7 +195,18 @@ impl<'p> Matcher<'p> {
                 .chain(std::iter::once(no_id))
                 .chain(named.iter().map(|(_, t)| *t))
                 .any(|t| row(t, MANAGED) != row(t, OTHER));
+        let few = match p.managed.len() {
+            n if check_managed && n <= FEW => {
+                let mut few = [p.subject.0; FEW];
+                for (slot, m) in few.iter_mut().zip(p.managed) {
+                    *slot = *m;
+                }
+                Some(few)
+            }
+            _ => None,
+        };
         Some(Matcher {
+            few,
             kind: p.kind.0,
             subject: p.subject.0,
             n_states: p.n_states as u32,
@@ -202,27 +219,44 @@ impl<'p> Matcher<'p> {
         })
     }
 
+    /// Whether `r` (of the matcher's kind) is allowed. Written without branches
+    /// on the resource's fields (selects instead), since in a list they are as
+    /// random as the data: a mispredicted branch costs more than the whole test.
     #[inline(always)]
     fn test(&self, r: &Resource) -> bool {
-        let state = match r.state {
-            None => 0,
-            Some(st) if st.kind == self.kind && st.index < self.n_states => st.index + 1,
-            Some(_) => self.n_states + 1,
+        // State class: 0 none, `i + 1` state `i`, `n + 1` invalid (always denied).
+        let st = r.state.unwrap_or(StateId {
+            kind: self.kind,
+            index: 0,
+        });
+        let valid = (st.kind == self.kind) & (st.index < self.n_states);
+        let in_state = if valid {
+            st.index.wrapping_add(1)
+        } else {
+            self.n_states + 1
         };
-        let owner = match r.owner {
-            None => UNOWNED as u32,
-            Some(o) if o.0 == self.subject => OWN as u32,
-            Some(o) if self.check_managed && self.managed.binary_search(&o.0).is_ok() => {
-                MANAGED as u32
-            }
-            Some(_) => OTHER as u32,
-        };
+        let state = u32::from(r.state.is_some()) * in_state;
+        // Owner class: UNOWNED 0, OWN 1, OTHER 2, MANAGED 3.
+        let w = r.owner.map_or(self.subject, |o| o.0);
+        let own = u32::from(w == self.subject);
+        let managed = u32::from(self.is_managed(w)) & (own ^ 1);
+        let owner = u32::from(r.owner.is_some()) * (OTHER as u32 - own + managed);
         let table = match r.id {
             None => self.no_id,
             Some(id) => self.named.get(id, self.other_id),
         };
         let bit = owner * self.stride + state;
-        r.kind.0 == self.kind && (table >> (bit & 63)) & 1 != 0
+        (table >> (bit & 63)) & 1 != 0
+    }
+
+    /// Whether `w` is a subject the matcher's subject manages, where that can
+    /// change an answer: a few compares for a short list, else a binary search.
+    #[inline(always)]
+    fn is_managed(&self, w: u32) -> bool {
+        match &self.few {
+            Some(few) => few.iter().fold(false, |acc, m| acc | (*m == w)),
+            None => self.check_managed && self.managed.binary_search(&w).is_ok(),
+        }
     }
 }
 

@@ -338,15 +338,13 @@ impl Render<'_, '_> {
         }
     }
 
-    /// Rows in a state the kind has, or in none.
+    /// Rows in a state the kind has, or in none (for a kind without states, rows
+    /// with no state).
     fn known_state(&self) -> Expr {
-        match self.state {
-            Some(_) if !self.filter.states().is_empty() => self.state_pred(&States {
-                names: self.filter.states().to_vec(),
-                unset: true,
-            }),
-            _ => Expr::True,
-        }
+        self.state_pred(&States {
+            names: self.filter.states().to_vec(),
+            unset: true,
+        })
     }
 
     fn render(&self) -> Result<Expr, SqlError> {
