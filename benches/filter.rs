@@ -5,7 +5,8 @@
 //! - `filter/can_many/<n>`: `Policy::can_many` over 1M resources (random ids,
 //!   owners and states) for a subject with `n` exceptions (targets: 500M/s or
 //!   more at 0, 100M/s or more at 100); `filter/can_loop/<n>` is the same list
-//!   with `can` per resource, for comparison;
+//!   with `can` per resource, and `filter/floor` reads every resource's id,
+//!   owner and state once and does nothing else (the memory floor);
 //! - `filter/sqlite/*`: "which of these 100k rows may I edit?" in an in-memory
 //!   SQLite table: the rendered filter in the `WHERE` clause (`filtered`) against
 //!   reading every row and calling `can` on it (`scan_can`).
@@ -125,6 +126,16 @@ fn bulk(c: &mut Criterion) {
     let rs = resources(&policy, 1_000_000);
     let mut g = c.benchmark_group("filter");
     g.throughput(Throughput::Elements(rs.len() as u64));
+    // The floor: read every resource's id, owner and state once, and nothing else.
+    g.bench_function("floor", |b| {
+        b.iter(|| {
+            black_box(&rs).iter().fold(0u64, |acc, r| {
+                acc ^ r.id().unwrap_or(1)
+                    ^ r.owner().map_or(2, |o| o.index() as u64)
+                    ^ r.state().map_or(3, |s| s.kind().index() as u64)
+            })
+        });
+    });
     for (name, n) in [("plain", 0), ("hundred", 100)] {
         let s = policy.subject(name).unwrap_or_else(|| panic!("{name}"));
         g.bench_with_input(BenchmarkId::new("can_many", n), &s, |b, &s| {

@@ -68,12 +68,17 @@ impl BitSet {
 /// with linear probing, at most a quarter full. An empty slot holds a key no named
 /// id has and the unnamed ids' table, so a probe stops at the key or at an empty
 /// slot and returns that slot's table either way.
+///
+/// When a table at most an eighth full (up to a 64th, trying larger sizes) puts
+/// every id in its home slot or the next one, a lookup reads just those two slots
+/// and selects without a branch (`two`); otherwise it walks the run.
 #[derive(Debug)]
 struct IdTable {
     slots: Vec<(InstanceId, u64)>,
     mask: usize,
     shift: u32,
     empty: InstanceId,
+    two: bool,
 }
 
 impl IdTable {
@@ -84,32 +89,65 @@ impl IdTable {
                 mask: 0,
                 shift: 0,
                 empty: 0,
+                two: false,
             };
         }
-        let cap = (named.len() * 4).next_power_of_two().max(8);
-        let shift = 64 - cap.trailing_zeros();
         // A key no named id has: the largest ids are the least likely to be named.
         let mut empty = InstanceId::MAX;
         while named.iter().any(|(id, _)| *id == empty) {
             empty -= 1;
         }
-        let mut t = IdTable {
-            slots: vec![(empty, miss); cap],
-            mask: cap - 1,
-            shift,
+        let base = named.len().next_power_of_two().max(8);
+        for factor in [8, 16, 32, 64] {
+            // Past 64k slots (1 MiB) a walk is cheaper than building.
+            if base * factor > 1 << 16 {
+                break;
+            }
+            if let Some(t) = Self::build(named, miss, empty, base * factor, true) {
+                return t;
+            }
+        }
+        Self::build(named, miss, empty, base * 4, false).unwrap_or(IdTable {
+            slots: Vec::new(),
+            mask: 0,
+            shift: 0,
             empty,
+            two: false,
+        })
+    }
+
+    /// A table of `cap` slots (a power of two), plus one past the end when `two`;
+    /// none if `two` and some id lands past the slot after its home.
+    fn build(
+        named: &[(InstanceId, u64)],
+        miss: u64,
+        empty: InstanceId,
+        cap: usize,
+        two: bool,
+    ) -> Option<IdTable> {
+        let mut t = IdTable {
+            slots: vec![(empty, miss); cap + usize::from(two)],
+            mask: cap - 1,
+            shift: 64 - cap.trailing_zeros(),
+            empty,
+            two,
         };
         for &(id, table) in named {
-            let mut i = t.home(id);
-            while let Some(slot) = t.slots.get_mut(i) {
+            let home = t.home(id);
+            let mut i = home;
+            loop {
+                let slot = t.slots.get_mut(i)?;
                 if slot.0 == empty {
                     *slot = (id, table);
                     break;
                 }
-                i = (i + 1) & t.mask;
+                i = if two { i + 1 } else { (i + 1) & t.mask };
+                if two && i > home + 1 {
+                    return None;
+                }
             }
         }
-        t
+        Some(t)
     }
 
     /// Fibonacci hashing: the high bits of `id * 2^64 / phi`, which spreads ids
@@ -125,6 +163,12 @@ impl IdTable {
             return miss;
         }
         let mut i = self.home(id);
+        if self.two {
+            let (a, ta) = self.slots.get(i).copied().unwrap_or((self.empty, miss));
+            let (b, tb) = self.slots.get(i + 1).copied().unwrap_or((self.empty, miss));
+            let t = if b == id { tb } else { miss };
+            return if a == id { ta } else { t };
+        }
         // INVARIANT (quarter full): an empty slot is always reached, so the loop
         // ends; the bound only keeps it from spinning on a broken table.
         for _ in 0..self.slots.len() {

@@ -182,7 +182,7 @@ impl Policy {
     /// let filter = policy.filter(ann, edit, edit.kind());
     ///
     /// // ann edits her own estimates unless billed; never estimate 7.
-    /// assert_eq!(filter.to_string(), "owner is the subject, state draft or none; except ids 7: none");
+    /// assert_eq!(filter.to_string(), "own, state draft or none; except ids 7: none");
     /// assert_eq!(filter.except()[0].cond, Cond::None);
     ///
     /// let kind = edit.kind();
@@ -271,15 +271,16 @@ pub struct States {
     pub unset: bool,
 }
 
-/// One alternative of a [`Cond`]: the instance's owner is `owner` (any owner when
-/// `None`) and its state is in `states` (any state when `None`). Never both
-/// `None`.
+/// One alternative of a [`Cond`]: the instance's owner is in `owners` (any owner
+/// when `None`) and its state is in `states` (any state when `None`). Never both
+/// `None`; `owners` is never empty.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Clause {
-    /// The owner relation required, if any.
+    /// The owner relations allowed, if restricted, in the order own, managed,
+    /// unowned, other.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<Owner>,
+    pub owners: Option<Vec<Owner>>,
     /// The states allowed, if restricted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub states: Option<States>,
@@ -325,7 +326,7 @@ pub struct Except {
 /// { "kind": { "name": "cost_estimate", "index": 0 },
 ///   "subject": { "name": "ann", "index": 0 },
 ///   "states": ["draft", "billed"],
-///   "default": { "any": [ { "owner": "own", "states": { "names": ["draft"], "unset": true } } ] },
+///   "default": { "any": [ { "owners": ["own"], "states": { "names": ["draft"], "unset": true } } ] },
 ///   "except": [ { "ids": [7], "cond": "none" } ] }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,7 +375,8 @@ impl Filter {
         let mentions = |c: &Cond| match c {
             Cond::Any(clauses) => clauses
                 .iter()
-                .any(|c| matches!(c.owner, Some(Owner::Managed | Owner::Other))),
+                .flat_map(|c| c.owners.iter().flatten())
+                .any(|o| matches!(o, Owner::Managed | Owner::Other)),
             _ => false,
         };
         let needs_managed = mentions(&default)
@@ -501,7 +503,7 @@ impl Filter {
             Cond::All => true,
             Cond::None => false,
             Cond::Any(clauses) => clauses.iter().any(|c| {
-                c.owner.map_or(true, |o| o == owner)
+                c.owners.as_ref().map_or(true, |os| os.contains(&owner))
                     && c.states.as_ref().map_or(true, |s| match state {
                         0 => s.unset,
                         i => self
@@ -525,6 +527,7 @@ fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Cond {
     if !p.managed.is_empty() {
         classes.insert(1, MANAGED);
     }
+    // (In the order of `Clause::owners`.)
     let row = |o: usize| -> Row {
         let mut r: Row = smallvec![0; words];
         for s in 0..width {
@@ -574,10 +577,13 @@ fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Cond {
     let mut clauses = Vec::new();
     if !is_empty(&common) {
         clauses.push(Clause {
-            owner: None,
+            owners: None,
             states: set(&common),
         });
     }
+    // The owner classes that allow more than the common states, grouped by what
+    // they add (a class allowed in every state adds "any state").
+    let mut extras: SmallVec<[(Row, Vec<Owner>); 4]> = SmallVec::new();
     for (o, r) in &rows {
         if *r == common {
             continue;
@@ -587,8 +593,14 @@ fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Cond {
         } else {
             r.iter().zip(&common).map(|(w, c)| w & !c).collect()
         };
+        match extras.iter_mut().find(|(e, _)| *e == extra) {
+            Some((_, owners)) => owners.push(Owner::of_class(*o)),
+            None => extras.push((extra, vec![Owner::of_class(*o)])),
+        }
+    }
+    for (extra, owners) in extras {
         clauses.push(Clause {
-            owner: Some(Owner::of_class(*o)),
+            owners: Some(owners),
             states: set(&extra),
         });
     }
@@ -598,10 +610,10 @@ fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Cond {
 impl std::fmt::Display for Owner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Owner::Own => "owner is the subject",
-            Owner::Managed => "owner is managed by the subject",
-            Owner::Unowned => "no owner",
-            Owner::Other => "owner is someone else",
+            Owner::Own => "own",
+            Owner::Managed => "managed",
+            Owner::Unowned => "unowned",
+            Owner::Other => "others'",
         })
     }
 }
@@ -627,15 +639,26 @@ impl std::fmt::Display for Cond {
             Cond::All => f.write_str("all"),
             Cond::None => f.write_str("none"),
             Cond::Any(clauses) => {
+                let several = clauses.len() > 1;
                 for (i, c) in clauses.iter().enumerate() {
                     if i > 0 {
-                        f.write_str("; or ")?;
+                        f.write_str(" or ")?;
                     }
-                    match (&c.owner, &c.states) {
+                    if several {
+                        f.write_str("(")?;
+                    }
+                    let owners = c.owners.as_ref().map(|os| {
+                        let names: Vec<String> = os.iter().map(Owner::to_string).collect();
+                        names.join(" or ")
+                    });
+                    match (owners, &c.states) {
                         (Some(o), Some(s)) => write!(f, "{o}, {s}")?,
-                        (Some(o), None) => write!(f, "{o}")?,
+                        (Some(o), None) => f.write_str(&o)?,
                         (None, Some(s)) => write!(f, "{s}")?,
                         (None, None) => f.write_str("all")?,
+                    }
+                    if several {
+                        f.write_str(")")?;
                     }
                 }
                 Ok(())

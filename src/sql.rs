@@ -263,10 +263,11 @@ struct Render<'r, 'a> {
 }
 
 impl Render<'_, '_> {
-    fn owner_pred(&self, owner: Owner) -> Expr {
+    /// Rows whose owner is in one of the `owners` relations.
+    fn owners_pred(&self, owners: &[Owner]) -> Expr {
         let Some(col) = self.owner else {
             // No owner column: every row is unowned.
-            return if owner == Owner::Unowned {
+            return if owners.contains(&Owner::Unowned) {
                 Expr::True
             } else {
                 Expr::False
@@ -281,24 +282,30 @@ impl Render<'_, '_> {
                 .filter_map(|m| self.columns.owner_of(m.name()))
                 .collect()
         };
-        match owner {
-            Owner::Own => Expr::is_in(col, me().into_iter().collect()),
-            Owner::Managed => Expr::is_in(col, managed()),
-            Owner::Unowned => Expr::atom(format!("{col} IS NULL"), Vec::new()),
-            Owner::Other => {
-                let mut known: Vec<SqlValue> = me().into_iter().collect();
-                known.extend(managed());
-                let not_null = Expr::atom(format!("{col} IS NOT NULL"), Vec::new());
-                match known.len() {
-                    0 => not_null,
-                    1 => Expr::and(vec![not_null, Expr::atom(format!("{col} <> ?"), known)]),
-                    n => Expr::and(vec![
-                        not_null,
-                        Expr::atom(format!("{col} NOT IN ({})", placeholders(n)), known),
-                    ]),
+        let mut keys = Vec::new();
+        let mut parts = Vec::new();
+        for owner in owners {
+            match owner {
+                Owner::Own => keys.extend(me()),
+                Owner::Managed => keys.extend(managed()),
+                Owner::Unowned => parts.push(Expr::atom(format!("{col} IS NULL"), Vec::new())),
+                Owner::Other => {
+                    let mut known: Vec<SqlValue> = me().into_iter().collect();
+                    known.extend(managed());
+                    let not_null = Expr::atom(format!("{col} IS NOT NULL"), Vec::new());
+                    parts.push(match known.len() {
+                        0 => not_null,
+                        1 => Expr::and(vec![not_null, Expr::atom(format!("{col} <> ?"), known)]),
+                        n => Expr::and(vec![
+                            not_null,
+                            Expr::atom(format!("{col} NOT IN ({})", placeholders(n)), known),
+                        ]),
+                    });
                 }
             }
         }
+        parts.insert(0, Expr::is_in(col, keys));
+        Expr::or(parts)
     }
 
     fn state_pred(&self, states: &States) -> Expr {
@@ -325,7 +332,9 @@ impl Render<'_, '_> {
 
     fn clause(&self, c: &Clause) -> Expr {
         Expr::and(vec![
-            c.owner.map_or(Expr::True, |o| self.owner_pred(o)),
+            c.owners
+                .as_ref()
+                .map_or(Expr::True, |os| self.owners_pred(os)),
             c.states.as_ref().map_or(Expr::True, |s| self.state_pred(s)),
         ])
     }

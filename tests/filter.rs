@@ -93,8 +93,14 @@ fn assert_simple(f: &Filter) {
     let check = |c: &Cond| {
         if let Cond::Any(clauses) = c {
             assert!(!clauses.is_empty(), "empty clause list in {f:?}");
-            for Clause { owner, states, .. } in clauses {
-                assert!(owner.is_some() || states.is_some(), "empty clause in {f:?}");
+            for Clause { owners, states, .. } in clauses {
+                assert!(
+                    owners.is_some() || states.is_some(),
+                    "empty clause in {f:?}"
+                );
+                if let Some(os) = owners {
+                    assert!(!os.is_empty(), "empty owner list in {f:?}");
+                }
                 if let Some(s) = states {
                     assert!(!s.names.is_empty() || s.unset, "empty state set in {f:?}");
                 }
@@ -471,16 +477,29 @@ fn hostile_names_never_reach_the_sql_text() {
     let filter = policy.filter(subjects[0], edit, kind);
     assert_eq!(
         filter.to_string(),
-        "owner is the subject, state s' OR '1'='1, plain or none; or owner is managed by the \
-         subject, state s' OR '1'='1, plain or none; except ids 3: none; except ids 4: state \
-         s' OR '1'='1, plain or none"
+        "own or managed, state s' OR '1'='1, plain or none; except ids 3: none; except ids 4: \
+         state s' OR '1'='1, plain or none"
     );
     let sql = filter.to_sql(&columns).unwrap();
     assert_eq!(
         sql.text,
         "(id = ? AND (state IN (?, ?) OR state IS NULL)) OR ((id IS NULL OR id <> ?) AND \
-         ((t.owner = ? AND (state IN (?, ?) OR state IS NULL)) OR (t.owner IN (?, ?) AND \
-         (state IN (?, ?) OR state IS NULL))))"
+         t.owner IN (?, ?, ?) AND (state IN (?, ?) OR state IS NULL))"
+    );
+    let text = |s: &str| SqlValue::Text(s.to_string());
+    assert_eq!(
+        sql.params,
+        [
+            SqlValue::Int(4),
+            text(names[4]),
+            text("plain"),
+            SqlValue::Int(3),
+            text(names[0]),
+            text(names[1]),
+            text(names[2]),
+            text(names[4]),
+            text("plain"),
+        ]
     );
 }
 
@@ -558,8 +577,7 @@ fn serde_round_trip_and_shape() {
             ],
             "states": ["s' OR '1'='1", "-- billed", "plain"],
             "default": { "any": [
-                { "owner": "own", "states": { "names": ["s' OR '1'='1", "plain"], "unset": true } },
-                { "owner": "managed", "states": { "names": ["s' OR '1'='1", "plain"], "unset": true } }
+                { "owners": ["own", "managed"], "states": { "names": ["s' OR '1'='1", "plain"], "unset": true } }
             ] },
             "except": [
                 { "ids": [3], "cond": "none" },
@@ -588,7 +606,7 @@ fn serde_round_trip_and_shape() {
     assert!(policy
         .filter(other, edit, edit.kind())
         .to_string()
-        .starts_with("owner is the subject"));
+        .starts_with("own, state"));
 }
 
 #[test]
