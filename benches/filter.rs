@@ -7,6 +7,7 @@
 //!   more at 0, 100M/s or more at 100); `filter/can_loop/<n>` is the same list
 //!   with `can` per resource, and `filter/floor` reads every resource's id,
 //!   owner and state once and does nothing else (the memory floor);
+//! - `filter/cached/*`: the same on the first 16k resources, which stay in cache;
 //! - `filter/sqlite/*`: "which of these 100k rows may I edit?" in an in-memory
 //!   SQLite table: the rendered filter in the `WHERE` clause (`filtered`) against
 //!   reading every row and calling `can` on it (`scan_can`).
@@ -14,7 +15,13 @@
 //! Run: `cargo bench --bench filter -- --warm-up-time 1 --measurement-time 2`.
 
 // A bench that cannot set up its fixture should stop loudly.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::hint::black_box;
 
@@ -148,6 +155,27 @@ fn bulk(c: &mut Criterion) {
                     .filter(|r| policy.can(black_box(s), edit, r))
                     .count()
             });
+        });
+    }
+    g.finish();
+    // The same on 16k resources (640 KiB, mostly cache-resident): the cost of the
+    // work per resource apart from reading memory.
+    let small = &rs[..16 * 1024];
+    let mut g = c.benchmark_group("filter/cached");
+    g.throughput(Throughput::Elements(small.len() as u64));
+    g.bench_function("floor", |b| {
+        b.iter(|| {
+            black_box(small).iter().fold(0u64, |acc, r| {
+                acc ^ r.id().unwrap_or(1)
+                    ^ r.owner().map_or(2, |o| o.index() as u64)
+                    ^ r.state().map_or(3, |s| s.kind().index() as u64)
+            })
+        });
+    });
+    for (name, n) in [("plain", 0), ("hundred", 100)] {
+        let s = policy.subject(name).unwrap_or_else(|| panic!("{name}"));
+        g.bench_with_input(BenchmarkId::new("can_many", n), &s, |b, &s| {
+            b.iter(|| policy.can_many(black_box(s), edit, black_box(small)));
         });
     }
     g.finish();

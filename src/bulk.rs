@@ -82,20 +82,22 @@ struct IdTable {
 }
 
 impl IdTable {
-    fn new(named: &[(InstanceId, u64)], miss: u64) -> IdTable {
+    /// The table, or none if it could not be built (it always can: at most a
+    /// quarter full, every walk finds an empty slot).
+    fn new(named: &[(InstanceId, u64)], miss: u64) -> Option<IdTable> {
         if named.is_empty() {
-            return IdTable {
+            return Some(IdTable {
                 slots: Vec::new(),
                 mask: 0,
                 shift: 0,
                 empty: 0,
                 two: false,
-            };
+            });
         }
         // A key no named id has: the largest ids are the least likely to be named.
         let mut empty = InstanceId::MAX;
         while named.iter().any(|(id, _)| *id == empty) {
-            empty -= 1;
+            empty = empty.wrapping_sub(1);
         }
         let base = named.len().next_power_of_two().max(8);
         for factor in [8, 16, 32, 64] {
@@ -104,16 +106,10 @@ impl IdTable {
                 break;
             }
             if let Some(t) = Self::build(named, miss, empty, base * factor, true) {
-                return t;
+                return Some(t);
             }
         }
-        Self::build(named, miss, empty, base * 4, false).unwrap_or(IdTable {
-            slots: Vec::new(),
-            mask: 0,
-            shift: 0,
-            empty,
-            two: false,
-        })
+        Self::build(named, miss, empty, base * 4, false)
     }
 
     /// A table of `cap` slots (a power of two), plus one past the end when `two`;
@@ -135,16 +131,21 @@ impl IdTable {
         for &(id, table) in named {
             let home = t.home(id);
             let mut i = home;
-            loop {
+            let mut placed = false;
+            for _ in 0..t.slots.len() {
                 let slot = t.slots.get_mut(i)?;
                 if slot.0 == empty {
                     *slot = (id, table);
+                    placed = true;
                     break;
                 }
                 i = if two { i + 1 } else { (i + 1) & t.mask };
                 if two && i > home + 1 {
                     return None;
                 }
+            }
+            if !placed {
+                return None;
             }
         }
         Some(t)
@@ -208,7 +209,7 @@ const FEW: usize = 8;
 
 impl<'p> Matcher<'p> {
     /// The matcher, or none when the tables do not fit a `u64` (more than 14
-    /// states).
+    /// states) or the id table could not be built (then `can_many` asks `can`).
     fn new(p: &Probe<'p>) -> Option<Matcher<'p>> {
         let stride = p.n_states + 2;
         if OWNER_CLASSES * stride > 64 {
@@ -259,7 +260,7 @@ impl<'p> Matcher<'p> {
             check_managed,
             other_id,
             no_id,
-            named: IdTable::new(&named, other_id),
+            named: IdTable::new(&named, other_id)?,
         })
     }
 

@@ -136,13 +136,8 @@ impl Policy {
             }
             bits
         };
-        let other_id = answers(Some(unnamed_id(&[])));
         let ids = named_ids(self, info, kind);
-        let other_id = if ids.is_empty() {
-            other_id
-        } else {
-            answers(Some(unnamed_id(&ids)))
-        };
+        let other_id = answers(Some(unnamed_id(&ids)));
         Probe {
             kind,
             subject,

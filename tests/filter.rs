@@ -626,3 +626,55 @@ fn can_many_mixed_kinds_and_empty() {
     assert_eq!(bits.count(), bits.iter().count());
     assert!(!bits.contains(200));
 }
+
+/// `can_many` and `filter` on subjects naming many ids that share their low bits
+/// (`i << 32`, multiples of 1024): the two-slot table (3,000 ids) and the walked
+/// one (10,000 ids).
+#[test]
+fn many_structured_exception_ids() {
+    for (n, shift) in [(3_000u64, 32u32), (10_000, 10)] {
+        let exceptions: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                let id = i << shift;
+                if i % 3 == 0 {
+                    serde_json::json!({ "kind": "doc", "id": id, "deny": ["view"] })
+                } else {
+                    serde_json::json!({ "kind": "doc", "id": id, "allow": ["edit"] })
+                }
+            })
+            .collect();
+        let def: PolicyDef = serde_json::from_value(serde_json::json!({
+            "kinds": { "doc": { "actions": ["view", "edit"], "needs": { "edit": ["view"] },
+                                "states": ["open", "closed"] } },
+            "roles": { "R": { "grants": { "doc": { "actions": ["view"], "own": ["edit"] } } } },
+            "subjects": { "u": { "role": "R", "exceptions": exceptions }, "v": { "role": "R" } }
+        }))
+        .unwrap();
+        let policy = Policy::compile(&def).unwrap();
+        let u = policy.subject("u").unwrap();
+        let v = policy.subject("v").unwrap();
+        let kind = policy.kind("doc").unwrap();
+        let closed = policy.state(kind, "closed").unwrap();
+        let mut rs = Vec::new();
+        for i in 0..n + 10 {
+            for id in [i << shift, (i << shift) + 1, i] {
+                let r = policy.resource(kind).with_id(id);
+                rs.push(match i % 4 {
+                    0 => r,
+                    1 => r.with_owner(u),
+                    2 => r.with_owner(v).with_state(closed),
+                    _ => r.with_state(closed),
+                });
+            }
+        }
+        for action in policy.actions(kind) {
+            let bits = policy.can_many(u, action, &rs);
+            let filter = policy.filter(u, action, kind);
+            for (i, r) in rs.iter().enumerate() {
+                let can = policy.can(u, action, r);
+                assert_eq!(bits.contains(i), can, "{n} ids, {r:?}");
+                assert_eq!(filter.matches(r), can, "{n} ids, {r:?}");
+            }
+        }
+    }
+}
