@@ -678,3 +678,14 @@ fn many_structured_exception_ids() {
         }
     }
 }
+
+#[test]
+fn list_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Filter>();
+    send_sync::<Cond>();
+    send_sync::<accessmask::BitSet>();
+    send_sync::<accessmask::Sql>();
+    send_sync::<SqlValue>();
+    send_sync::<SqlError>();
+}
