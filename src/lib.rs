@@ -167,10 +167,12 @@ pub struct ReadmeDoctests;
 pub use def::*;
 mod admin;
 mod builder;
+mod bulk;
 mod compile;
 mod diff;
 mod error;
 mod explain;
+mod filter;
 mod ids;
 #[cfg(any(feature = "json", feature = "toml"))]
 mod load;
@@ -182,15 +184,18 @@ mod query;
 pub mod reference;
 mod render;
 mod serial;
+mod sql;
 mod table;
 pub mod testing;
 mod validate;
 
 pub use admin::{Change, ChangeError, Escalation, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
+pub use bulk::BitSet;
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use error::{Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
+pub use filter::{Clause, Cond, Except, Filter, Named, Owner, States};
 pub use ids::{
     ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
 };
@@ -201,4 +206,5 @@ pub use policy::Policy;
 pub use principal::{Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;
+pub use sql::{Columns, Sql, SqlError, SqlValue};
 pub use validate::MAX_ERRORS;

@@ -1,0 +1,368 @@
+//! Bulk checks: [`Policy::can_many`] answers `can` for a slice of resources at
+//! memory speed. What depends only on the subject and the kind is worked out once
+//! (from the engine's own answers, as for [`Policy::filter`]); what is left per
+//! resource is its owner class, its state and, only when the subject's layers name
+//! instances of the kind, one lookup of its id.
+
+use crate::def::InstanceId;
+use crate::filter::{Probe, MANAGED, OTHER, OWN, OWNER_CLASSES, UNOWNED};
+use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
+use crate::policy::Policy;
+
+/// A fixed-length set of bits: bit `i` answers for the `i`-th resource given to
+/// [`Policy::can_many`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct BitSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl BitSet {
+    /// How many bits (resources) the set has.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the set has no bits at all.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether bit `i` is set (false past the end).
+    pub fn contains(&self, i: usize) -> bool {
+        i < self.len
+            && self
+                .words
+                .get(i / 64)
+                .is_some_and(|w| (w >> (i % 64)) & 1 != 0)
+    }
+
+    /// How many bits are set.
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The positions of the set bits, in order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            let mut rest = w;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let b = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(i * 64 + b)
+            })
+        })
+    }
+
+    /// The bits as words: bit `i` is `words[i / 64] >> (i % 64) & 1`; bits past
+    /// [`len`](BitSet::len) are zero.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+}
+
+/// Ids named by the subject's layers, with their answer tables: open addressing
+/// with linear probing, at most a quarter full. An empty slot holds a key no named
+/// id has and the unnamed ids' table, so a probe stops at the key or at an empty
+/// slot and returns that slot's table either way.
+///
+/// When a table at most an eighth full (up to a 64th, trying larger sizes) puts
+/// every id in its home slot or the next one, a lookup reads just those two slots
+/// and selects without a branch (`two`); otherwise it walks the run.
+#[derive(Debug)]
+struct IdTable {
+    slots: Vec<(InstanceId, u64)>,
+    mask: usize,
+    shift: u32,
+    empty: InstanceId,
+    two: bool,
+}
+
+impl IdTable {
+    /// The table, or none if it could not be built (it always can: at most a
+    /// quarter full, every walk finds an empty slot).
+    fn new(named: &[(InstanceId, u64)], miss: u64) -> Option<IdTable> {
+        if named.is_empty() {
+            return Some(IdTable {
+                slots: Vec::new(),
+                mask: 0,
+                shift: 0,
+                empty: 0,
+                two: false,
+            });
+        }
+        // A key no named id has: the largest ids are the least likely to be named.
+        let mut empty = InstanceId::MAX;
+        while named.iter().any(|(id, _)| *id == empty) {
+            empty = empty.wrapping_sub(1);
+        }
+        let base = named.len().next_power_of_two().max(8);
+        for factor in [8, 16, 32, 64] {
+            // Past 64k slots (1 MiB) a walk is cheaper than building.
+            if base * factor > 1 << 16 {
+                break;
+            }
+            if let Some(t) = Self::build(named, miss, empty, base * factor, true) {
+                return Some(t);
+            }
+        }
+        Self::build(named, miss, empty, base * 4, false)
+    }
+
+    /// A table of `cap` slots (a power of two), plus one past the end when `two`;
+    /// none if `two` and some id lands past the slot after its home.
+    fn build(
+        named: &[(InstanceId, u64)],
+        miss: u64,
+        empty: InstanceId,
+        cap: usize,
+        two: bool,
+    ) -> Option<IdTable> {
+        let mut t = IdTable {
+            slots: vec![(empty, miss); cap + usize::from(two)],
+            mask: cap - 1,
+            shift: 64 - cap.trailing_zeros(),
+            empty,
+            two,
+        };
+        for &(id, table) in named {
+            let home = t.home(id);
+            let mut i = home;
+            let mut placed = false;
+            for _ in 0..t.slots.len() {
+                let slot = t.slots.get_mut(i)?;
+                if slot.0 == empty {
+                    *slot = (id, table);
+                    placed = true;
+                    break;
+                }
+                i = if two { i + 1 } else { (i + 1) & t.mask };
+                if two && i > home + 1 {
+                    return None;
+                }
+            }
+            if !placed {
+                return None;
+            }
+        }
+        Some(t)
+    }
+
+    /// Fibonacci hashing: the high bits of `id * 2^64 / phi`, which spreads ids
+    /// that share their low bits (multiples of a power of two, `id << 32`).
+    #[inline(always)]
+    fn home(&self, id: InstanceId) -> usize {
+        (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (self.shift & 63)) as usize & self.mask
+    }
+
+    #[inline(always)]
+    fn get(&self, id: InstanceId, miss: u64) -> u64 {
+        if self.slots.is_empty() {
+            return miss;
+        }
+        let mut i = self.home(id);
+        if self.two {
+            let (a, ta) = self.slots.get(i).copied().unwrap_or((self.empty, miss));
+            let (b, tb) = self.slots.get(i + 1).copied().unwrap_or((self.empty, miss));
+            let t = if b == id { tb } else { miss };
+            return if a == id { ta } else { t };
+        }
+        // INVARIANT (quarter full): an empty slot is always reached, so the loop
+        // ends; the bound only keeps it from spinning on a broken table.
+        for _ in 0..self.slots.len() {
+            match self.slots.get(i) {
+                Some(&(k, table)) if k == id || k == self.empty => return table,
+                Some(_) => i = (i + 1) & self.mask,
+                None => return miss,
+            }
+        }
+        miss
+    }
+}
+
+/// One subject, action and kind, ready to answer per resource: one `u64` table per
+/// class of ids, bit `owner * stride + state` (state 0: none, `i + 1`: state `i`,
+/// `n_states + 1`: a state of another kind or out of range, always 0).
+#[derive(Debug)]
+struct Matcher<'p> {
+    kind: u32,
+    subject: u32,
+    n_states: u32,
+    stride: u32,
+    managed: &'p [u32],
+    /// Whether an owner the subject manages answers differently from any other
+    /// owner (else the binary search is skipped).
+    check_managed: bool,
+    /// The managed subjects when they are few (padded with the subject itself,
+    /// which is classed as its own owner first): compared without branches.
+    few: Option<[u32; FEW]>,
+    other_id: u64,
+    no_id: u64,
+    named: IdTable,
+}
+
+/// Up to this many managed subjects are compared one by one.
+const FEW: usize = 8;
+
+impl<'p> Matcher<'p> {
+    /// The matcher, or none when the tables do not fit a `u64` (more than 14
+    /// states) or the id table could not be built (then `can_many` asks `can`).
+    fn new(p: &Probe<'p>) -> Option<Matcher<'p>> {
+        let stride = p.n_states + 2;
+        if OWNER_CLASSES * stride > 64 {
+            return None;
+        }
+        let pack = |answers| -> u64 {
+            let mut t = 0u64;
+            for o in [UNOWNED, OWN, OTHER, MANAGED] {
+                for s in 0..p.width() {
+                    if p.bit(answers, o, s) {
+                        t |= 1 << ((o * stride + s) & 63);
+                    }
+                }
+            }
+            t
+        };
+        let other_id = pack(&p.other_id);
+        let named: Vec<(InstanceId, u64)> = p
+            .named
+            .iter()
+            .map(|(id, a)| (*id, pack(a)))
+            .filter(|(_, t)| *t != other_id)
+            .collect();
+        let no_id = pack(&p.no_id);
+        let row = |t: u64, o: usize| (t >> ((o * stride) & 63)) & ((1 << stride) - 1);
+        let check_managed = !p.managed.is_empty()
+            && std::iter::once(other_id)
+                .chain(std::iter::once(no_id))
+                .chain(named.iter().map(|(_, t)| *t))
+                .any(|t| row(t, MANAGED) != row(t, OTHER));
+        let few = match p.managed.len() {
+            n if check_managed && n <= FEW => {
+                let mut few = [p.subject.0; FEW];
+                for (slot, m) in few.iter_mut().zip(p.managed) {
+                    *slot = *m;
+                }
+                Some(few)
+            }
+            _ => None,
+        };
+        Some(Matcher {
+            few,
+            kind: p.kind.0,
+            subject: p.subject.0,
+            n_states: p.n_states as u32,
+            stride: stride as u32,
+            managed: p.managed,
+            check_managed,
+            other_id,
+            no_id,
+            named: IdTable::new(&named, other_id)?,
+        })
+    }
+
+    /// Whether `r` (of the matcher's kind) is allowed. Written without branches
+    /// on the resource's fields (selects instead), since in a list they are as
+    /// random as the data: a mispredicted branch costs more than the whole test.
+    #[inline(always)]
+    fn test(&self, r: &Resource) -> bool {
+        // State class: 0 none, `i + 1` state `i`, `n + 1` invalid (always denied).
+        let st = r.state.unwrap_or(StateId {
+            kind: self.kind,
+            index: 0,
+        });
+        let valid = (st.kind == self.kind) & (st.index < self.n_states);
+        let in_state = if valid {
+            st.index.wrapping_add(1)
+        } else {
+            self.n_states + 1
+        };
+        let state = u32::from(r.state.is_some()) * in_state;
+        // Owner class: UNOWNED 0, OWN 1, OTHER 2, MANAGED 3.
+        let w = r.owner.map_or(self.subject, |o| o.0);
+        let own = u32::from(w == self.subject);
+        let managed = u32::from(self.is_managed(w)) & (own ^ 1);
+        let owner = u32::from(r.owner.is_some()) * (OTHER as u32 - own + managed);
+        let table = match r.id {
+            None => self.no_id,
+            Some(id) => self.named.get(id, self.other_id),
+        };
+        let bit = owner * self.stride + state;
+        (table >> (bit & 63)) & 1 != 0
+    }
+
+    /// Whether `w` is a subject the matcher's subject manages, where that can
+    /// change an answer: a few compares for a short list, else a binary search.
+    #[inline(always)]
+    fn is_managed(&self, w: u32) -> bool {
+        match &self.few {
+            Some(few) => few.iter().fold(false, |acc, m| acc | (*m == w)),
+            None => self.check_managed && self.managed.binary_search(&w).is_ok(),
+        }
+    }
+}
+
+impl Policy {
+    /// [`can`](Policy::can) for each of `resources`: bit `i` of the result is
+    /// `self.can(subject, action, &resources[i])`.
+    ///
+    /// The work that depends only on the subject, the action and the kind (that of
+    /// the first resource) is done once, from the engine's own answers; each
+    /// resource then costs a few compares and one table lookup (see
+    /// `benches/README.md`). Resources of another kind than the first, and kinds
+    /// with more than 14 states, are checked one by one with `can`.
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
+    /// #   "roles": {"R": {"grants": {"task": ["view"]}}},
+    /// #   "subjects": {"u": {"role": "R", "exceptions": [{"kind": "task", "id": 2, "deny": ["view"]}]}}}"#)?;
+    /// # let policy = Policy::compile(&def)?;
+    /// let u = policy.subject("u").ok_or("no u")?;
+    /// let view = policy.action("task", "view").ok_or("no view")?;
+    /// let tasks: Vec<_> = (0..4).map(|id| policy.resource(view.kind()).with_id(id)).collect();
+    /// let allowed = policy.can_many(u, view, &tasks);
+    /// assert_eq!(allowed.iter().collect::<Vec<_>>(), [0, 1, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn can_many(
+        &self,
+        subject: SubjectId,
+        action: impl Actions,
+        resources: &[Resource],
+    ) -> BitSet {
+        let len = resources.len();
+        let mut words = Vec::with_capacity(len.div_ceil(64));
+        let kind: Option<KindId> = resources.first().map(|r| r.kind);
+        let probe = kind.map(|k| self.probe(subject, action, k));
+        match probe.as_ref().and_then(Matcher::new) {
+            Some(m) => {
+                for chunk in resources.chunks(64) {
+                    let mut w = 0u64;
+                    for (i, r) in chunk.iter().enumerate() {
+                        let yes = if r.kind.0 == m.kind {
+                            m.test(r)
+                        } else {
+                            self.can(subject, action, r)
+                        };
+                        w |= u64::from(yes) << (i & 63);
+                    }
+                    words.push(w);
+                }
+            }
+            None => {
+                for chunk in resources.chunks(64) {
+                    let mut w = 0u64;
+                    for (i, r) in chunk.iter().enumerate() {
+                        w |= u64::from(self.can(subject, action, r)) << (i & 63);
+                    }
+                    words.push(w);
+                }
+            }
+        }
+        BitSet { words, len }
+    }
+}

@@ -1,0 +1,485 @@
+//! Rendering a [`Filter`] as a SQL `WHERE` fragment with `?` placeholders and
+//! bind values. No value is ever spliced into the text: the text holds only the
+//! caller's column names (checked as identifiers), placeholders, keywords and
+//! the constants `1 = 1` / `1 = 0`.
+
+use std::fmt;
+
+use crate::def::InstanceId;
+use crate::filter::{Clause, Cond, Filter, Owner, States};
+
+/// A value to bind to a `?` placeholder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqlValue {
+    /// An integer (instance ids; owner keys and states when mapped to integers).
+    Int(i64),
+    /// A text (owner keys and states by default: the subject's and state's name).
+    Text(String),
+}
+
+/// A `WHERE` fragment and its bind values, in placeholder order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Sql {
+    /// The fragment, with one `?` per bind value; put it in parentheses or after
+    /// `WHERE` as it is.
+    pub text: String,
+    /// The values, in the order of the placeholders.
+    pub params: Vec<SqlValue>,
+}
+
+/// Why a filter could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SqlError {
+    /// A column name is not a SQL identifier.
+    #[error("columns.{field}: `{name}` is not a SQL identifier (a letter or `_`, then letters, digits or `_`, optionally `table.column`)")]
+    BadColumn {
+        /// Which column: `id`, `owner` or `state`.
+        field: &'static str,
+        /// The name given.
+        name: String,
+    },
+    /// An instance id the filter names is above `i64::MAX`, so no SQL integer
+    /// holds it.
+    #[error("instance id `{id}` does not fit a SQL integer")]
+    IdOutOfRange {
+        /// The id.
+        id: InstanceId,
+    },
+}
+
+type KeyFn<'a> = Box<dyn Fn(&str) -> Option<SqlValue> + 'a>;
+
+/// The columns of the caller's table, and how owners and states are stored in
+/// them.
+///
+/// Owners: the column holds, for each row, the key of the subject that owns it
+/// (`NULL`: no owner). By default a subject's key is its name, as text; give
+/// [`owner_keys`](Columns::owner_keys) to map names to the keys the table uses.
+/// States: by default a state's name, as text; `NULL` is no state. A row whose
+/// state maps to no state of the kind never matches (default deny). Without an
+/// owner (state) column, every row has no owner (no state). Mappings must be
+/// one-to-one; a name mapped to `None` is one no row has.
+pub struct Columns<'a> {
+    id: &'a str,
+    owner: Option<&'a str>,
+    state: Option<&'a str>,
+    owner_key: Option<KeyFn<'a>>,
+    state_value: Option<KeyFn<'a>>,
+}
+
+impl fmt::Debug for Columns<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Columns")
+            .field("id", &self.id)
+            .field("owner", &self.owner)
+            .field("state", &self.state)
+            .field("owner_keys", &self.owner_key.as_ref().map(|_| "fn"))
+            .field("state_values", &self.state_value.as_ref().map(|_| "fn"))
+            .finish()
+    }
+}
+
+impl<'a> Columns<'a> {
+    /// A table whose instance ids are in column `id` (an integer column).
+    pub fn new(id: &'a str) -> Self {
+        Columns {
+            id,
+            owner: None,
+            state: None,
+            owner_key: None,
+            state_value: None,
+        }
+    }
+
+    /// The owner column.
+    #[must_use]
+    pub fn owner(mut self, column: &'a str) -> Self {
+        self.owner = Some(column);
+        self
+    }
+
+    /// The state column.
+    #[must_use]
+    pub fn state(mut self, column: &'a str) -> Self {
+        self.state = Some(column);
+        self
+    }
+
+    /// How a subject (by name) is stored in the owner column; `None`: it owns no
+    /// row.
+    #[must_use]
+    pub fn owner_keys(mut self, key: impl Fn(&str) -> Option<SqlValue> + 'a) -> Self {
+        self.owner_key = Some(Box::new(key));
+        self
+    }
+
+    /// How a state (by name) is stored in the state column; `None`: no row is in
+    /// it.
+    #[must_use]
+    pub fn state_values(mut self, value: impl Fn(&str) -> Option<SqlValue> + 'a) -> Self {
+        self.state_value = Some(Box::new(value));
+        self
+    }
+
+    fn owner_of(&self, name: &str) -> Option<SqlValue> {
+        match &self.owner_key {
+            Some(f) => f(name),
+            None => Some(SqlValue::Text(name.to_string())),
+        }
+    }
+
+    fn state_of(&self, name: &str) -> Option<SqlValue> {
+        match &self.state_value {
+            Some(f) => f(name),
+            None => Some(SqlValue::Text(name.to_string())),
+        }
+    }
+}
+
+/// Whether `name` is `ident` or `ident.ident`, each an ASCII letter or `_` then
+/// ASCII letters, digits or `_`.
+fn is_identifier(name: &str) -> bool {
+    let part = |p: &str| {
+        let mut chars = p.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    match name.split_once('.') {
+        Some((table, column)) => part(table) && part(column),
+        None => part(name),
+    }
+}
+
+fn checked<'c>(field: &'static str, name: &'c str) -> Result<&'c str, SqlError> {
+    if is_identifier(name) {
+        Ok(name)
+    } else {
+        Err(SqlError::BadColumn {
+            field,
+            name: name.to_string(),
+        })
+    }
+}
+
+/// A rendered piece: a constant, or text with its own bind values and its top
+/// operator.
+#[derive(Debug, Clone, PartialEq)]
+enum Expr {
+    True,
+    False,
+    Text(String, Vec<SqlValue>, Op),
+}
+
+/// The top operator of a piece of text, to know when it needs parentheses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Atom,
+    And,
+    Or,
+}
+
+impl Expr {
+    fn atom(text: String, params: Vec<SqlValue>) -> Expr {
+        Expr::Text(text, params, Op::Atom)
+    }
+
+    /// `column IN (?, ...)`, or false for no values.
+    fn is_in(column: &str, values: Vec<SqlValue>) -> Expr {
+        match values.len() {
+            0 => Expr::False,
+            1 => Expr::atom(format!("{column} = ?"), values),
+            n => Expr::atom(format!("{column} IN ({})", placeholders(n)), values),
+        }
+    }
+
+    fn and(parts: Vec<Expr>) -> Expr {
+        if parts.contains(&Expr::False) {
+            return Expr::False;
+        }
+        join(parts, Op::And, Expr::True)
+    }
+
+    fn or(parts: Vec<Expr>) -> Expr {
+        if parts.contains(&Expr::True) {
+            return Expr::True;
+        }
+        join(parts, Op::Or, Expr::False)
+    }
+}
+
+/// The texts of `parts` joined by `op` (constants, the identity of `op`, left
+/// out), a part in parentheses when its own operator is the other one; `empty`
+/// when no text is left.
+fn join(parts: Vec<Expr>, op: Op, empty: Expr) -> Expr {
+    let mut texts: Vec<Expr> = parts
+        .into_iter()
+        .filter(|p| matches!(p, Expr::Text(..)))
+        .collect();
+    if texts.len() <= 1 {
+        // One part keeps its own operator.
+        return texts.pop().unwrap_or(empty);
+    }
+    let mut out = Vec::new();
+    let mut params = Vec::new();
+    for p in texts {
+        if let Expr::Text(t, ps, inner) = p {
+            out.push(if inner == Op::Atom || inner == op {
+                t
+            } else {
+                format!("({t})")
+            });
+            params.extend(ps);
+        }
+    }
+    let sep = if op == Op::And { " AND " } else { " OR " };
+    Expr::Text(out.join(sep), params, op)
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The ids as bind values.
+fn id_values(ids: &[InstanceId]) -> Result<Vec<SqlValue>, SqlError> {
+    ids.iter()
+        .map(|&id| {
+            i64::try_from(id)
+                .map(SqlValue::Int)
+                .map_err(|_| SqlError::IdOutOfRange { id })
+        })
+        .collect()
+}
+
+struct Render<'r, 'a> {
+    filter: &'r Filter,
+    columns: &'r Columns<'a>,
+    id: &'r str,
+    owner: Option<&'r str>,
+    state: Option<&'r str>,
+}
+
+impl Render<'_, '_> {
+    /// Rows whose owner is in one of the `owners` relations.
+    fn owners_pred(&self, owners: &[Owner]) -> Expr {
+        let Some(col) = self.owner else {
+            // No owner column: every row is unowned.
+            return if owners.contains(&Owner::Unowned) {
+                Expr::True
+            } else {
+                Expr::False
+            };
+        };
+        let me = || self.columns.owner_of(self.filter.subject().name());
+        let managed = || -> Vec<SqlValue> {
+            self.filter
+                .managed()
+                .iter()
+                .filter(|m| !m.name().is_empty())
+                .filter_map(|m| self.columns.owner_of(m.name()))
+                .collect()
+        };
+        let mut keys = Vec::new();
+        let mut parts = Vec::new();
+        for owner in owners {
+            match owner {
+                Owner::Own => keys.extend(me()),
+                Owner::Managed => keys.extend(managed()),
+                Owner::Unowned => parts.push(Expr::atom(format!("{col} IS NULL"), Vec::new())),
+                Owner::Other => {
+                    let mut known: Vec<SqlValue> = me().into_iter().collect();
+                    known.extend(managed());
+                    let not_null = Expr::atom(format!("{col} IS NOT NULL"), Vec::new());
+                    parts.push(match known.len() {
+                        0 => not_null,
+                        1 => Expr::and(vec![not_null, Expr::atom(format!("{col} <> ?"), known)]),
+                        n => Expr::and(vec![
+                            not_null,
+                            Expr::atom(format!("{col} NOT IN ({})", placeholders(n)), known),
+                        ]),
+                    });
+                }
+            }
+        }
+        parts.insert(0, Expr::is_in(col, keys));
+        Expr::or(parts)
+    }
+
+    fn state_pred(&self, states: &States) -> Expr {
+        let Some(col) = self.state else {
+            // No state column: every row has no state.
+            return if states.unset {
+                Expr::True
+            } else {
+                Expr::False
+            };
+        };
+        let values = states
+            .names
+            .iter()
+            .filter_map(|n| self.columns.state_of(n))
+            .collect();
+        let unset = if states.unset {
+            Expr::atom(format!("{col} IS NULL"), Vec::new())
+        } else {
+            Expr::False
+        };
+        Expr::or(vec![Expr::is_in(col, values), unset])
+    }
+
+    fn clause(&self, c: &Clause) -> Expr {
+        Expr::and(vec![
+            c.owners
+                .as_ref()
+                .map_or(Expr::True, |os| self.owners_pred(os)),
+            c.states.as_ref().map_or(Expr::True, |s| self.state_pred(s)),
+        ])
+    }
+
+    fn cond(&self, cond: &Cond) -> Expr {
+        match cond {
+            Cond::All => Expr::True,
+            Cond::None => Expr::False,
+            Cond::Any(clauses) => Expr::or(clauses.iter().map(|c| self.clause(c)).collect()),
+        }
+    }
+
+    /// Rows in a state the kind has, or in none (for a kind without states, rows
+    /// with no state).
+    fn known_state(&self) -> Expr {
+        self.state_pred(&States {
+            names: self.filter.states().to_vec(),
+            unset: true,
+        })
+    }
+
+    fn render(&self) -> Result<Expr, SqlError> {
+        let f = self.filter;
+        let id = self.id;
+        let mut parts = Vec::new();
+        let mut excepted: Vec<InstanceId> = Vec::new();
+        for e in f.except() {
+            // A row of an id whose condition holds wherever the default does may
+            // as well be tested against the default too: no need to exclude it.
+            if !f.implies(f.default(), &e.cond) {
+                excepted.extend(&e.ids);
+            }
+            let cond = self.cond(&e.cond);
+            if cond != Expr::False {
+                parts.push(Expr::and(vec![Expr::is_in(id, id_values(&e.ids)?), cond]));
+            }
+        }
+        excepted.sort_unstable();
+        let default = self.cond(f.default());
+        if default != Expr::False {
+            let not_excepted = match excepted.len() {
+                0 => Expr::True,
+                1 => Expr::atom(format!("{id} <> ?"), id_values(&excepted)?),
+                n => Expr::atom(
+                    format!("{id} NOT IN ({})", placeholders(n)),
+                    id_values(&excepted)?,
+                ),
+            };
+            let ids = match f.no_id() {
+                // Rows with no id follow the default too; `NULL NOT IN (..)` is not
+                // true, so say so.
+                None if not_excepted != Expr::True => Expr::or(vec![
+                    Expr::atom(format!("{id} IS NULL"), Vec::new()),
+                    not_excepted,
+                ]),
+                None => Expr::True,
+                Some(_) => Expr::and(vec![
+                    Expr::atom(format!("{id} IS NOT NULL"), Vec::new()),
+                    not_excepted,
+                ]),
+            };
+            parts.push(Expr::and(vec![ids, default]));
+        }
+        if let Some(c) = f.no_id() {
+            parts.push(Expr::and(vec![
+                Expr::atom(format!("{id} IS NULL"), Vec::new()),
+                self.cond(c),
+            ]));
+        }
+        let body = Expr::or(parts);
+        if body == Expr::False {
+            return Ok(Expr::False);
+        }
+        // Rows in a state the kind does not have must not match; a condition
+        // with a state test already keeps them out.
+        let unbounded = |c: &Cond| match c {
+            Cond::All => true,
+            Cond::None => false,
+            Cond::Any(clauses) => clauses.iter().any(|c| c.states.is_none()),
+        };
+        let state_tested = !unbounded(f.default())
+            && !f.except().iter().any(|e| unbounded(&e.cond))
+            && !f.no_id().is_some_and(unbounded);
+        if state_tested {
+            return Ok(body);
+        }
+        Ok(Expr::and(vec![self.known_state(), body]))
+    }
+}
+
+impl Filter {
+    /// The filter as a SQL `WHERE` fragment over the caller's `columns`, with `?`
+    /// placeholders and their bind values (ids as integers; owners and states as
+    /// the caller maps them, by default their names as text). The text never
+    /// holds a value: only column names (refused unless they are identifiers),
+    /// placeholders, `IS NULL`, `IN`, `AND`, `OR` and the constants `1 = 1` and
+    /// `1 = 0`. `NULL` is no owner, no state or no id.
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// use accessmask::{Columns, SqlValue};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{
+    /// #   "kinds": { "journey": { "actions": ["view", "edit"], "states": ["draft", "live"] } },
+    /// #   "roles": { "Editor": { "grants": { "journey": { "actions": ["view"], "own": ["edit"] } } } },
+    /// #   "subjects": { "ann": { "role": "Editor",
+    /// #     "exceptions": [{ "kind": "journey", "id": 7, "allow": ["edit"] }] } } }"#)?;
+    /// # let policy = Policy::compile(&def)?;
+    /// let ann = policy.subject("ann").ok_or("no ann")?;
+    /// let edit = policy.action("journey", "edit").ok_or("no edit")?;
+    /// let filter = policy.filter(ann, edit, edit.kind());
+    ///
+    /// // Owners are stored as user numbers; states as text.
+    /// let columns = Columns::new("j.id").owner("j.owner_id").state("j.state")
+    ///     .owner_keys(|name| (name == "ann").then_some(SqlValue::Int(42)));
+    /// let sql = filter.to_sql(&columns)?;
+    /// assert_eq!(sql.text, "(j.state IN (?, ?) OR j.state IS NULL) AND (j.id = ? OR j.owner_id = ?)");
+    /// assert_eq!(sql.params, [
+    ///     SqlValue::Text("draft".into()), SqlValue::Text("live".into()),
+    ///     SqlValue::Int(7), SqlValue::Int(42),
+    /// ]);
+    ///
+    /// assert!(filter.to_sql(&Columns::new("id; DROP TABLE j")).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_sql(&self, columns: &Columns<'_>) -> Result<Sql, SqlError> {
+        let id = checked("id", columns.id)?;
+        let owner = columns.owner.map(|c| checked("owner", c)).transpose()?;
+        let state = columns.state.map(|c| checked("state", c)).transpose()?;
+        let r = Render {
+            filter: self,
+            columns,
+            id,
+            owner,
+            state,
+        };
+        Ok(match r.render()? {
+            Expr::True => Sql {
+                text: "1 = 1".to_string(),
+                params: Vec::new(),
+            },
+            Expr::False => Sql {
+                text: "1 = 0".to_string(),
+                params: Vec::new(),
+            },
+            Expr::Text(text, params, _) => Sql { text, params },
+        })
+    }
+}
