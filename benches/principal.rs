@@ -12,6 +12,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -32,8 +33,17 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Subject names to their index in `doc`.
+fn index(doc: &PolicyDef) -> HashMap<String, u64> {
+    doc.subjects
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (n.to_string(), i as u64))
+        .collect()
+}
+
 /// The row of subject `i` of `doc`, managed users by index.
-fn row(doc: &PolicyDef, i: usize) -> PrincipalDef {
+fn row(doc: &PolicyDef, keys: &HashMap<String, u64>, i: usize) -> PrincipalDef {
     let (_, s) = doc.subjects.0.get(i).unwrap();
     PrincipalDef {
         role: s.role.clone(),
@@ -41,11 +51,7 @@ fn row(doc: &PolicyDef, i: usize) -> PrincipalDef {
         levels: s.levels.clone(),
         exceptions: s.exceptions.clone(),
         restrictions: s.restrictions.clone(),
-        manages: s
-            .manages
-            .iter()
-            .map(|m| doc.subjects.0.iter().position(|(n, _)| n == m).unwrap() as u64)
-            .collect(),
+        manages: s.manages.iter().map(|m| keys[m.as_str()].into()).collect(),
     }
 }
 
@@ -69,6 +75,7 @@ fn principal(c: &mut Criterion) {
     let shape = Shape::seed(100_000);
     let doc = generate(&shape);
     let policy = Policy::compile(&doc).unwrap();
+    let keys = index(&doc);
     let ids = Ids::of(&policy);
     let floor = Floor::of(&policy, &ids);
     let mut g = c.benchmark_group("principal");
@@ -88,7 +95,7 @@ fn principal(c: &mut Criterion) {
         })
         .collect();
     // Hot: one user (the hot directory subject `u0`, a plain Editor).
-    let hot = policy.principal(0, &row(&doc, 0)).unwrap();
+    let hot = policy.principal(0, &row(&doc, &keys, 0)).unwrap();
     let mut i = 0usize;
     g.bench_function(BenchmarkId::new("can", "hot/floor"), |b| {
         b.iter(|| {
@@ -115,7 +122,7 @@ fn principal(c: &mut Criterion) {
     });
     // Cold: 100k users, one drawn at random per query.
     let users: Vec<Principal> = (0..shape.subjects)
-        .map(|i| policy.principal(i as u64, &row(&doc, i)).unwrap())
+        .map(|i| policy.principal(i as u64, &row(&doc, &keys, i)).unwrap())
         .collect();
     let picks: Vec<usize> = (0..1 << 20).map(|_| rng.below(users.len())).collect();
     g.bench_function(BenchmarkId::new("can", "cold/floor"), |b| {
@@ -157,7 +164,7 @@ fn principal(c: &mut Criterion) {
         let r = if key % 7 == 0 {
             typical.clone()
         } else {
-            row(&doc, (key as usize) % 1000)
+            row(&doc, &keys, (key as usize) % 1000)
         };
         let p = policy.principal(key, &r).unwrap();
         let a = qs[key as usize & 1023].1;

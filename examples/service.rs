@@ -89,7 +89,7 @@ fn load_row(db: &Connection, user: u64) -> Result<PrincipalDef> {
     let mut q = db.prepare("SELECT user_id FROM user_manages WHERE manager_id = ?1")?;
     row.manages = q
         .query_map([user], |r| r.get::<_, i64>(0))?
-        .map(|k| Ok(u64::try_from(k?)?))
+        .map(|k| Ok(u64::try_from(k?)?.into()))
         .collect::<Result<_>>()?;
     Ok(row)
 }

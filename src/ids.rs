@@ -101,6 +101,7 @@ pub struct Resource {
     pub(crate) state: Option<StateId>,
     pub(crate) owner: Option<SubjectId>,
     pub(crate) owner_key: Option<u64>,
+    pub(crate) owner_token: Option<crate::principal::OwnerToken>,
 }
 
 impl Resource {
@@ -113,6 +114,7 @@ impl Resource {
             state: None,
             owner: None,
             owner_key: None,
+            owner_token: None,
         }
     }
 
@@ -149,6 +151,15 @@ impl Resource {
     /// The owner's caller key, if any.
     pub fn owner_key(&self) -> Option<u64> {
         self.owner_key
+    }
+
+    /// The same resource, owned by a user a principal with string keys resolved
+    /// ([`Principal::owner`](crate::Principal::owner)). Only that principal's checks
+    /// read it.
+    #[must_use]
+    pub fn with_owner_token(mut self, token: crate::principal::OwnerToken) -> Self {
+        self.owner_token = Some(token);
+        self
     }
 
     /// The kind.

@@ -203,7 +203,7 @@ pub use ids::{
 pub use load::{LoadError, SourceFormat};
 pub use permit::Actor;
 pub use policy::Policy;
-pub use principal::{Principal, PrincipalDef};
+pub use principal::{Key, OwnerToken, Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;
 pub use sql::{Columns, Sql, SqlError, SqlValue};

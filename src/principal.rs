@@ -55,10 +55,63 @@ pub struct PrincipalDef {
     /// "Only these instances" rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restrictions: Vec<RestrictionDef>,
-    /// The keys of the users it manages.
+    /// The keys of the users it manages (numbers or strings, like the
+    /// principal's own key).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub manages: Vec<u64>,
+    pub manages: Vec<Key>,
 }
+
+/// A user's key in the service: a number or a string (a slug, a UUID). In a
+/// document, a JSON number or string.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Key {
+    /// A numeric key.
+    Num(u64),
+    /// A string key, matched exactly.
+    Str(String),
+}
+
+impl From<u64> for Key {
+    fn from(k: u64) -> Key {
+        Key::Num(k)
+    }
+}
+
+impl From<&str> for Key {
+    fn from(k: &str) -> Key {
+        Key::Str(k.to_string())
+    }
+}
+
+impl From<String> for Key {
+    fn from(k: String) -> Key {
+        Key::Str(k)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Num(n) => write!(f, "{n}"),
+            Key::Str(s) => write!(f, "{}", crate::permit::printable(s)),
+        }
+    }
+}
+
+/// A resource owner with a string key, as one principal sees it: itself, a user
+/// it manages, or someone else ([`Principal::owner`]). Resolved once, exactly,
+/// before the check, so the check compares no strings. Another principal's
+/// checks read a token it did not make as "someone else".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OwnerToken {
+    stamp: u64,
+    relation: u8,
+}
+
+const OTHER: u8 = 0;
+const OWN: u8 = 1;
+const MANAGED: u8 = 2;
 
 impl PrincipalDef {
     /// A principal with `role` and nothing else.
@@ -78,7 +131,13 @@ impl PrincipalDef {
 /// session. It holds no names.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    key: u64,
+    key: Key,
+    /// The key, when it is a number (the hot path compares it).
+    num: Option<u64>,
+    /// Which principal made an [`OwnerToken`]: a hash of its key and managed keys.
+    stamp: u64,
+    /// Managed string keys, sorted.
+    named: Arc<[String]>,
     /// The definitions it was built against (freshness).
     schema: Arc<Schema>,
     /// The profile table holding its profile, and the profile's index there.
@@ -86,19 +145,39 @@ pub struct Principal {
     profile: u32,
     /// Its own exceptions and restrictions, compiled.
     extra: Option<Arc<SubjectExtra>>,
-    /// Sorted, unique.
+    /// Managed numeric keys, sorted, unique.
     manages: Arc<[u64]>,
 }
 
 impl Principal {
     /// The service's key for this user.
-    pub fn key(&self) -> u64 {
-        self.key
+    pub fn key(&self) -> &Key {
+        &self.key
     }
 
-    /// The keys of the users it manages, sorted.
+    /// The numeric keys of the users it manages, sorted.
     pub fn manages(&self) -> &[u64] {
         &self.manages
+    }
+
+    /// The string keys of the users it manages, sorted.
+    pub fn manages_named(&self) -> &[String] {
+        &self.named
+    }
+
+    /// The owner with string key `key`, as this principal sees it, for
+    /// [`Resource::with_owner_token`] (numeric owners go in
+    /// [`Resource::with_owner_key`]).
+    pub fn owner(&self, key: &str) -> OwnerToken {
+        let relation = match &self.key {
+            Key::Str(me) if me == key => OWN,
+            _ if self.named.binary_search_by(|m| m.as_str().cmp(key)).is_ok() => MANAGED,
+            _ => OTHER,
+        };
+        OwnerToken {
+            stamp: self.stamp,
+            relation,
+        }
     }
 
     fn key_of_profile(&self) -> Option<&ProfileKey> {
@@ -124,7 +203,12 @@ impl Policy {
     /// assert!(!policy.can_principal(&ana, edit, &task.with_owner_key(8)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn principal(&self, key: u64, def: &PrincipalDef) -> Result<Principal, PolicyError> {
+    pub fn principal(
+        &self,
+        key: impl Into<Key>,
+        def: &PrincipalDef,
+    ) -> Result<Principal, PolicyError> {
+        let key = key.into();
         let sdef = SubjectDef {
             role: def.role.clone(),
             toggles: def.toggles.clone(),
@@ -140,35 +224,68 @@ impl Policy {
             &sdef,
             &NoSubjects,
         )?;
-        let mut manages = def.manages.clone();
-        for (j, &m) in def.manages.iter().enumerate() {
-            if m == key {
+        for (j, m) in def.manages.iter().enumerate() {
+            if *m == key {
                 return Err(PolicyError::ManagesItself {
                     path: format!("principal.manages[{j}]"),
                     subject: key.to_string(),
                 });
             }
         }
-        manages.sort_unstable();
-        if let Some(w) = manages.windows(2).find(|w| w.first() == w.get(1)) {
-            let dup = w.first().copied().unwrap_or_default();
-            let j = def.manages.iter().rposition(|&m| m == dup).unwrap_or(0);
+        let mut sorted: Vec<&Key> = def.manages.iter().collect();
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w.first() == w.get(1)) {
+            let dup = w.first().copied();
+            let j = def
+                .manages
+                .iter()
+                .rposition(|m| Some(m) == dup)
+                .unwrap_or(0);
             return Err(PolicyError::Duplicate {
                 path: format!("principal.manages[{j}]"),
                 what: Item::Subject,
-                name: dup.to_string(),
+                name: dup.map_or(String::new(), ToString::to_string),
             });
         }
+        let manages: Vec<u64> = sorted
+            .iter()
+            .filter_map(|k| match k {
+                Key::Num(n) => Some(*n),
+                Key::Str(_) => None,
+            })
+            .collect();
+        let named: Vec<String> = sorted
+            .iter()
+            .filter_map(|k| match k {
+                Key::Str(s) => Some(s.clone()),
+                Key::Num(_) => None,
+            })
+            .collect();
+        let stamp = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            (&key, &sorted).hash(&mut h);
+            h.finish()
+        };
         let (table, profile) = self.profile_for(&info.key);
+        // The layer as written is kept for export only: a principal has none.
         let extra = SubjectExtra::new(
             crate::policy::SubjectInfo {
                 manages: Vec::new(),
+                exceptions: Vec::new(),
+                restrictions: Vec::new(),
                 ..info
             },
             Vec::new(),
         );
         Ok(Principal {
+            num: match key {
+                Key::Num(n) => Some(n),
+                Key::Str(_) => None,
+            },
             key,
+            stamp,
+            named: named.into(),
             schema: Arc::clone(&self.schema),
             table,
             profile,
@@ -243,7 +360,11 @@ impl Policy {
             &format!("user {}", principal.key),
             want,
             resource,
-            resource.owner_key.map(|o| format!("user {o}")),
+            match (resource.owner_key, resource.owner_token) {
+                (Some(o), _) => Some(format!("user {o}")),
+                (None, Some(_)) => Some("(by token)".to_string()),
+                (None, None) => None,
+            },
         );
         let deny = |rule, text: String| Explanation::single(question.clone(), rule, text);
         if !self.is_fresh(principal) {
@@ -272,13 +393,18 @@ impl Policy {
                 )
             }
         };
-        let owner = match resource.owner_key {
-            None => Relation::NoOwner,
-            Some(o) if o == principal.key => Relation::Own,
-            Some(o) if principal.manages.binary_search(&o).is_ok() => {
+        let owner = match (resource.owner_key, resource.owner_token) {
+            (Some(o), _) if Some(o) == principal.num => Relation::Own,
+            (Some(o), _) if principal.manages.binary_search(&o).is_ok() => {
                 Relation::Managed(format!("user {o}"))
             }
-            Some(o) => Relation::Other(format!("user {o}")),
+            (Some(o), _) => Relation::Other(format!("user {o}")),
+            (None, Some(t)) if t.stamp == principal.stamp && t.relation == OWN => Relation::Own,
+            (None, Some(t)) if t.stamp == principal.stamp && t.relation == MANAGED => {
+                Relation::Managed("a user it manages".into())
+            }
+            (None, Some(_)) => Relation::Other("another user".into()),
+            (None, None) => Relation::NoOwner,
         };
         let layer = principal
             .extra
@@ -314,13 +440,21 @@ impl Policy {
         let Some(pk) = table.kinds.get(at) else {
             return 0;
         };
-        // Step 4: scopes, by the owner's key.
+        // Step 4: scopes, by the owner's key (or a token this principal made).
         let mut x = pk.set.any;
         if let Some(owner) = r.owner_key {
-            if owner == who.key {
+            if Some(owner) == who.num {
                 x |= pk.set.own;
             } else if pk.set.managed & !x != 0 && who.manages.binary_search(&owner).is_ok() {
                 x |= pk.set.managed;
+            }
+        } else if let Some(t) = r.owner_token {
+            if t.stamp == who.stamp {
+                match t.relation {
+                    OWN => x |= pk.set.own,
+                    MANAGED => x |= pk.set.managed,
+                    _ => {}
+                }
             }
         }
         // Step 5: the role's layer, then the principal's.

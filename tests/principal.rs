@@ -34,7 +34,7 @@ fn row(def: &PolicyDef, name: &str) -> PrincipalDef {
         levels: s.levels.clone(),
         exceptions: s.exceptions.clone(),
         restrictions: s.restrictions.clone(),
-        manages: s.manages.iter().map(|m| key(m)).collect(),
+        manages: s.manages.iter().map(|m| key(m).into()).collect(),
     }
 }
 
@@ -135,7 +135,7 @@ fn a_row_with_a_combination_no_subject_has_answers_like_one_added() {
         ["edit"],
         Vec::<String>::new(),
     ));
-    row.manages = vec![11, 12];
+    row.manages = vec![11.into(), 12.into()];
     let p = policy.principal(10, &row).unwrap();
     let mut sdef = SubjectDef::new("Boss")
         .toggle("Editor")
@@ -182,7 +182,7 @@ fn a_row_with_a_combination_no_subject_has_answers_like_one_added() {
 fn owners_and_managed_users_are_keys() {
     let policy = Policy::compile(&small()).unwrap();
     let mut row = PrincipalDef::new("Boss");
-    row.manages = vec![5];
+    row.manages = vec![5.into()];
     let boss = policy.principal(1, &row).unwrap();
     let member = policy.principal(2, &PrincipalDef::new("Member")).unwrap();
     let header = policy.action("email", "header").unwrap();
@@ -196,7 +196,51 @@ fn owners_and_managed_users_are_keys() {
     assert!(!policy.can_principal(&member, edit, &task.with_owner_key(1)));
     // A subject id as owner is not a key: scoped grants do not count.
     assert_eq!(boss.manages(), [5]);
-    assert_eq!(member.key(), 2);
+    assert_eq!(member.key(), &accessmask::Key::Num(2));
+}
+
+#[test]
+fn string_keys_match_exactly_through_tokens() {
+    let policy = Policy::compile(&small()).unwrap();
+    let row: PrincipalDef =
+        serde_json::from_str(r#"{"role": "Boss", "manages": ["bob", 17]}"#).unwrap();
+    let ana = policy.principal("ana", &row).unwrap();
+    assert_eq!(ana.manages_named(), ["bob".to_string()]);
+    assert_eq!(ana.manages(), [17]);
+    let header = policy.action("email", "header").unwrap();
+    let mail = Resource::new(header.kind()).with_id(1);
+    assert!(policy.can_principal(&ana, header, &mail.with_owner_token(ana.owner("bob"))));
+    assert!(policy.can_principal(&ana, header, &mail.with_owner_key(17)));
+    // Exact: no prefix, case or near match counts.
+    for other in ["bo", "Bob", "bob ", "carl"] {
+        assert!(
+            !policy.can_principal(&ana, header, &mail.with_owner_token(ana.owner(other))),
+            "{other}"
+        );
+    }
+    // A token is read only by the principal that made it.
+    let mut other_row = row.clone();
+    other_row.manages = vec!["dan".into()];
+    let eve = policy.principal("eve", &other_row).unwrap();
+    assert!(!policy.can_principal(&eve, header, &mail.with_owner_token(ana.owner("bob"))));
+    assert!(policy.can_principal(&eve, header, &mail.with_owner_token(eve.owner("dan"))));
+    // Own-scoped grants by string key.
+    let member = policy
+        .principal("mia", &PrincipalDef::new("Member"))
+        .unwrap();
+    let edit = policy.action("task", "edit").unwrap();
+    let task = Resource::new(edit.kind()).with_id(4);
+    assert!(policy.can_principal(&member, edit, &task.with_owner_token(member.owner("mia"))));
+    assert!(!policy.can_principal(&member, edit, &task.with_owner_token(member.owner("ana"))));
+    let e = policy.explain_principal(&member, edit, &task.with_owner_token(member.owner("mia")));
+    assert!(e.allowed() && e.to_string().contains("user mia"), "{e}");
+    // Managing itself or the same key twice, by string.
+    let bad: PrincipalDef =
+        serde_json::from_str(r#"{"role": "Boss", "manages": ["ana"]}"#).unwrap();
+    assert_eq!(
+        policy.principal("ana", &bad).unwrap_err().to_string(),
+        "principal.manages[0]: subject `ana` manages itself"
+    );
 }
 
 #[test]
@@ -240,14 +284,14 @@ fn bad_rows_are_typed_errors_with_their_path() {
         ),
         (
             PrincipalDef {
-                manages: vec![3, 7],
+                manages: vec![3.into(), 7.into()],
                 ..PrincipalDef::new("Boss")
             },
             "principal.manages[1]: subject `7` manages itself",
         ),
         (
             PrincipalDef {
-                manages: vec![3, 4, 3],
+                manages: vec![3.into(), 4.into(), 3.into()],
                 ..PrincipalDef::new("Boss")
             },
             "principal.manages[2]: duplicate subject `3`",
