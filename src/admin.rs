@@ -705,7 +705,7 @@ fn subject_ids(before: &Policy, after: &Policy, t: u32, kind: u32) -> Vec<Option
             .flat_map(|(p, info)| {
                 [
                     Some(info.layer()),
-                    p.schema.roles.get(info.role() as usize).map(|r| &r.layer),
+                    p.schema.roles.get(info.role() as usize).map(|r| &*r.layer),
                 ]
             }),
     )
@@ -717,7 +717,7 @@ fn role_ids(before: &Policy, after: &Policy, role: u32, kind: u32) -> Vec<Option
         kind,
         [before, after]
             .into_iter()
-            .map(|p| p.schema.roles.get(role as usize).map(|r| &r.layer)),
+            .map(|p| p.schema.roles.get(role as usize).map(|r| &*r.layer)),
     )
 }
 

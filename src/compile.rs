@@ -11,12 +11,12 @@ use crate::def::{
 use crate::error::{nearest, Item, PolicyError};
 use crate::ids::{ActionId, KindId, SubjectId, MAX_ACTIONS};
 use crate::policy::{
-    close, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy, Prerequisite,
-    ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule, Subject,
-    SubjectExtra, SubjectInfo, SubjectRef, Toggle,
+    close, role_tag, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy,
+    Prerequisite, ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule,
+    Subject, SubjectExtra, SubjectInfo, SubjectRef, Toggle,
 };
 use crate::pvec::PVec;
-use crate::table::{Affine, IntMap};
+use crate::table::{Affine, IdTable};
 use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, PolicyError>;
@@ -241,7 +241,7 @@ impl Profiles {
                 .iter()
                 .map(|pk| {
                     let from = pk.keep_at as usize;
-                    let to = from + 1 + pk.n_states as usize;
+                    let to = from + 1 + pk.n_classes as usize;
                     (*pk, other.keeps.get(from..to).unwrap_or(&[]).to_vec())
                 })
                 .collect();
@@ -268,7 +268,7 @@ impl Schema {
             role_index,
             toggles: Vec::new(),
             toggle_index,
-            role_instances: IntMap::default(),
+            role_instances: IdTable::default(),
             admin: Vec::new(),
             admin_defs: def.admin.clone(),
         };
@@ -326,13 +326,17 @@ impl Schema {
     }
 
     pub(crate) fn index_role_instances(&mut self) {
-        let mut map = IntMap::default();
+        let mut pairs = Vec::new();
         for (r, role) in self.roles.iter().enumerate() {
+            // A role sharing its base's layer shares its base's entries too.
+            if role.layer_of != r as u32 {
+                continue;
+            }
             for (k, id) in role.layer.named_instances() {
-                map.insert((r as u32, k, id), role.layer.affine(k, Some(id)));
+                pairs.push(((role_tag(r as u32, k), id), role.layer.affine(k, Some(id))));
             }
         }
-        self.role_instances = map;
+        self.role_instances = IdTable::build(pairs);
     }
 
     /// Step 3's kind-wide sets for a role, toggles and levels, one per kind.
@@ -401,15 +405,16 @@ impl Schema {
         } else {
             0
         };
-        let mut keeps = Vec::with_capacity(kind.states.len() + 1);
-        keeps.push(keep);
-        for s in 0..kind.states.len() as u32 {
-            let held = kind
-                .state_rules
-                .iter()
-                .filter(|r| r.state == s && Self::state_rule_applies(r, key))
-                .fold(0, |m, r| m | r.hold);
-            keeps.push(keep & !held);
+        // One pass over the rules, one slot per ruled state: linear in states
+        // plus rules, whatever their numbers.
+        let mut keeps = vec![keep; kind.n_classes as usize + 1];
+        for r in &kind.state_rules {
+            if Self::state_rule_applies(r, key) {
+                let class = kind.state_class.get(r.state as usize).copied().unwrap_or(0);
+                if let Some(m) = keeps.get_mut(class as usize).filter(|_| class != 0) {
+                    *m &= !r.hold;
+                }
+            }
         }
         keeps
     }
@@ -428,12 +433,9 @@ impl Schema {
                     set: *set,
                     role_default: role.map_or(Affine::IDENTITY, |r| r.layer.default_affine(k)),
                     keep_at: 0,
-                    n_states: kind.states.len() as u32,
-                    role: key.role,
-                    role_names_instances: role.is_some_and(|r| {
-                        r.layer.restriction(k).is_some_and(|x| !x.ids.is_empty())
-                            || r.layer.exceptions.iter().any(|e| e.kind == k)
-                    }),
+                    n_classes: kind.n_classes,
+                    role: role.map_or(key.role, |r| r.layer_of),
+                    role_names_instances: role.is_some_and(|r| r.layer.names_kind(k)),
                 };
                 (pk, self.keeps(kind, key, &sets))
             })
@@ -575,8 +577,12 @@ impl Schema {
             let mut state_rules = Vec::new();
             for (i, r) in kdef.state_rules.iter().enumerate() {
                 let path = format!("kinds.{kname}.state_rules[{i}]");
-                let state =
-                    lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?;
+                let state = match kind.state_index.get(&r.state) {
+                    Some(&s) => s as usize,
+                    None => {
+                        lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?
+                    }
+                };
                 let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
                 if hold == 0 {
                     return Err(PolicyError::Malformed {
@@ -640,6 +646,16 @@ impl Schema {
             rules.push((state_rules, prerequisites));
         }
         for (kind, (state_rules, prerequisites)) in self.kinds.iter_mut().zip(rules) {
+            kind.state_class = vec![0; kind.states.len()];
+            kind.n_classes = 0;
+            for r in &state_rules {
+                if let Some(c) = kind.state_class.get_mut(r.state as usize) {
+                    if *c == 0 {
+                        kind.n_classes += 1;
+                        *c = kind.n_classes;
+                    }
+                }
+            }
             kind.state_rules = state_rules;
             kind.prerequisites = prerequisites;
         }
@@ -803,6 +819,8 @@ impl Schema {
     }
 
     /// A layer from its own lists on top of `inherited` (a base role's layer).
+    /// Sorts, then finds duplicates between neighbours and merges the inherited
+    /// lists in one pass: `O(n log n)` in every list length.
     fn layer(
         &self,
         exceptions: &[ExceptionDef],
@@ -814,49 +832,47 @@ impl Schema {
         let mut own = Layer::default();
         for (i, r) in restrictions.iter().enumerate() {
             let rpath = format!("{path}.restrictions[{i}]");
-            let r = self.restriction(r, &rpath, Origin { role, index: i })?;
-            if own.restriction(r.kind).is_some() {
-                return Err(PolicyError::Duplicate {
-                    path: rpath,
-                    what: Item::Restriction,
-                    name: self
-                        .kinds
-                        .get(r.kind as usize)
-                        .map_or(String::new(), |k| k.name.clone()),
-                });
-            }
-            own.restrictions.push(r);
+            own.restrictions
+                .push(self.restriction(r, &rpath, Origin { role, index: i })?);
         }
+        own.restrictions.sort_by_key(|r| (r.kind, r.origin.index));
+        if let Some(i) = first_repeat(&own.restrictions, |r| r.kind, |r| r.origin.index) {
+            let kind = restrictions
+                .get(i)
+                .map_or(String::new(), |r| r.kind.clone());
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}.restrictions[{i}]"),
+                what: Item::Restriction,
+                name: kind,
+            });
+        }
+        own.exceptions.reserve(exceptions.len());
         for (i, e) in exceptions.iter().enumerate() {
             let epath = format!("{path}.exceptions[{i}]");
-            let e = self.exception(e, &epath, Origin { role, index: i })?;
-            if own.exception(e.kind, e.id).is_some() {
-                let kname = self
-                    .kinds
-                    .get(e.kind as usize)
-                    .map_or("", |k| k.name.as_str());
-                return Err(PolicyError::Duplicate {
-                    path: epath,
-                    what: Item::Exception,
-                    name: format!("{kname}:{}", e.id),
-                });
-            }
-            own.exceptions.push(e);
+            own.exceptions
+                .push(self.exception(e, &epath, Origin { role, index: i })?);
+        }
+        own.exceptions
+            .sort_by_key(|e| (e.kind, e.id, e.origin.index));
+        if let Some(i) = first_repeat(&own.exceptions, |e| (e.kind, e.id), |e| e.origin.index) {
+            let e = exceptions.get(i);
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}.exceptions[{i}]"),
+                what: Item::Exception,
+                name: e.map_or(String::new(), |e| format!("{}:{}", e.kind, e.id)),
+            });
         }
         if let Some(base) = inherited {
-            for r in &base.restrictions {
-                if own.restriction(r.kind).is_none() {
-                    own.restrictions.push(r.clone());
-                }
-            }
-            for e in &base.exceptions {
-                if own.exception(e.kind, e.id).is_none() {
-                    own.exceptions.push(e.clone());
-                }
-            }
+            own.restrictions = merge_by_key(
+                std::mem::take(&mut own.restrictions),
+                &base.restrictions,
+                |r| r.kind,
+            );
+            own.exceptions =
+                merge_by_key(std::mem::take(&mut own.exceptions), &base.exceptions, |e| {
+                    (e.kind, e.id)
+                });
         }
-        own.restrictions.sort_by_key(|r| r.kind);
-        own.exceptions.sort_by_key(|e| (e.kind, e.id));
         Ok(own)
     }
 
@@ -922,19 +938,28 @@ impl Schema {
                 *slot = slot.minus(m);
             }
         }
-        let layer = self.layer(
-            &rdef.exceptions,
-            &rdef.restrictions,
-            &path,
-            Some(r),
-            base_role.map(|b| &b.layer),
-        )?;
+        let (layer, layer_of) = match base_role {
+            Some(b) if rdef.exceptions.is_empty() && rdef.restrictions.is_empty() => {
+                (Arc::clone(&b.layer), b.layer_of)
+            }
+            _ => (
+                Arc::new(self.layer(
+                    &rdef.exceptions,
+                    &rdef.restrictions,
+                    &path,
+                    Some(r),
+                    base_role.map(|b| &*b.layer),
+                )?),
+                r,
+            ),
+        };
         Ok(Role {
             name: name.to_string(),
             def: rdef.clone(),
             base,
             sets,
             layer,
+            layer_of,
         })
     }
 
@@ -1034,8 +1059,8 @@ impl Schema {
         let mut toggles: SmallVec<[u32; 4]> = SmallVec::with_capacity(sdef.toggles.len());
         for t in &sdef.toggles {
             match self.toggle_index.get(t) {
-                Some(&id) if !toggles.contains(&id) => toggles.push(id),
-                _ => {
+                Some(&id) => toggles.push(id),
+                None => {
                     resolve_list(
                         &self.toggle_index,
                         &sdef.toggles,
@@ -1046,6 +1071,15 @@ impl Schema {
             }
         }
         toggles.sort_unstable();
+        if toggles.windows(2).any(|w| w.first() == w.get(1)) {
+            // A repeated toggle: report it where it stands.
+            resolve_list(
+                &self.toggle_index,
+                &sdef.toggles,
+                &format!("{}.toggles", path()),
+                Item::Toggle,
+            )?;
+        }
         let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::with_capacity(sdef.levels.len());
         for (kname, level) in sdef.levels.iter() {
             let fast = self.kind_index.get(kname).and_then(|&k| {
@@ -1076,6 +1110,7 @@ impl Schema {
             self.layer(&sdef.exceptions, &sdef.restrictions, &path(), None, None)?
         };
         let mut manages = Vec::with_capacity(sdef.manages.len());
+        let mut seen = std::collections::HashSet::with_capacity(sdef.manages.len());
         for (j, m) in sdef.manages.iter().enumerate() {
             let mpath = || format!("{}.manages[{j}]", path());
             let id = match subjects.id(m) {
@@ -1101,7 +1136,7 @@ impl Schema {
                     subject: name.to_string(),
                 });
             }
-            if manages.contains(&id) {
+            if !seen.insert(id) {
                 return Err(PolicyError::Duplicate {
                     path: mpath(),
                     what: Item::Subject,
@@ -1123,6 +1158,40 @@ impl Schema {
             manages,
         })
     }
+}
+
+/// In `items` sorted by `(key, index)`, the smallest `index` whose key an item
+/// with a smaller index already has: the first repeat in document order.
+fn first_repeat<T, K: PartialEq>(
+    items: &[T],
+    key: impl Fn(&T) -> K,
+    index: impl Fn(&T) -> usize,
+) -> Option<usize> {
+    items
+        .windows(2)
+        .filter_map(|w| match w {
+            [a, b] if key(a) == key(b) => Some(index(b)),
+            _ => None,
+        })
+        .min()
+}
+
+/// `own` (sorted, unique) with every item of `base` (sorted, unique) whose key it
+/// lacks, sorted: one merge pass.
+fn merge_by_key<T: Clone, K: Ord>(own: Vec<T>, base: &[T], key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut out = Vec::with_capacity(own.len() + base.len());
+    let mut base = base.iter().peekable();
+    for item in own {
+        while let Some(b) = base.next_if(|b| key(b) < key(&item)) {
+            out.push(b.clone());
+        }
+        if base.peek().is_some_and(|b| key(b) == key(&item)) {
+            base.next();
+        }
+        out.push(item);
+    }
+    out.extend(base.cloned());
+    out
 }
 
 fn role_name(def: &PolicyDef, r: u32) -> String {
@@ -1155,9 +1224,10 @@ fn resolve_list(
     what: Item,
 ) -> Result<Vec<u32>> {
     let mut out: Vec<u32> = Vec::with_capacity(names.len());
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
     for (j, n) in names.iter().enumerate() {
         let id = lookup(index, n, format!("{path}[{j}]"), what)?;
-        if out.contains(&id) {
+        if !seen.insert(id) {
             return Err(PolicyError::Duplicate {
                 path: format!("{path}[{j}]"),
                 what,
@@ -1256,6 +1326,9 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         up: vec![0; n],
         levels: Vec::new(),
         states: Vec::new(),
+        state_index: HashMap::with_capacity(k.states.len()),
+        state_class: vec![0; k.states.len()],
+        n_classes: 0,
         state_rules: Vec::new(),
         prerequisites: Vec::new(),
         available: k.available,
@@ -1311,7 +1384,7 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
                 what: Item::State,
             });
         }
-        if kind.states.contains(s) {
+        if kind.state_index.insert(s.clone(), i as u32).is_some() {
             return Err(PolicyError::Duplicate {
                 path: spath,
                 what: Item::State,

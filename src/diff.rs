@@ -365,12 +365,12 @@ fn instance_ids(sides: &[(&Side<'_>, Option<&str>, Option<&str>)]) -> Vec<Option
         let mut layers = Vec::new();
         if let Some(info) = subject.and_then(|s| p.subject(s)).and_then(|s| p.info(s.0)) {
             layers.push(Some(info.layer()));
-            layers.push(p.schema.roles.get(info.role() as usize).map(|r| &r.layer));
+            layers.push(p.schema.roles.get(info.role() as usize).map(|r| &*r.layer));
         }
         layers.push(
             role.and_then(|r| p.role(r))
                 .and_then(|r| p.schema.roles.get(r.index()))
-                .map(|r| &r.layer),
+                .map(|r| &*r.layer),
         );
         ids.extend(crate::admin::named_ids(k.0, layers));
     }

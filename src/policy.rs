@@ -14,7 +14,7 @@ use crate::def::{
 };
 use crate::ids::{ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId};
 use crate::pvec::PVec;
-use crate::table::{Affine, IntMap};
+use crate::table::{Affine, IdTable};
 
 /// Masks per scope: `any`, `own`, `managed`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -56,6 +56,13 @@ pub(crate) struct Kind {
     /// Levels in order, each closed under implications.
     pub(crate) levels: Vec<(String, u64)>,
     pub(crate) states: Vec<String>,
+    pub(crate) state_index: HashMap<String, u32>,
+    /// Per state, its keep-mask slot: 0 (the stateless mask) for a state no rule
+    /// names, else `1 + i` for the `i`th state some rule names. So a profile stores
+    /// one mask per ruled state, not one per state.
+    pub(crate) state_class: Vec<u32>,
+    /// How many states some rule names.
+    pub(crate) n_classes: u32,
     pub(crate) state_rules: Vec<StateRule>,
     pub(crate) prerequisites: Vec<Prerequisite>,
     pub(crate) available: bool,
@@ -185,10 +192,25 @@ impl Layer {
         self.restrictions.iter().find(|r| r.kind == kind)
     }
 
+    // INVARIANT (sorted layers): `exceptions` are sorted by `(kind, id)` and unique
+    // on it, `restrictions` by kind and unique on it, and every restriction's `ids`
+    // sorted and unique (compile's `layer` and `restriction` make them so). The
+    // lookups below bisect, so compiling a layer is never quadratic.
     pub(crate) fn exception(&self, kind: u32, id: InstanceId) -> Option<&Exception> {
         self.exceptions
-            .iter()
-            .find(|e| e.kind == kind && e.id == id)
+            .binary_search_by(|e| (e.kind, e.id).cmp(&(kind, id)))
+            .ok()
+            .and_then(|i| self.exceptions.get(i))
+    }
+
+    /// Whether the layer names an instance of `kind` (an exception, or an id of
+    /// its restriction).
+    pub(crate) fn names_kind(&self, kind: u32) -> bool {
+        self.restriction(kind).is_some_and(|x| !x.ids.is_empty())
+            || self
+                .exceptions
+                .get(self.exceptions.partition_point(|e| e.kind < kind))
+                .is_some_and(|e| e.kind == kind)
     }
 
     /// The layer's effect on `kind` when the instance is not one it names.
@@ -209,7 +231,7 @@ impl Layer {
             return self.default_affine(kind);
         };
         let first = match self.restriction(kind) {
-            Some(r) if r.ids.contains(&id) => Affine {
+            Some(r) if r.ids.binary_search(&id).is_ok() => Affine {
                 and: !0,
                 or: r.allow,
             },
@@ -252,7 +274,12 @@ pub(crate) struct Role {
     pub(crate) def: RoleDef,
     pub(crate) base: Option<u32>,
     pub(crate) sets: Vec<Scoped>,
-    pub(crate) layer: Layer,
+    /// Shared with the base role when the role writes no exception or
+    /// restriction of its own, so a long base chain holds its root's layer once.
+    pub(crate) layer: Arc<Layer>,
+    /// The role whose layer this is (itself, or the nearest base that writes one):
+    /// the key of its instances in [`Schema::role_instances`].
+    pub(crate) layer_of: u32,
 }
 
 /// A compiled toggle: grants on the kinds it names.
@@ -427,7 +454,7 @@ impl SubjectExtra {
     fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
         if let Some(id) = id {
             if let Some(a) = self.instances.get(&(k, id)) {
-                return *a;
+                return a;
             }
         }
         self.defaults
@@ -438,12 +465,12 @@ impl SubjectExtra {
 }
 
 /// A subject's per-instance effects. Most subjects name a few instances: two sit
-/// inline, and a scan of a few pairs beats hashing; past [`Instances::SCAN`] a hash
-/// map keeps the lookup constant.
+/// inline, and a scan of a few pairs beats hashing; past [`Instances::SCAN`] an
+/// [`IdTable`] keeps the lookup bounded whatever the ids look like.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Instances {
     Few(SmallVec<[((u32, InstanceId), Affine); 2]>),
-    Many(Box<IntMap<(u32, InstanceId), Affine>>),
+    Many(Box<IdTable<Affine>>),
 }
 
 impl Default for Instances {
@@ -459,15 +486,20 @@ impl Instances {
         if pairs.len() <= Self::SCAN {
             Instances::Few(pairs.into_iter().collect())
         } else {
-            Instances::Many(Box::new(pairs.into_iter().collect()))
+            Instances::Many(Box::new(IdTable::build(
+                pairs
+                    .into_iter()
+                    .map(|((k, id), a)| ((u64::from(k), id), a))
+                    .collect(),
+            )))
         }
     }
 
     #[inline]
-    fn get(&self, key: &(u32, InstanceId)) -> Option<&Affine> {
+    fn get(&self, key: &(u32, InstanceId)) -> Option<Affine> {
         match self {
-            Instances::Few(v) => v.iter().find(|(k, _)| k == key).map(|(_, a)| a),
-            Instances::Many(m) => m.get(key),
+            Instances::Few(v) => v.iter().find(|(k, _)| k == key).map(|(_, a)| *a),
+            Instances::Many(m) => m.get(u64::from(key.0), key.1),
         }
     }
 }
@@ -483,9 +515,11 @@ pub(crate) struct ProfileKind {
     pub(crate) set: Scoped,
     /// The role layer's effect on instances it does not name.
     pub(crate) role_default: Affine,
-    /// Index in `keeps` of the stateless keep mask; state `s` is at `+ 1 + s`.
+    /// Index in `keeps` of the stateless keep mask; state `s` is at
+    /// `+ state_class[s]` (see [`Kind::state_class`]).
     pub(crate) keep_at: u32,
-    pub(crate) n_states: u32,
+    /// How many states have a mask of their own (`Kind::n_classes`).
+    pub(crate) n_classes: u32,
     pub(crate) role: u32,
     /// The role names instances of this kind (look them up).
     pub(crate) role_names_instances: bool,
@@ -500,10 +534,17 @@ pub(crate) struct Schema {
     pub(crate) role_index: HashMap<String, u32>,
     pub(crate) toggles: Vec<Toggle>,
     pub(crate) toggle_index: HashMap<String, u32>,
-    /// `(role, kind, id)` -> the role layer's effect on that instance.
-    pub(crate) role_instances: IntMap<(u32, u32, InstanceId), Affine>,
+    /// `(role, kind, id)` -> the role layer's effect on that instance, keyed by
+    /// [`role_tag`].
+    pub(crate) role_instances: IdTable<Affine>,
     pub(crate) admin: Vec<AdminRule>,
     pub(crate) admin_defs: Vec<AdminRuleDef>,
+}
+
+/// The key of a role's kind in [`Schema::role_instances`].
+#[inline]
+pub(crate) fn role_tag(role: u32, kind: u32) -> u64 {
+    u64::from(role) << 32 | u64::from(kind)
 }
 
 /// A compiled [`AdminRuleDef`].
@@ -527,7 +568,7 @@ pub(crate) struct Profiles {
     pub(crate) index:
         HashMap<ProfileKey, u32, std::hash::BuildHasherDefault<crate::table::IntHasher>>,
     // INVARIANT (hot tables): `kinds.len() == keys.len() * n_kinds`, every
-    // `keep_at + n_states < keeps.len()`, and every mask is closed under its kind's
+    // `keep_at + n_classes < keeps.len()`, and every mask is closed under its kind's
     // implications (the check path relies on it to skip closing).
     pub(crate) n_kinds: usize,
     pub(crate) kinds: Vec<ProfileKind>,
@@ -739,10 +780,10 @@ impl Policy {
     /// The state `name` of `kind`.
     pub fn state(&self, kind: KindId, name: &str) -> Option<StateId> {
         let k = self.schema.kinds.get(kind.index())?;
-        let i = k.states.iter().position(|s| s == name)?;
+        let index = *k.state_index.get(name)?;
         Some(StateId {
             kind: kind.0,
-            index: i as u32,
+            index,
         })
     }
 
@@ -863,7 +904,7 @@ impl Policy {
         // keep mask per state.
         let keep = match r.state {
             None => pk.keep,
-            Some(st) => Self::state_keep(profiles, pk, k, st),
+            Some(st) => self.state_keep(profiles, pk, k, st),
         };
         x & keep
     }
@@ -890,8 +931,7 @@ impl Policy {
     fn role_instance(&self, pk: &ProfileKind, k: u32, id: InstanceId, x: u64) -> u64 {
         self.schema
             .role_instances
-            .get(&(pk.role, k, id))
-            .copied()
+            .get(role_tag(pk.role, k), id)
             .unwrap_or(pk.role_default)
             .apply(x)
     }
@@ -906,13 +946,21 @@ impl Policy {
 
     /// Step 1 for states: a state of another kind, or out of range, denies.
     #[inline(never)]
-    fn state_keep(profiles: &Profiles, pk: &ProfileKind, k: u32, st: StateId) -> u64 {
-        if st.kind != k || st.index >= pk.n_states {
+    fn state_keep(&self, profiles: &Profiles, pk: &ProfileKind, k: u32, st: StateId) -> u64 {
+        if st.kind != k {
             return 0;
         }
+        let Some(&class) = self
+            .schema
+            .kinds
+            .get(k as usize)
+            .and_then(|kind| kind.state_class.get(st.index as usize))
+        else {
+            return 0;
+        };
         profiles
             .keeps
-            .get(pk.keep_at as usize + 1 + st.index as usize)
+            .get(pk.keep_at as usize + class as usize)
             .copied()
             .unwrap_or(0)
     }
