@@ -330,7 +330,7 @@ mod tests {
         assert_eq!(fmix64(unfmix64(12345)), 12345);
         // Ids crafted so that, under the seed a key-independent builder would use,
         // every hash lands in bucket 0 twice over.
-        let crafted: Vec<u64> = (0..n).map(|h| unfmix64(h)).collect();
+        let crafted: Vec<u64> = (0..n).map(unfmix64).collect();
         check_table(&crafted, 0);
     }
 
