@@ -11,7 +11,7 @@ use crate::compile::SubjectNames;
 use crate::def::{
     ChangeKind, ExceptionDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
-use crate::error::{hint, nearest, Item, PolicyError};
+use crate::error::{check_name, hint, nearest, Item, PolicyError, Shown};
 use crate::ids::{Actions, Resource, SubjectId};
 use crate::policy::{Policy, Schema, Subject, SubjectRef, REMOVED};
 
@@ -211,7 +211,7 @@ pub enum ChangeError {
     #[error(transparent)]
     Invalid(#[from] PolicyError),
     /// The subject to change does not exist.
-    #[error("unknown subject `{name}`{}", hint(suggestion))]
+    #[error("unknown subject `{}`{}", Shown(name), hint(suggestion))]
     UnknownSubject {
         /// The name given.
         name: String,
@@ -240,7 +240,7 @@ pub enum ChangeError {
         on: String,
     },
     /// The actor does not exist.
-    #[error("unknown actor `{0}`")]
+    #[error("unknown actor `{}`", Shown(.0))]
     UnknownActor(String),
     /// No admin rule covers the change: refused by default.
     #[error("`{actor}` may not {change}: no admin rule covers it")]
@@ -622,13 +622,9 @@ impl Policy {
     }
 
     fn add_subject(&mut self, name: &str, def: &SubjectDef) -> Result<(), ChangeError> {
-        if name.is_empty() {
-            return Err(PolicyError::EmptyName {
-                path: format!("subjects[{}]", self.subjects.len()),
-                what: Item::Subject,
-            }
-            .into());
-        }
+        check_name(name, Item::Subject, || {
+            format!("subjects[{}]", self.subjects.len())
+        })?;
         if self.index.get(name).is_some() {
             return Err(ChangeError::SubjectExists(name.to_string()));
         }
@@ -675,13 +671,9 @@ impl Policy {
         whole.roles.set(name, def.clone());
         let mut schema = Schema::clone(&self.schema);
         if adding {
-            if name.is_empty() {
-                return Err(PolicyError::EmptyName {
-                    path: format!("roles[{}]", schema.roles.len()),
-                    what: Item::Role,
-                }
-                .into());
-            }
+            check_name(name, Item::Role, || {
+                format!("roles[{}]", schema.roles.len())
+            })?;
             schema
                 .role_index
                 .insert(name.to_string(), schema.roles.len() as u32);

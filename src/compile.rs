@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 use crate::def::{
     ExceptionDef, GrantDef, KindDef, NamedMap, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
-use crate::error::{nearest, Item, PolicyError};
+use crate::error::{check_name, nearest, Item, PolicyError};
 use crate::ids::{ActionId, KindId, SubjectId, MAX_ACTIONS};
 use crate::policy::{
     close, role_tag, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy,
@@ -41,12 +41,7 @@ impl Policy {
         let mut index = NameIndex::new();
         let mut names: Vec<Option<Arc<str>>> = Vec::with_capacity(def.subjects.len());
         for (i, (name, _)) in def.subjects.iter().enumerate() {
-            if name.is_empty() {
-                return Err(PolicyError::EmptyName {
-                    path: format!("subjects[{i}]"),
-                    what: Item::Subject,
-                });
-            }
+            check_name(name, Item::Subject, || format!("subjects[{i}]"))?;
             let name: Arc<str> = name.into();
             if !index.insert(Arc::clone(&name), i as u32) {
                 return Err(PolicyError::Duplicate {
@@ -471,12 +466,7 @@ impl SubjectNames for NameIndex {
 fn index_names<T>(map: &NamedMap<T>, section: &str, what: Item) -> Result<HashMap<String, u32>> {
     let mut index = HashMap::with_capacity(map.len());
     for (i, (name, _)) in map.iter().enumerate() {
-        if name.is_empty() {
-            return Err(PolicyError::EmptyName {
-                path: format!("{section}[{i}]"),
-                what,
-            });
-        }
+        check_name(name, what, || format!("{section}[{i}]"))?;
         if index.insert(name.to_string(), i as u32).is_some() {
             return Err(PolicyError::Duplicate {
                 path: format!("{section}.{name}"),
@@ -1302,12 +1292,13 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     }
     let mut action_index = HashMap::with_capacity(k.actions.len());
     for (i, a) in k.actions.iter().enumerate() {
-        if a.is_empty() || a == "*" {
+        if a == "*" {
             return Err(PolicyError::EmptyName {
                 path: format!("{path}.actions[{i}]"),
                 what: Item::Action,
             });
         }
+        check_name(a, Item::Action, || format!("{path}.actions[{i}]"))?;
         if action_index.insert(a.clone(), i as u8).is_some() {
             return Err(PolicyError::Duplicate {
                 path: format!("{path}.actions[{i}]"),
@@ -1378,12 +1369,7 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     }
     for (i, s) in k.states.iter().enumerate() {
         let spath = format!("{path}.states[{i}]");
-        if s.is_empty() {
-            return Err(PolicyError::EmptyName {
-                path: spath,
-                what: Item::State,
-            });
-        }
+        check_name(s, Item::State, || spath.clone())?;
         if kind.state_index.insert(s.clone(), i as u32).is_some() {
             return Err(PolicyError::Duplicate {
                 path: spath,
@@ -1394,14 +1380,15 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         kind.states.push(s.clone());
     }
     let mut below: Option<(String, u64)> = None;
-    for (lname, actions) in k.levels.iter() {
-        let lpath = format!("{path}.levels.{lname}");
+    for (i, (lname, actions)) in k.levels.iter().enumerate() {
         if lname.is_empty() {
             return Err(PolicyError::EmptyName {
-                path: lpath,
+                path: format!("{path}.levels."),
                 what: Item::Level,
             });
         }
+        check_name(lname, Item::Level, || format!("{path}.levels[{i}]"))?;
+        let lpath = format!("{path}.levels.{lname}");
         if kind.level_index(lname).is_some() {
             return Err(PolicyError::Duplicate {
                 path: lpath,

@@ -6,6 +6,9 @@ use std::fmt;
 use crate::ids::{ActionId, ActionSet, KindId, Resource, SubjectId};
 use crate::policy::{ExceptionOp, Kind, Layer, Policy, ProfileKey, Schema};
 
+/// Restrictions listing more ids than this are summarised in explanations.
+const SHOWN_IDS: usize = 16;
+
 /// Which rule of the decision order a [`Step`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -488,18 +491,24 @@ impl Policy {
         };
         let kname = &t.kind.name;
         if let Some(res) = layer.restriction(k) {
-            let hit = r.id.is_some_and(|id| res.ids.contains(&id));
+            let hit = r.id.is_some_and(|id| res.ids.binary_search(&id).is_ok());
             let next = if hit {
                 t.set | res.allow
             } else {
                 t.set & !res.deny
             };
+            // A long list is summarised: its length, and where this instance stands.
+            let ids = match (res.ids.len(), r.id) {
+                (n, _) if n <= SHOWN_IDS => format!("ids {:?}", res.ids),
+                (n, Some(id)) if hit => format!("{n} ids, {id} among them"),
+                (n, Some(id)) => format!("{n} ids, {id} not among them"),
+                (n, None) => format!("{n} ids"),
+            };
             let text = format!(
-                "{}'s restriction {} limits {} on `{kname}` to ids {:?}: {}",
+                "{}'s restriction {} limits {} on `{kname}` to {ids}: {}",
                 owner(res.origin.role),
                 res.origin.index,
                 t.names(res.actions),
-                res.ids,
                 t.change(t.set, next)
             );
             t.step(Rule::Restriction, text, next);

@@ -165,7 +165,7 @@ pub mod testing;
 pub use admin::{Change, ChangeError, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
-pub use error::{Item, PolicyError};
+pub use error::{name_problem, Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
 pub use ids::{
     ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
