@@ -13,7 +13,7 @@ use crate::def::{
 };
 use crate::error::{check_name, hint, nearest, Item, PolicyError, Shown};
 use crate::ids::{Actions, Resource, SubjectId};
-use crate::policy::{Policy, Schema, Subject, SubjectRef, REMOVED};
+use crate::policy::{Policy, Schema, Subject, SubjectRef};
 
 /// One change to a running policy, by names.
 ///
@@ -536,7 +536,8 @@ impl Policy {
                 edit_subject(&mut def, change, name)?;
                 let info = self.schema.compile_subject(s, name, &def, &self.index)?;
                 let new_manages = info.manages.clone();
-                let record = self.subject_record(info, managed_by);
+                let tag = self.tag_for(name);
+                let record = self.subject_record(info, tag, managed_by);
                 self.subjects.set(s as usize, record);
                 for &m in old_manages.iter().filter(|m| !new_manages.contains(m)) {
                     self.edit_managed_by(m, |v| v.retain(|x| *x != s));
@@ -617,7 +618,7 @@ impl Policy {
         let mut by = extra.managed_by.to_vec();
         edit(&mut by);
         extra.managed_by = by.into();
-        let record = Subject::new(record.profile, extra.finish());
+        let record = Subject::new(record.profile, record.flags, extra.finish());
         self.subjects.set(s as usize, record);
     }
 
@@ -634,7 +635,8 @@ impl Policy {
         index.insert(Arc::clone(&name_rc), s);
         let info = self.schema.compile_subject(s, name, def, &index)?;
         let manages = info.manages.clone();
-        let record = self.subject_record(info, Vec::new());
+        let tag = self.tag_for(name);
+        let record = self.subject_record(info, tag, Vec::new());
         self.index = index;
         self.subjects.push(record);
         self.names.push(Some(name_rc));
@@ -657,7 +659,7 @@ impl Policy {
             self.edit_managed_by(m, |v| v.retain(|x| *x != s));
         }
         self.index.remove(name);
-        self.subjects.set(s as usize, Subject::new(REMOVED, None));
+        self.subjects.set(s as usize, Subject::removed());
         self.names.set(s as usize, None);
         Ok(())
     }
@@ -860,10 +862,19 @@ impl LivePolicy {
         self.update(|p| p.apply_all(actor, changes))
     }
 
-    /// Replaces the whole policy.
+    /// Replaces the whole policy, keeping the id of every subject whose name
+    /// stays (see [`Policy::recompile`]): ids the service cached keep answering
+    /// for the same subjects, and ids of subjects `policy` drops are denied. A
+    /// policy not already of this lineage is recompiled once for that.
     pub fn replace(&self, policy: Policy) {
         let _w = self.writer.lock();
-        self.swap(Arc::new(policy));
+        let current = self.snapshot();
+        let next = if policy.lineage == current.lineage {
+            policy
+        } else {
+            current.recompile(&policy.to_definition()).unwrap_or(policy)
+        };
+        self.swap(Arc::new(next));
     }
 
     fn update(

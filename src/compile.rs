@@ -37,33 +37,94 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn compile(def: &PolicyDef) -> Result<Policy> {
+        Self::compile_keeping(def, None)
+    }
+
+    /// Compiles `def` as a successor of this policy: every subject whose name
+    /// stays keeps its [`SubjectId`] (same position, same lineage), new subjects
+    /// come after the others, and the ids of subjects `def` drops are denied. So
+    /// ids a service cached stay right across a reload; [`LivePolicy::replace`]
+    /// does this itself.
+    ///
+    /// [`LivePolicy::replace`]: crate::LivePolicy::replace
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// let v1: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
+    ///   "roles": {"R": {"grants": {"task": ["view"]}}},
+    ///   "subjects": {"ann": {"role": "R"}, "bob": {"role": "R"}}}"#)?;
+    /// let v2: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
+    ///   "roles": {"R": {"grants": {"task": ["view"]}}},
+    ///   "subjects": {"cat": {"role": "R"}, "bob": {"role": "R"}}}"#)?;
+    /// let old = Policy::compile(&v1)?;
+    /// let bob = old.subject("bob").ok_or("no bob")?;
+    /// let ann = old.subject("ann").ok_or("no ann")?;
+    /// let new = old.recompile(&v2)?;
+    /// let view = new.action("task", "view").ok_or("no view")?;
+    /// assert_eq!(new.subject("bob"), Some(bob));
+    /// assert!(new.can(bob, view, &new.resource(view.kind())));
+    /// assert!(!new.can(ann, view, &new.resource(view.kind())));
+    /// // A fresh compile numbers `cat` first: old ids answer nothing there.
+    /// let fresh = Policy::compile(&v2)?;
+    /// assert!(!fresh.can(bob, view, &fresh.resource(view.kind())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn recompile(&self, def: &PolicyDef) -> Result<Policy> {
+        Self::compile_keeping(def, Some(self))
+    }
+
+    /// [`Policy::compile`], numbering subjects after `prior`'s when given.
+    fn compile_keeping(def: &PolicyDef, prior: Option<&Policy>) -> Result<Policy> {
         let schema = Schema::compile(def)?;
         let mut index = NameIndex::new();
-        let mut names: Vec<Option<Arc<str>>> = Vec::with_capacity(def.subjects.len());
+        // Each subject's position: document order, or its position in `prior`
+        // (new names after the last of `prior`'s).
+        let mut slots: Vec<u32> = Vec::with_capacity(def.subjects.len());
+        let mut n_slots = prior.map_or(0, |p| p.subjects.len() as u32);
         for (i, (name, _)) in def.subjects.iter().enumerate() {
             check_name(name, Item::Subject, || format!("subjects[{i}]"))?;
-            let name: Arc<str> = name.into();
-            if !index.insert(Arc::clone(&name), i as u32) {
+            let slot = match prior.and_then(|p| p.index.get(name)) {
+                Some(s) => s,
+                None => {
+                    n_slots += 1;
+                    n_slots - 1
+                }
+            };
+            if !index.insert(Arc::<str>::from(name), slot) {
                 return Err(PolicyError::Duplicate {
                     path: format!("subjects.{name}"),
                     what: Item::Subject,
                     name: name.to_string(),
                 });
             }
-            names.push(Some(name));
+            slots.push(slot);
+        }
+        let lineage = match prior {
+            Some(p) => p.lineage,
+            None => crate::ids::lineage(def.subjects.iter().map(|(n, _)| n)),
+        };
+        let mut names: Vec<Option<Arc<str>>> = vec![None; n_slots as usize];
+        for ((name, _), &slot) in def.subjects.iter().zip(&slots) {
+            if let Some(n) = names.get_mut(slot as usize) {
+                *n = Some(Arc::<str>::from(name));
+            }
         }
         // Who manages whom first (names that do not resolve are reported when their
         // subject is compiled), so each subject is compiled once, straight into its
         // record.
-        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); def.subjects.len()];
-        for (s, (_, sdef)) in def.subjects.iter().enumerate() {
+        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); n_slots as usize];
+        for ((_, sdef), &s) in def.subjects.iter().zip(&slots) {
             for m in &sdef.manages {
                 if let Some(v) = index.get(m).and_then(|m| managed_by.get_mut(m as usize)) {
-                    if v.last() != Some(&(s as u32)) {
-                        v.push(s as u32);
+                    if v.last() != Some(&s) {
+                        v.push(s);
                     }
                 }
             }
+        }
+        for v in &mut managed_by {
+            v.sort_unstable();
+            v.dedup();
         }
         let mut policy = Policy {
             profiles: Arc::new(Profiles {
@@ -76,18 +137,29 @@ impl Policy {
             }),
             schema: Arc::new(schema),
             subjects: PVec::default(),
-            names: names.into_iter().collect(),
+            names: PVec::default(),
             index,
+            lineage,
         };
-        let mut records: Vec<Subject> = Vec::with_capacity(def.subjects.len());
-        for ((s, (name, sdef)), by) in def.subjects.iter().enumerate().zip(managed_by) {
+        let mut records: Vec<Subject> = vec![Subject::removed(); n_slots as usize];
+        for (((name, sdef), &s), by) in def.subjects.iter().zip(&slots).zip(
+            // `managed_by` in document order.
+            slots
+                .iter()
+                .map(|&s| managed_by.get_mut(s as usize).map(std::mem::take))
+                .collect::<Vec<_>>(),
+        ) {
             let info = policy
                 .schema
-                .compile_subject(s as u32, name, sdef, &policy.index)?;
-            let record = policy.subject_record(info, by);
-            records.push(record);
+                .compile_subject(s, name, sdef, &policy.index)?;
+            let tag = policy.tag_for(name);
+            let record = policy.subject_record(info, tag, by.unwrap_or_default());
+            if let Some(slot) = records.get_mut(s as usize) {
+                *slot = record;
+            }
         }
         policy.subjects = records.into_iter().collect();
+        policy.names = names.into_iter().collect();
         Ok(policy)
     }
 
@@ -149,9 +221,15 @@ impl Policy {
     }
 
     /// The hot record for a compiled subject (its profile interned).
-    pub(crate) fn subject_record(&mut self, info: SubjectInfo, managed_by: Vec<u32>) -> Subject {
+    pub(crate) fn subject_record(
+        &mut self,
+        info: SubjectInfo,
+        tag: u32,
+        managed_by: Vec<u32>,
+    ) -> Subject {
         Subject::new(
             self.intern_profile(info.key.clone()),
+            tag,
             SubjectExtra::new(info, managed_by),
         )
     }

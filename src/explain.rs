@@ -210,7 +210,13 @@ impl Policy {
                 decisive: true,
             }],
         };
-        let Some(info) = self.info(subject.0) else {
+        if let Some(why) = self.foreign(subject) {
+            return deny(
+                Rule::Unknown,
+                format!("unknown subject ({why}): default deny"),
+            );
+        }
+        let Some(info) = self.info(subject.index) else {
             return deny(Rule::Unknown, "unknown subject: default deny".into());
         };
         let Some(kind) = self.schema.kinds.get(resource.kind.index()) else {
@@ -225,7 +231,7 @@ impl Policy {
                 ),
             );
         }
-        match self.trace(info.key, Some(subject.0), action.mask(), resource) {
+        match self.trace(info.key, Some(subject.index), action.mask(), resource) {
             Ok((set, steps)) => Explanation {
                 allowed: set & action.mask() != 0,
                 question,
@@ -379,11 +385,11 @@ impl Policy {
         if scoped.own | scoped.managed != 0 {
             let mut x = scoped.any;
             let text = match (r.owner, subject) {
-                (Some(o), Some(s)) if o.0 == s => {
+                (Some(o), Some(s)) if self.resolve(o) == Some(s) => {
                     x |= scoped.own;
                     format!("the subject owns the instance: own-scoped grants count, {}", t.change(t.set, x))
                 }
-                (Some(o), Some(s)) if self.manages(s, o.0) => {
+                (Some(o), Some(s)) if self.resolve(o).is_some_and(|o| self.manages(s, o)) => {
                     x |= scoped.managed;
                     format!(
                         "the owner `{}` is managed by the subject: managed-scoped grants count, {}",

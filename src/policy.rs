@@ -350,8 +350,9 @@ pub(crate) const REMOVED: u32 = u32::MAX;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Subject {
     pub(crate) profile: u32,
-    /// [`Subject::LAYER`], [`Subject::MANAGES`]: which parts of `extra` a check
-    /// must look at, so that most checks never follow the pointer.
+    /// The subject's tag ([`crate::ids::slot_tag`]) in the high 30 bits, and in
+    /// the low two [`Subject::LAYER`] and [`Subject::MANAGES`]: which parts of
+    /// `extra` a check must look at, so that most checks never follow the pointer.
     pub(crate) flags: u32,
     /// Only for subjects with exceptions, restrictions or managed subjects (or
     /// managers).
@@ -364,7 +365,25 @@ impl Subject {
     /// The subject manages someone.
     pub(crate) const MANAGES: u32 = 2;
 
-    pub(crate) fn new(profile: u32, extra: Option<Arc<SubjectExtra>>) -> Subject {
+    /// The bits of `flags` that are the tag.
+    pub(crate) const TAG: u32 = !3;
+
+    /// The record of a removed subject: no id answers for it.
+    pub(crate) const fn removed() -> Subject {
+        Subject {
+            profile: REMOVED,
+            flags: 0,
+            extra: None,
+        }
+    }
+
+    /// Whether `id` (already known to point here) is this subject's.
+    #[inline]
+    pub(crate) fn answers(&self, id: SubjectId) -> bool {
+        self.flags & Subject::TAG == id.tag || id.tag == SubjectId::INTERNAL
+    }
+
+    pub(crate) fn new(profile: u32, tag: u32, extra: Option<Arc<SubjectExtra>>) -> Subject {
         let flags = extra.as_deref().map_or(0, |e| {
             let layer = if e.own.is_none() { 0 } else { Subject::LAYER };
             let manages = if e.manages.is_empty() {
@@ -376,7 +395,7 @@ impl Subject {
         });
         Subject {
             profile,
-            flags,
+            flags: tag & Subject::TAG | flags,
             extra,
         }
     }
@@ -666,12 +685,44 @@ pub struct Policy {
     pub(crate) subjects: PVec<Subject>,
     pub(crate) names: PVec<Option<Arc<str>>>,
     pub(crate) index: NameIndex,
+    /// Set by a fresh compile ([`crate::ids::lineage`]) and kept by every snapshot
+    /// derived from it; with each name, it makes the subject's tag.
+    pub(crate) lineage: u64,
 }
 
 impl Policy {
     /// The subject named `name`.
     pub fn subject(&self, name: &str) -> Option<SubjectId> {
-        self.index.get(name).map(SubjectId)
+        self.index.get(name).and_then(|s| self.id_at(s))
+    }
+
+    /// The id to hand out for subject `s` (none if removed).
+    pub(crate) fn id_at(&self, s: u32) -> Option<SubjectId> {
+        let record = self.subjects.get(s as usize)?;
+        (record.profile != REMOVED).then_some(SubjectId {
+            index: s,
+            tag: record.flags & Subject::TAG,
+        })
+    }
+
+    /// The position of `id` if it is a live subject of this policy's lineage.
+    pub(crate) fn resolve(&self, id: SubjectId) -> Option<u32> {
+        let record = self.subjects.get(id.index as usize)?;
+        (record.profile != REMOVED && record.answers(id)).then_some(id.index)
+    }
+
+    /// Why `id` is not a subject of this policy, in words (none if it is one).
+    pub(crate) fn foreign(&self, id: SubjectId) -> Option<&'static str> {
+        match self.subjects.get(id.index as usize) {
+            _ if self.resolve(id).is_some() => None,
+            Some(r) if r.profile == REMOVED => Some("the subject of this id was removed"),
+            _ => Some("the id is not from this policy or one derived from it"),
+        }
+    }
+
+    /// The subject's tag in a policy of this lineage.
+    pub(crate) fn tag_for(&self, name: &str) -> u32 {
+        crate::ids::slot_tag(self.lineage, name)
     }
 
     pub(crate) fn info(&self, subject: u32) -> Option<SubjectRef<'_>> {
@@ -687,19 +738,25 @@ impl Policy {
     /// The name of `subject` (empty for an id this policy did not make or a
     /// removed subject).
     pub fn subject_name(&self, subject: SubjectId) -> &str {
+        let Some(s) = self.resolve(subject) else {
+            return "";
+        };
         self.names
-            .get(subject.index())
+            .get(s as usize)
             .and_then(|n| n.as_deref())
             .unwrap_or("")
     }
 
     /// Every subject, in the order they were added (document order first).
     pub fn subjects(&self) -> impl Iterator<Item = SubjectId> + '_ {
-        self.names
+        self.subjects
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.is_some())
-            .map(|(s, _)| SubjectId(s as u32))
+            .filter(|(_, r)| r.profile != REMOVED)
+            .map(|(s, r)| SubjectId {
+                index: s as u32,
+                tag: r.flags & Subject::TAG,
+            })
     }
 
     /// How many subjects the policy has.
@@ -868,10 +925,15 @@ impl Policy {
     /// of line.
     #[inline(always)]
     pub(crate) fn allowed_bits(&self, subject: SubjectId, r: &Resource) -> u64 {
-        let s = subject.0;
+        let s = subject.index;
         let Some(subj) = self.subjects.get(s as usize) else {
             return 0;
         };
+        // Identity: an id of another lineage, or of another subject that had this
+        // position, answers nothing (one compare on the common path).
+        if !subj.answers(subject) {
+            return 0;
+        }
         let k = r.kind.0;
         let base = &*self.profiles;
         let (profiles, p) = match subj.profile.checked_sub(base.count) {
@@ -912,14 +974,18 @@ impl Policy {
     #[inline(never)]
     fn scoped(&self, s: u32, subj: &Subject, pk: &ProfileKind, r: &Resource, x: u64) -> u64 {
         match r.owner {
-            Some(owner) if owner.0 == s => x | pk.set.own,
+            Some(owner) if owner.index == s && subj.answers(owner) => x | pk.set.own,
             Some(owner)
                 if pk.set.managed & !x != 0
                     && subj.flags & Subject::MANAGES != 0
                     && subj
                         .extra
                         .as_ref()
-                        .is_some_and(|e| e.manages.binary_search(&owner.0).is_ok()) =>
+                        .is_some_and(|e| e.manages.binary_search(&owner.index).is_ok())
+                    && self
+                        .subjects
+                        .get(owner.index as usize)
+                        .is_some_and(|o| o.answers(owner)) =>
             {
                 x | pk.set.managed
             }
