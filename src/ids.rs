@@ -1,6 +1,8 @@
 //! Small `Copy` ids that names are resolved to once, and the resource a check is about.
 
+use std::any::TypeId;
 use std::fmt;
+use std::marker::PhantomData;
 
 use crate::def::InstanceId;
 
@@ -156,6 +158,9 @@ pub struct Resource {
     pub(crate) id: Option<InstanceId>,
     pub(crate) state: Option<StateId>,
     pub(crate) owner: Option<SubjectId>,
+    /// The `bitflags` type bound to the kind, for a resource made from a
+    /// [`TypedKind`]: only that type's flags are checked on it.
+    pub(crate) flags: Option<TypeId>,
 }
 
 impl Resource {
@@ -167,6 +172,7 @@ impl Resource {
             id: None,
             state: None,
             owner: None,
+            flags: None,
         }
     }
 
@@ -318,26 +324,109 @@ impl fmt::Display for ActionSet<'_> {
 /// An action to check: an [`ActionId`], or `bitflags` flags whose bits follow the
 /// kind's declaration order (every flag set must be allowed; no flag is never
 /// allowed).
+///
+/// Flags are bound to their kind: they are checked only on a resource made from
+/// the [`TypedKind`] that [`Policy::typed_kind`](crate::Policy::typed_kind) gave for
+/// the same flags type, and denied on any other resource (another kind's, or one
+/// made from a plain [`KindId`]).
 pub trait Actions: Copy {
-    /// The mask to test, or `None` if the action is of another kind than `kind`.
-    fn mask_for(self, kind: KindId) -> Option<u64>;
+    /// The mask to test, or `None` if the action does not belong to `resource`'s
+    /// kind.
+    fn mask_for(self, resource: &Resource) -> Option<u64>;
 }
 
 impl Actions for ActionId {
     #[inline]
-    fn mask_for(self, kind: KindId) -> Option<u64> {
-        (self.kind == kind).then(|| self.mask())
+    fn mask_for(self, resource: &Resource) -> Option<u64> {
+        (self.kind == resource.kind).then(|| self.mask())
     }
 }
 
 impl<F> Actions for F
 where
-    F: bitflags::Flags + Copy,
+    F: bitflags::Flags + Copy + 'static,
     F::Bits: Into<u64>,
 {
     #[inline]
-    fn mask_for(self, _kind: KindId) -> Option<u64> {
+    fn mask_for(self, resource: &Resource) -> Option<u64> {
         let m: u64 = self.bits().into();
-        (m != 0).then_some(m)
+        (m != 0 && resource.flags == Some(TypeId::of::<F>())).then_some(m)
+    }
+}
+
+/// A kind whose actions are the `bitflags` type `F`, checked by
+/// [`Policy::typed_kind`](crate::Policy::typed_kind). Resources made from it
+/// ([`Policy::resource`](crate::Policy::resource)) accept `F`'s flags in
+/// [`Policy::can`](crate::Policy::can); resources of other kinds deny them.
+pub struct TypedKind<F> {
+    kind: KindId,
+    flags: PhantomData<fn() -> F>,
+}
+
+impl<F> TypedKind<F> {
+    pub(crate) fn new(kind: KindId) -> Self {
+        TypedKind {
+            kind,
+            flags: PhantomData,
+        }
+    }
+
+    /// The kind.
+    pub fn kind(self) -> KindId {
+        self.kind
+    }
+}
+
+impl<F> Clone for TypedKind<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<F> Copy for TypedKind<F> {}
+
+impl<F> PartialEq for TypedKind<F> {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl<F> Eq for TypedKind<F> {}
+
+impl<F> fmt::Debug for TypedKind<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedKind")
+            .field("kind", &self.kind)
+            .field("flags", &std::any::type_name::<F>())
+            .finish()
+    }
+}
+
+impl<F> From<TypedKind<F>> for KindId {
+    fn from(t: TypedKind<F>) -> KindId {
+        t.kind
+    }
+}
+
+/// What [`Policy::resource`](crate::Policy::resource) makes a resource of: a
+/// [`KindId`] (checked with [`ActionId`]s), or a [`TypedKind`] (checked with its
+/// flags type as well).
+pub trait ResourceKind {
+    /// A resource of this kind with no id, state or owner.
+    fn resource(self) -> Resource;
+}
+
+impl ResourceKind for KindId {
+    fn resource(self) -> Resource {
+        Resource::new(self)
+    }
+}
+
+impl<F: 'static> ResourceKind for TypedKind<F> {
+    fn resource(self) -> Resource {
+        Resource {
+            flags: Some(TypeId::of::<F>()),
+            ..Resource::new(self.kind)
+        }
     }
 }

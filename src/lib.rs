@@ -168,7 +168,8 @@ pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use error::{name_problem, Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
 pub use ids::{
-    ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
+    ActionId, ActionSet, Actions, KindId, Resource, ResourceKind, RoleId, StateId, SubjectId,
+    TypedKind, MAX_ACTIONS,
 };
 pub use policy::Policy;
 pub use render::Matrix;

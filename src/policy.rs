@@ -12,7 +12,9 @@ use std::sync::Arc;
 use crate::def::{
     AdminRuleDef, ChangeKind, ExceptionDef, InstanceId, KindDef, RestrictionDef, RoleDef, ToggleDef,
 };
-use crate::ids::{ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId};
+use crate::ids::{
+    ActionId, ActionSet, Actions, KindId, Resource, ResourceKind, RoleId, StateId, SubjectId,
+};
 use crate::pvec::PVec;
 use crate::table::{Affine, IdTable};
 
@@ -867,8 +869,8 @@ impl Policy {
     }
 
     /// A resource of `kind` with no id, state or owner (see [`Resource`]).
-    pub fn resource(&self, kind: KindId) -> Resource {
-        Resource::new(kind)
+    pub fn resource(&self, kind: impl ResourceKind) -> Resource {
+        kind.resource()
     }
 
     /// Whether `subject` may do `action` on `resource`.
@@ -891,7 +893,7 @@ impl Policy {
     /// ```
     #[inline]
     pub fn can(&self, subject: SubjectId, action: impl Actions, resource: &Resource) -> bool {
-        match action.mask_for(resource.kind) {
+        match action.mask_for(resource) {
             Some(want) => self.allowed_bits(subject, resource) & want == want,
             None => false,
         }
