@@ -73,7 +73,8 @@ fn lists(c: &mut Criterion) {
     g.sample_size(10);
     g.warm_up_time(Duration::from_secs(1));
     g.measurement_time(Duration::from_secs(2));
-    let cases: Vec<(&str, &str, u64, Box<dyn Fn() -> PolicyDef>)> = vec![
+    type Make = Box<dyn Fn() -> PolicyDef>;
+    let cases: Vec<(&str, &str, u64, Make)> = vec![
         (
             "exceptions",
             "10k",
