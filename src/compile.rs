@@ -405,8 +405,8 @@ impl Schema {
             if role.layer_of != r as u32 {
                 continue;
             }
-            for (k, id) in role.layer.named_instances() {
-                pairs.push(((role_tag(r as u32, k), id), role.layer.affine(k, Some(id))));
+            for ((k, id), a) in role.layer.instance_affines() {
+                pairs.push(((role_tag(r as u32, k), id), a));
             }
         }
         self.role_instances = IdTable::build(pairs);
@@ -831,6 +831,46 @@ impl Schema {
         format!("{kname}.{aname}")
     }
 
+    /// [`Schema::exception`] for an exception whose every name resolves, with no
+    /// duplicate and no contradiction; `None` for anything else (then the slow
+    /// path reports it).
+    fn exception_fast(&self, e: &ExceptionDef, origin: &Origin) -> Option<Exception> {
+        let k = *self.kind_index.get(&e.kind)?;
+        let kind = self.kinds.get(k as usize)?;
+        let mask = |names: &[String]| {
+            let mut m = 0u64;
+            for n in names {
+                let b = if n == "*" {
+                    kind.all()
+                } else {
+                    1u64 << *kind.action_index.get(n.as_str())?
+                };
+                if m & b != 0 {
+                    return None;
+                }
+                m |= b;
+            }
+            Some(m)
+        };
+        let op = match (&e.level, e.allow.is_empty() && e.deny.is_empty()) {
+            (Some(l), true) => {
+                let i = kind.level_index(l)?;
+                ExceptionOp::Level(i, kind.levels.get(i)?.1)
+            }
+            (None, false) => ExceptionOp::AllowDeny {
+                allow: kind.close_down(mask(&e.allow)?),
+                deny: kind.close_up(mask(&e.deny)?),
+            },
+            _ => return None,
+        };
+        Some(Exception {
+            kind: k,
+            id: e.id,
+            op,
+            origin: origin.clone(),
+        })
+    }
+
     fn exception(&self, e: &ExceptionDef, path: &str, origin: Origin) -> Result<Exception> {
         let (k, kind) = self.kind_of(&e.kind, format!("{path}.kind"))?;
         let has_sets = !e.allow.is_empty() || !e.deny.is_empty();
@@ -916,9 +956,14 @@ impl Schema {
         }
         own.exceptions.reserve(exceptions.len());
         for (i, e) in exceptions.iter().enumerate() {
-            let epath = format!("{path}.exceptions[{i}]");
-            own.exceptions
-                .push(self.exception(e, &epath, Origin { role, index: i })?);
+            let origin = Origin { role, index: i };
+            // The common case formats no path; a wrong exception is compiled again
+            // with its path, for the error.
+            let e = match self.exception_fast(e, &origin) {
+                Some(e) => e,
+                None => self.exception(e, &format!("{path}.exceptions[{i}]"), origin)?,
+            };
+            own.exceptions.push(e);
         }
         own.exceptions
             .sort_by_key(|e| (e.kind, e.id, e.origin.index));

@@ -249,6 +249,47 @@ impl Layer {
         }
     }
 
+    /// Every `(kind, id)` the layer names with its effect there
+    /// ([`Layer::affine`]), sorted: one merge over the sorted lists, no lookups.
+    pub(crate) fn instance_affines(&self) -> Vec<((u32, InstanceId), Affine)> {
+        let named = self.named_instances();
+        let mut out = Vec::with_capacity(named.len());
+        let mut exceptions = self.exceptions.iter().peekable();
+        // The restriction of the current kind, and a cursor into its ids.
+        let mut current: Option<(u32, Option<&Restriction>, usize)> = None;
+        for (k, id) in named {
+            let (_, restriction, at) = match current {
+                Some(c) if c.0 == k => current.get_or_insert(c),
+                _ => current.insert((k, self.restriction(k), 0)),
+            };
+            let first = match restriction {
+                Some(r) => {
+                    let ids = r.ids.get(*at..).unwrap_or(&[]);
+                    *at += ids.partition_point(|x| *x < id);
+                    if r.ids.get(*at) == Some(&id) {
+                        Affine {
+                            and: !0,
+                            or: r.allow,
+                        }
+                    } else {
+                        Affine {
+                            and: !r.deny,
+                            or: 0,
+                        }
+                    }
+                }
+                None => Affine::IDENTITY,
+            };
+            while exceptions.next_if(|e| (e.kind, e.id) < (k, id)).is_some() {}
+            let a = match exceptions.peek() {
+                Some(e) if (e.kind, e.id) == (k, id) => first.then(e.op.affine()),
+                _ => first,
+            };
+            out.push(((k, id), a));
+        }
+        out
+    }
+
     /// Every `(kind, id)` the layer names, each once.
     pub(crate) fn named_instances(&self) -> Vec<(u32, InstanceId)> {
         let mut out: Vec<(u32, InstanceId)> = self
@@ -439,13 +480,7 @@ impl SubjectExtra {
             .restricted_kinds()
             .map(|k| (k, layer.default_affine(k)))
             .collect();
-        let instances = Instances::new(
-            layer
-                .named_instances()
-                .into_iter()
-                .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
-                .collect(),
-        );
+        let instances = Instances::new(layer.instance_affines());
         let own = (!info.layer.is_empty()).then(|| {
             Box::new(OwnLayer {
                 layer: info.layer,
