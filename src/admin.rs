@@ -13,7 +13,7 @@ use crate::def::{
 };
 use crate::error::{check_name, hint, nearest, Item, PolicyError, Shown};
 use crate::ids::{Actions, Resource, SubjectId};
-use crate::policy::{Policy, Schema, Subject, SubjectRef};
+use crate::policy::{Origin, Policy, Schema, Subject, SubjectRef};
 
 /// One change to a running policy, by names.
 ///
@@ -526,6 +526,11 @@ impl Policy {
             Change::AddSubject { subject, def } => self.add_subject(subject, def),
             Change::RemoveSubject { subject } => self.remove_subject(subject),
             Change::DefineRole { role, def } => self.define_role(role, def),
+            Change::SetException { .. } | Change::RemoveException { .. }
+                if self.edit_exception_in_place(change)? =>
+            {
+                Ok(())
+            }
             _ => {
                 let name = change.subject().unwrap_or_default();
                 let (s, info) = self.subject_by_name(name)?;
@@ -552,6 +557,61 @@ impl Policy {
                 Ok(())
             }
         }
+    }
+
+    /// `SetException` or `RemoveException` on a subject with many exceptions,
+    /// without compiling the subject again (see `SubjectExtra::edit_exception`).
+    /// False when the shortcut does not apply and the change is still to be made.
+    fn edit_exception_in_place(&mut self, change: &Change) -> Result<bool, ChangeError> {
+        let name = change.subject().unwrap_or_default();
+        let (s, info) = self.subject_by_name(name)?;
+        let Some(extra) = info.extra else {
+            return Ok(false);
+        };
+        self.check_names(change, name)?;
+        let (kind, id, new) = match change {
+            Change::SetException { exception, .. } => {
+                (exception.kind.as_str(), exception.id, Some(exception))
+            }
+            Change::RemoveException { kind, id, .. } => (kind.as_str(), *id, None),
+            _ => return Ok(false),
+        };
+        let Some(&k) = self.schema.kind_index.get(kind) else {
+            return Ok(false);
+        };
+        let new = match new {
+            Some(e) => {
+                // Its place in the edited list: after the others.
+                let others = info.layer().exceptions.len()
+                    - usize::from(info.layer().exception(k, id).is_some());
+                let origin = Origin {
+                    role: None,
+                    index: others,
+                };
+                let compiled = match self.schema.exception_fast(e, &origin) {
+                    Some(c) => c,
+                    None => self.schema.exception(
+                        e,
+                        &format!("subjects.{name}.exceptions[{others}]"),
+                        origin,
+                    )?,
+                };
+                Some((e.clone(), compiled))
+            }
+            None => None,
+        };
+        let Some(extra) = extra.edit_exception((kind, k, id), new) else {
+            return Ok(false);
+        };
+        let record = self.subjects.get(s as usize).map(|r| (r.profile, r.flags));
+        let Some((profile, flags)) = record else {
+            return Ok(false);
+        };
+        self.subjects.set(
+            s as usize,
+            Subject::new(profile, flags, Some(Arc::new(extra))),
+        );
+        Ok(true)
     }
 
     /// Names a change uses that compiling the edited subject would not check

@@ -210,7 +210,12 @@ impl Policy {
                     Some((kind.name.clone(), kind.levels.get(l as usize)?.0.clone()))
                 })
                 .collect(),
-            exceptions: own.map_or(Vec::new(), |o| o.exceptions.clone()),
+            exceptions: own.map_or(Vec::new(), |o| {
+                o.exceptions
+                    .iter()
+                    .map(|e| ExceptionDef::clone(e))
+                    .collect()
+            }),
             restrictions: own.map_or(Vec::new(), |o| o.restrictions.clone()),
             manages: info
                 .manages()
@@ -834,7 +839,7 @@ impl Schema {
     /// [`Schema::exception`] for an exception whose every name resolves, with no
     /// duplicate and no contradiction; `None` for anything else (then the slow
     /// path reports it).
-    fn exception_fast(&self, e: &ExceptionDef, origin: &Origin) -> Option<Exception> {
+    pub(crate) fn exception_fast(&self, e: &ExceptionDef, origin: &Origin) -> Option<Exception> {
         let k = *self.kind_index.get(&e.kind)?;
         let kind = self.kinds.get(k as usize)?;
         let mask = |names: &[String]| {
@@ -871,7 +876,12 @@ impl Schema {
         })
     }
 
-    fn exception(&self, e: &ExceptionDef, path: &str, origin: Origin) -> Result<Exception> {
+    pub(crate) fn exception(
+        &self,
+        e: &ExceptionDef,
+        path: &str,
+        origin: Origin,
+    ) -> Result<Exception> {
         let (k, kind) = self.kind_of(&e.kind, format!("{path}.kind"))?;
         let has_sets = !e.allow.is_empty() || !e.deny.is_empty();
         let op = match (&e.level, has_sets) {

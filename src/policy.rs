@@ -468,7 +468,9 @@ pub(crate) struct SubjectExtra {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct OwnLayer {
     pub(crate) layer: Layer,
-    pub(crate) exceptions: Vec<ExceptionDef>,
+    /// Shared one by one, so a change to one exception copies pointers, not the
+    /// other exceptions' strings.
+    pub(crate) exceptions: Vec<Arc<ExceptionDef>>,
     pub(crate) restrictions: Vec<RestrictionDef>,
 }
 
@@ -484,7 +486,7 @@ impl SubjectExtra {
         let own = (!info.layer.is_empty()).then(|| {
             Box::new(OwnLayer {
                 layer: info.layer,
-                exceptions: info.exceptions,
+                exceptions: info.exceptions.into_iter().map(Arc::new).collect(),
                 restrictions: info.restrictions,
             })
         });
@@ -496,6 +498,83 @@ impl SubjectExtra {
             own,
         }
         .finish()
+    }
+
+    /// This record with its own exception on `(k, id)` (written `kind:id`)
+    /// replaced by `new` or, for `None`, removed, as `Change::SetException` and
+    /// `Change::RemoveException` edit the list (the old one taken out, the new one
+    /// appended). Costs one copy of the subject's tables, no recompile. `None`
+    /// where this shortcut does not apply (a short list, nothing to remove, a full
+    /// bucket): then the subject is compiled again.
+    pub(crate) fn edit_exception(
+        &self,
+        (kind, k, id): (&str, u32, InstanceId),
+        new: Option<(ExceptionDef, Exception)>,
+    ) -> Option<SubjectExtra> {
+        let own = self.own.as_deref()?;
+        let Instances::Many(table) = &self.instances else {
+            return None;
+        };
+        let old = own
+            .exceptions
+            .iter()
+            .position(|e| e.kind == kind && e.id == id);
+        if new.is_none() && old.is_none() {
+            return None;
+        }
+        let mut defs = Vec::with_capacity(own.exceptions.len() + 1);
+        let mut compiled = Vec::with_capacity(own.layer.exceptions.len() + 1);
+        defs.extend(
+            own.exceptions
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != old)
+                .map(|(_, e)| Arc::clone(e)),
+        );
+        let new = new.map(|(def, mut e)| {
+            e.origin.index = defs.len();
+            defs.push(Arc::new(def));
+            e
+        });
+        let mut new = new.into_iter().peekable();
+        for e in &own.layer.exceptions {
+            if (e.kind, e.id) == (k, id) {
+                continue;
+            }
+            if let Some(n) = new.next_if(|n| (n.kind, n.id) < (e.kind, e.id)) {
+                compiled.push(n);
+            }
+            let mut e = e.clone();
+            if old.is_some_and(|o| e.origin.index > o) {
+                e.origin.index -= 1;
+            }
+            compiled.push(e);
+        }
+        compiled.extend(new);
+        let layer = Layer {
+            restrictions: own.layer.restrictions.clone(),
+            exceptions: compiled,
+        };
+        let named = layer.exception(k, id).is_some()
+            || layer
+                .restriction(k)
+                .is_some_and(|r| r.ids.binary_search(&id).is_ok());
+        let value = named.then(|| layer.affine(k, Some(id)));
+        let table = table.with(u64::from(k), id, value)?;
+        if table.len() <= Instances::SCAN {
+            return None;
+        }
+        Some(SubjectExtra {
+            manages: self.manages.clone(),
+            managed_by: self.managed_by.clone(),
+            defaults: self.defaults.clone(),
+            instances: Instances::Many(Box::new(table)),
+            own: Some(Box::new(OwnLayer {
+                layer,
+                exceptions: defs,
+                restrictions: own.restrictions.clone(),
+            })),
+        })
     }
 
     /// The record, or none if nothing is left in it.

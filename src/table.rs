@@ -89,7 +89,7 @@ pub(crate) struct IdTable<V> {
     // INVARIANT (id table): `start.len() == buckets + 1`, `start` is non-decreasing,
     // its last value is `entries.len()`, and each bucket's entries are sorted by key.
     start: Box<[u32]>,
-    entries: Box<[((u64, u64), V)]>,
+    entries: Vec<((u64, u64), V)>,
 }
 
 impl<V> Default for IdTable<V> {
@@ -98,7 +98,7 @@ impl<V> Default for IdTable<V> {
             seed: 0,
             buckets: 0,
             start: Box::new([0]),
-            entries: Box::new([]),
+            entries: Vec::new(),
         }
     }
 }
@@ -220,8 +220,89 @@ impl<V: Copy> IdTable<V> {
         }
     }
 
+    /// Where `key` sits in `entries`, if in bucket `b`.
+    fn position(&self, b: usize, key: (u64, u64)) -> Option<usize> {
+        let from = *self.start.get(b)? as usize;
+        let to = *self.start.get(b + 1)? as usize;
+        let i = self
+            .entries
+            .get(from..to)?
+            .binary_search_by(|(k, _)| k.cmp(&key))
+            .ok()?;
+        Some(from + i)
+    }
+
+    /// A copy of the table with `(tag, id)` set to `value` (removed for `None`),
+    /// made in one pass over the entries: what a change to one subject's
+    /// exceptions costs. `None` if the key's buckets are full (then rebuild).
+    pub(crate) fn with(&self, tag: u64, id: u64, value: Option<V>) -> Option<IdTable<V>> {
+        if self.buckets == 0 {
+            return None;
+        }
+        let key = (tag, id);
+        let (b1, b2) = Self::pair(Self::hash(self.seed, tag, id), self.buckets);
+        let found = [b1, b2]
+            .into_iter()
+            .find_map(|b| self.position(b, key).map(|i| (b, i)));
+        let load = |b: usize| -> Option<u32> { Some(self.start.get(b + 1)? - self.start.get(b)?) };
+        let (b, at, delta, new) = match (found, value) {
+            (Some((_, i)), Some(v)) => {
+                let mut entries = self.entries.clone();
+                if let Some(e) = entries.get_mut(i) {
+                    e.1 = v;
+                }
+                return Some(IdTable {
+                    entries,
+                    start: self.start.clone(),
+                    ..*self
+                });
+            }
+            (Some((b, i)), None) => (b, i, -1i64, None),
+            (None, None) => return Some(self.clone()),
+            (None, Some(v)) => {
+                let b = if load(b2)? < load(b1)? { b2 } else { b1 };
+                if load(b)? as usize >= BUCKET {
+                    return None;
+                }
+                let from = *self.start.get(b)? as usize;
+                let to = *self.start.get(b + 1)? as usize;
+                let i = self
+                    .entries
+                    .get(from..to)?
+                    .partition_point(|(k, _)| *k < key);
+                (b, from + i, 1, Some((key, v)))
+            }
+        };
+        let mut entries = Vec::with_capacity(self.entries.len() + 1);
+        entries.extend_from_slice(self.entries.get(..at)?);
+        let rest = match new {
+            Some(e) => {
+                entries.push(e);
+                self.entries.get(at..)?
+            }
+            None => self.entries.get(at + 1..)?,
+        };
+        entries.extend_from_slice(rest);
+        let start = self
+            .start
+            .iter()
+            .enumerate()
+            .map(|(j, &s)| {
+                if j > b {
+                    (i64::from(s) + delta) as u32
+                } else {
+                    s
+                }
+            })
+            .collect();
+        Some(IdTable {
+            entries,
+            start,
+            ..*self
+        })
+    }
+
     /// The number of entries.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
