@@ -210,12 +210,7 @@ impl Policy {
                     Some((kind.name.clone(), kind.levels.get(l as usize)?.0.clone()))
                 })
                 .collect(),
-            exceptions: own.map_or(Vec::new(), |o| {
-                o.exceptions
-                    .iter()
-                    .map(|e| ExceptionDef::clone(e))
-                    .collect()
-            }),
+            exceptions: own.map_or(Vec::new(), |o| o.exceptions.iter().cloned().collect()),
             restrictions: own.map_or(Vec::new(), |o| o.restrictions.clone()),
             manages: info
                 .manages()

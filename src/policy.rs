@@ -127,6 +127,97 @@ pub(crate) struct Prerequisite {
     pub(crate) needs: u64,
 }
 
+/// A list kept in shared chunks of at most [`Chunked::CHUNK`] items: copying it
+/// copies pointers, and removing or appending one item copies one chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Chunked<T> {
+    chunks: Vec<Arc<[T]>>,
+    len: usize,
+}
+
+impl<T: Clone> Chunked<T> {
+    const CHUNK: usize = 256;
+
+    pub(crate) fn from_vec(items: Vec<T>) -> Self {
+        let len = items.len();
+        let mut chunks = Vec::with_capacity(len.div_ceil(Self::CHUNK));
+        let mut it = items.into_iter();
+        loop {
+            let chunk: Vec<T> = it.by_ref().take(Self::CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(Arc::from(chunk));
+        }
+        Chunked { chunks, len }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.chunks.iter().flat_map(|c| c.iter())
+    }
+
+    /// The chunk holding item `i`, and `i`'s place in it.
+    fn locate(&self, mut i: usize) -> Option<(usize, usize)> {
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            if i < chunk.len() {
+                return Some((c, i));
+            }
+            i -= chunk.len();
+        }
+        None
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
+        let (c, j) = self.locate(i)?;
+        self.chunks.get(c)?.get(j)
+    }
+
+    /// The list without item `i`.
+    pub(crate) fn without(&self, i: usize) -> Self {
+        let mut out = self.clone();
+        if let Some((c, j)) = self.locate(i) {
+            if let Some(chunk) = out.chunks.get_mut(c) {
+                let rest: Vec<T> = chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != j)
+                    .map(|(_, x)| x.clone())
+                    .collect();
+                *chunk = Arc::from(rest);
+            }
+            out.chunks.retain(|c| !c.is_empty());
+            out.len -= 1;
+        }
+        out
+    }
+
+    /// Appends `item`.
+    pub(crate) fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => {
+                let mut v = last.to_vec();
+                v.push(item);
+                *last = Arc::from(v);
+            }
+            _ => self.chunks.push(Arc::from(vec![item])),
+        }
+        self.len += 1;
+    }
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
 /// What an exception does to the set on one instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExceptionOp {
@@ -468,9 +559,9 @@ pub(crate) struct SubjectExtra {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct OwnLayer {
     pub(crate) layer: Layer,
-    /// Shared one by one, so a change to one exception copies pointers, not the
-    /// other exceptions' strings.
-    pub(crate) exceptions: Vec<Arc<ExceptionDef>>,
+    /// In shared chunks, so a change to one exception copies two chunks and a
+    /// list of pointers, not every exception's strings.
+    pub(crate) exceptions: Chunked<ExceptionDef>,
     pub(crate) restrictions: Vec<RestrictionDef>,
 }
 
@@ -486,7 +577,7 @@ impl SubjectExtra {
         let own = (!info.layer.is_empty()).then(|| {
             Box::new(OwnLayer {
                 layer: info.layer,
-                exceptions: info.exceptions.into_iter().map(Arc::new).collect(),
+                exceptions: Chunked::from_vec(info.exceptions),
                 restrictions: info.restrictions,
             })
         });
@@ -515,25 +606,27 @@ impl SubjectExtra {
         let Instances::Many(table) = &self.instances else {
             return None;
         };
-        let old = own
-            .exceptions
-            .iter()
-            .position(|e| e.kind == kind && e.id == id);
+        // A subject's own exception's origin is its place in the list as written.
+        let old = own.layer.exception(k, id).map(|e| e.origin.index);
         if new.is_none() && old.is_none() {
             return None;
         }
-        let mut defs = Vec::with_capacity(own.exceptions.len() + 1);
-        let mut compiled = Vec::with_capacity(own.layer.exceptions.len() + 1);
-        defs.extend(
+        let written = |o: usize| {
             own.exceptions
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| Some(*i) != old)
-                .map(|(_, e)| Arc::clone(e)),
-        );
+                .get(o)
+                .is_some_and(|e| e.kind == kind && e.id == id)
+        };
+        if old.is_some_and(|o| !written(o)) {
+            return None;
+        }
+        let mut defs = match old {
+            Some(o) => own.exceptions.without(o),
+            None => own.exceptions.clone(),
+        };
+        let mut compiled = Vec::with_capacity(own.layer.exceptions.len() + 1);
         let new = new.map(|(def, mut e)| {
             e.origin.index = defs.len();
-            defs.push(Arc::new(def));
+            defs.push(def);
             e
         });
         let mut new = new.into_iter().peekable();
