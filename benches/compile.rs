@@ -67,6 +67,45 @@ fn spread(n: u64) -> impl Iterator<Item = u64> {
     (0..n).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
+/// Resident memory of this process, from `/proc/self/statm` (Linux; 0 elsewhere).
+fn resident_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .unwrap_or(0)
+        * 4096
+}
+
+/// Prints the resident-memory growth of compiling the base chain of 8,000 roles
+/// with 1,000 exceptions at the root, then the 100k-states x 1,000-roles document
+/// (one state in ten held back by a rule). Each policy is dropped before the
+/// next is built, so the second figure can be low by what the first freed.
+fn memory() {
+    for (label, def) in [
+        (
+            "base chain 8000, 1000 exceptions at the root",
+            lists::base_chain(8_000, 1_000),
+        ),
+        ("100k states x 1000 roles", lists::states(100_000, 1_000)),
+    ] {
+        let before = resident_bytes();
+        let policy = Policy::compile(&def).expect("compiles");
+        let after = resident_bytes();
+        let json = serde_json::to_string(&def).expect("serializes").len();
+        eprintln!(
+            "compile/lists memory {label}: document {} KB, compiled policy +{} MB resident ({before} -> {after})",
+            json / 1024,
+            after.saturating_sub(before) / (1024 * 1024)
+        );
+        drop(black_box(policy));
+    }
+}
+
+/// Runs first, before other groups' documents fill the allocator's free lists.
+fn memory_report(_: &mut Criterion) {
+    memory();
+}
+
 fn lists(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile/lists");
     g.sampling_mode(SamplingMode::Flat);
@@ -145,5 +184,5 @@ fn lists(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, compile, lists);
+criterion_group!(benches, memory_report, compile, lists);
 criterion_main!(benches);

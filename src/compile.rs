@@ -288,9 +288,18 @@ impl Profiles {
     fn push(&mut self, key: ProfileKey, entries: Vec<(ProfileKind, Vec<u64>)>) -> u32 {
         let p = self.keys.len() as u32;
         for (pk, keeps) in entries {
-            let keep_at = self.keeps.len() as u32;
             let keep = keeps.first().copied().unwrap_or(0);
-            self.keeps.extend(keeps);
+            let keep_at = match self.keep_runs.get(keeps.as_slice()) {
+                Some(&at) => at,
+                None => {
+                    let at = self.keeps.len() as u32;
+                    self.keeps.extend_from_slice(&keeps);
+                    if keeps.len() > 1 {
+                        self.keep_runs.insert(keeps.into_boxed_slice(), at);
+                    }
+                    at
+                }
+            };
             self.kinds.push(ProfileKind {
                 keep_at,
                 keep,

@@ -801,6 +801,10 @@ pub(crate) struct Profiles {
     pub(crate) n_kinds: usize,
     pub(crate) kinds: Vec<ProfileKind>,
     pub(crate) keeps: Vec<u64>,
+    /// Where each distinct run of more than one keep mask starts in `keeps`:
+    /// profiles that state rules treat alike share their run, so the table grows
+    /// with the distinct runs, not with profiles x ruled states.
+    pub(crate) keep_runs: HashMap<Box<[u64]>, u32>,
 }
 
 /// Subject names to ids, in shards so that adding a name copies one shard. Keys
