@@ -477,18 +477,27 @@ fn can_id_patterns(c: &mut Criterion) {
     // this interleaves the cases round by round and prints each one's median, the
     // figure to compare patterns by.
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    // Each round times every case twice: cold (the other cases have just run)
+    // and warm (right after a first pass over the same list).
+    let mut warm: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
     for _ in 0..200 {
         for (i, (_, _, policy, u, edit, rs)) in cases.iter().enumerate() {
-            let t = std::time::Instant::now();
-            black_box(run(policy, *u, *edit, rs));
-            samples[i].push(t.elapsed().as_nanos() as f64 / rs.len() as f64);
+            for into in [&mut samples[i], &mut warm[i]] {
+                let t = std::time::Instant::now();
+                black_box(run(policy, *u, *edit, rs));
+                into.push(t.elapsed().as_nanos() as f64 / rs.len() as f64);
+            }
         }
     }
-    for ((label, which, ..), mut v) in cases.iter().zip(samples) {
+    let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for ((label, which, ..), (cold, warm)) in cases.iter().zip(samples.into_iter().zip(warm)) {
         eprintln!(
-            "can/id_patterns interleaved {label}/{which}: median {:.1} ns/check",
-            v[v.len() / 2]
+            "can/id_patterns interleaved {label}/{which}: median cold {:.1} ns/check, warm {:.1} ns/check",
+            median(cold),
+            median(warm)
         );
     }
     let mut g = c.benchmark_group("can/id_patterns");

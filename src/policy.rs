@@ -355,8 +355,11 @@ impl Layer {
             };
             let first = match restriction {
                 Some(r) => {
-                    let ids = r.ids.get(*at..).unwrap_or(&[]);
-                    *at += ids.partition_point(|x| *x < id);
+                    // Named ids come in order: the cursor only moves forward,
+                    // so the whole walk is linear.
+                    while r.ids.get(*at).is_some_and(|x| *x < id) {
+                        *at += 1;
+                    }
                     if r.ids.get(*at) == Some(&id) {
                         Affine {
                             and: !0,
