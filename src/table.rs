@@ -416,6 +416,33 @@ mod tests {
     }
 
     #[test]
+    fn id_table_with_sets_inserts_and_removes_like_a_rebuild() {
+        let ids: Vec<u64> = (0..500u64).map(|i| i << 32).collect();
+        let mut table = IdTable::build(ids.iter().map(|&i| ((1, i), i)).collect());
+        let mut model: std::collections::BTreeMap<u64, u64> = ids.iter().map(|&i| (i, i)).collect();
+        for step in 0..2_000u64 {
+            let id = (step * 7919 % 700) << 32;
+            let value = (step % 3 != 0).then_some(step);
+            let Some(next) = table.with(1, id, value) else {
+                // A full bucket: the caller rebuilds.
+                table = IdTable::build(model.iter().map(|(&k, &v)| ((1, k), v)).collect());
+                continue;
+            };
+            table = next;
+            match value {
+                Some(v) => model.insert(id, v),
+                None => model.remove(&id),
+            };
+            assert_eq!(table.len(), model.len());
+        }
+        for id in (0..700u64).map(|i| i << 32) {
+            assert_eq!(table.get(1, id), model.get(&id).copied(), "{id}");
+            assert_eq!(table.get(2, id), None);
+        }
+        assert!(table.fullest() <= BUCKET);
+    }
+
+    #[test]
     fn id_table_empty_and_single() {
         let t: IdTable<u8> = IdTable::build(Vec::new());
         assert_eq!(t.get(0, 0), None);
