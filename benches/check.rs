@@ -15,6 +15,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "lists/mod.rs"]
+mod lists;
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -405,6 +407,109 @@ fn who_can(c: &mut Criterion) {
     g.finish();
 }
 
+/// The inverse of MurmurHash3's `fmix64`, to craft ids: `unfmix64(h)` is the id a
+/// fixed-seed `fmix64` table would hash to `h`.
+fn unfmix64(mut x: u64) -> u64 {
+    fn inv(a: u64) -> u64 {
+        let mut y = a;
+        for _ in 0..6 {
+            y = y.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(y)));
+        }
+        y
+    }
+    x ^= x >> 33;
+    x = x.wrapping_mul(inv(0xc4ce_b9fe_1a85_ec53));
+    x ^= x >> 33;
+    x = x.wrapping_mul(inv(0xff51_afd7_ed55_8ccd));
+    x ^= x >> 33;
+    x
+}
+
+/// One subject with 100k exceptions of its own and a role with 100k exceptions,
+/// under id patterns that share low bits, are random, or are crafted; checks on
+/// ids the layers name and on ids they do not (the next 100k of the pattern).
+fn can_id_patterns(c: &mut Criterion) {
+    const N: u64 = 100_000;
+    const T: u64 = 1_700_000_000_000;
+    let mut rng = XorShift::new(7);
+    let random: Vec<u64> = (0..2 * N).map(|_| rng.next_u64()).collect();
+    type Pattern = Box<dyn Fn(u64) -> u64>;
+    let patterns: Vec<(&str, Pattern)> = vec![
+        ("sequential", Box::new(|i| i)),
+        ("shl32", Box::new(|i| i << 32)),
+        ("snowflake", Box::new(|i| (T + i) << 22)),
+        ("pow2_20", Box::new(|i| i << 20)),
+        ("random", Box::new(move |i| random[i as usize])),
+        // Hashes 0, 1, 2, ... under a fixed-seed fmix64: every id in bucket 0 of
+        // a table that used one.
+        ("crafted", Box::new(unfmix64)),
+    ];
+    // (pattern, named/unnamed, policy, subject, action, resources)
+    let mut cases = Vec::new();
+    for (label, pattern) in &patterns {
+        let mut def = lists::subject_exceptions((0..N).map(pattern));
+        let role = def.roles.get_mut("Editor").expect("Editor");
+        role.exceptions = (0..N).map(|i| lists::exception(pattern(i))).collect();
+        def.subjects.get_mut("u").expect("u").role = "Editor".into();
+        let policy: &'static Policy = Box::leak(Box::new(Policy::compile(&def).expect("compiles")));
+        let u = policy.subject("u").expect("u");
+        let edit = policy.action("doc", "edit").expect("edit");
+        let kind = edit.kind();
+        let mut rng = XorShift::new(11);
+        let mut pick = |from: u64| {
+            (0..SMALL_QUERIES)
+                .map(|_| Resource::new(kind).with_id(pattern(from + rng.next_u64() % N)))
+                .collect::<Vec<_>>()
+        };
+        let named = pick(0);
+        let unnamed = pick(N);
+        cases.push((*label, "named", policy, u, edit, named));
+        cases.push((*label, "unnamed", policy, u, edit, unnamed));
+    }
+    let run = |policy: &Policy, u, edit, rs: &[Resource]| {
+        let mut n = 0u32;
+        for r in rs {
+            n += u32::from(policy.can(black_box(u), edit, black_box(r)));
+        }
+        n
+    };
+    // On a shared machine criterion's one-after-another runs drift with the load;
+    // this interleaves the cases round by round and prints each one's median, the
+    // figure to compare patterns by.
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    // Each round times every case twice: cold (the other cases have just run)
+    // and warm (right after a first pass over the same list).
+    let mut warm: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    for _ in 0..200 {
+        for (i, (_, _, policy, u, edit, rs)) in cases.iter().enumerate() {
+            for into in [&mut samples[i], &mut warm[i]] {
+                let t = std::time::Instant::now();
+                black_box(run(policy, *u, *edit, rs));
+                into.push(t.elapsed().as_nanos() as f64 / rs.len() as f64);
+            }
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for ((label, which, ..), (cold, warm)) in cases.iter().zip(samples.into_iter().zip(warm)) {
+        eprintln!(
+            "can/id_patterns interleaved {label}/{which}: median cold {:.1} ns/check, warm {:.1} ns/check",
+            median(cold),
+            median(warm)
+        );
+    }
+    let mut g = c.benchmark_group("can/id_patterns");
+    g.throughput(criterion::Throughput::Elements(SMALL_QUERIES as u64));
+    for (label, which, policy, u, edit, rs) in &cases {
+        g.bench_function(BenchmarkId::new(*label, *which), |b| {
+            b.iter(|| run(policy, *u, *edit, rs))
+        });
+    }
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -417,6 +522,6 @@ criterion_group! {
     config = config();
     targets = can_hot, can_random, can_exceptions, can_state_owner,
         flat_subjects, flat_exceptions, flat_kinds, flat_roles,
-        allowed, explain, who_can
+        allowed, explain, who_can, can_id_patterns
 }
 criterion_main!(benches);

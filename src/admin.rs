@@ -11,10 +11,10 @@ use crate::compile::SubjectNames;
 use crate::def::{
     ChangeKind, ExceptionDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
-use crate::error::{hint, nearest, Item, PolicyError};
+use crate::error::{check_name, hint, nearest, Item, PolicyError, Shown};
 use crate::ids::{Actions, Resource, SubjectId};
 use crate::permit::{printable as p, Actor};
-use crate::policy::{Policy, Schema, Subject, SubjectRef, REMOVED};
+use crate::policy::{Origin, Policy, Schema, Subject, SubjectRef};
 
 /// One change to a running policy, by names.
 ///
@@ -235,7 +235,7 @@ pub enum ChangeError {
     #[error(transparent)]
     Invalid(#[from] PolicyError),
     /// The subject to change does not exist.
-    #[error("unknown subject `{name}`{}", hint(suggestion))]
+    #[error("unknown subject `{}`{}", Shown(name), hint(suggestion))]
     UnknownSubject {
         /// The name given.
         name: String,
@@ -481,6 +481,11 @@ impl Policy {
             Change::AddSubject { subject, def } => self.add_subject(subject, def),
             Change::RemoveSubject { subject } => self.remove_subject(subject),
             Change::DefineRole { role, def } => self.define_role(role, def),
+            Change::SetException { .. } | Change::RemoveException { .. }
+                if self.edit_exception_in_place(change)? =>
+            {
+                Ok(())
+            }
             _ => {
                 let name = change.subject().unwrap_or_default();
                 let (s, info) = self.subject_by_name(name)?;
@@ -491,7 +496,8 @@ impl Policy {
                 edit_subject(&mut def, change, name)?;
                 let info = self.schema.compile_subject(s, name, &def, &self.index)?;
                 let new_manages = info.manages.clone();
-                let record = self.subject_record(info, managed_by);
+                let tag = self.tag_for(name);
+                let record = self.subject_record(info, tag, managed_by);
                 self.subjects.set(s as usize, record);
                 for &m in old_manages.iter().filter(|m| !new_manages.contains(m)) {
                     self.edit_managed_by(m, |v| v.retain(|x| *x != s));
@@ -506,6 +512,61 @@ impl Policy {
                 Ok(())
             }
         }
+    }
+
+    /// `SetException` or `RemoveException` on a subject with many exceptions,
+    /// without compiling the subject again (see `SubjectExtra::edit_exception`).
+    /// False when the shortcut does not apply and the change is still to be made.
+    fn edit_exception_in_place(&mut self, change: &Change) -> Result<bool, ChangeError> {
+        let name = change.subject().unwrap_or_default();
+        let (s, info) = self.subject_by_name(name)?;
+        let Some(extra) = info.extra else {
+            return Ok(false);
+        };
+        self.check_names(change, name)?;
+        let (kind, id, new) = match change {
+            Change::SetException { exception, .. } => {
+                (exception.kind.as_str(), exception.id, Some(exception))
+            }
+            Change::RemoveException { kind, id, .. } => (kind.as_str(), *id, None),
+            _ => return Ok(false),
+        };
+        let Some(&k) = self.schema.kind_index.get(kind) else {
+            return Ok(false);
+        };
+        let new = match new {
+            Some(e) => {
+                // Its place in the edited list: after the others.
+                let others = info.layer().exceptions.len()
+                    - usize::from(info.layer().exception(k, id).is_some());
+                let origin = Origin {
+                    role: None,
+                    index: others,
+                };
+                let compiled = match self.schema.exception_fast(e, &origin) {
+                    Some(c) => c,
+                    None => self.schema.exception(
+                        e,
+                        &format!("subjects.{name}.exceptions[{others}]"),
+                        origin,
+                    )?,
+                };
+                Some((e.clone(), compiled))
+            }
+            None => None,
+        };
+        let Some(extra) = extra.edit_exception((kind, k, id), new) else {
+            return Ok(false);
+        };
+        let record = self.subjects.get(s as usize).map(|r| (r.profile, r.flags));
+        let Some((profile, flags)) = record else {
+            return Ok(false);
+        };
+        self.subjects.set(
+            s as usize,
+            Subject::new(profile, flags, Some(Arc::new(extra))),
+        );
+        Ok(true)
     }
 
     /// Names a change uses that compiling the edited subject would not check
@@ -572,18 +633,14 @@ impl Policy {
         let mut by = extra.managed_by.to_vec();
         edit(&mut by);
         extra.managed_by = by.into();
-        let record = Subject::new(record.profile, extra.finish());
+        let record = Subject::new(record.profile, record.flags, extra.finish());
         self.subjects.set(s as usize, record);
     }
 
     fn add_subject(&mut self, name: &str, def: &SubjectDef) -> Result<(), ChangeError> {
-        if name.is_empty() {
-            return Err(PolicyError::EmptyName {
-                path: format!("subjects[{}]", self.subjects.len()),
-                what: Item::Subject,
-            }
-            .into());
-        }
+        check_name(name, Item::Subject, || {
+            format!("subjects[{}]", self.subjects.len())
+        })?;
         if self.index.get(name).is_some() {
             return Err(ChangeError::SubjectExists(name.to_string()));
         }
@@ -593,7 +650,8 @@ impl Policy {
         index.insert(Arc::clone(&name_rc), s);
         let info = self.schema.compile_subject(s, name, def, &index)?;
         let manages = info.manages.clone();
-        let record = self.subject_record(info, Vec::new());
+        let tag = self.tag_for(name);
+        let record = self.subject_record(info, tag, Vec::new());
         self.index = index;
         self.subjects.push(record);
         self.names.push(Some(name_rc));
@@ -616,7 +674,7 @@ impl Policy {
             self.edit_managed_by(m, |v| v.retain(|x| *x != s));
         }
         self.index.remove(name);
-        self.subjects.set(s as usize, Subject::new(REMOVED, None));
+        self.subjects.set(s as usize, Subject::removed());
         self.names.set(s as usize, None);
         Ok(())
     }
@@ -630,13 +688,9 @@ impl Policy {
         whole.roles.set(name, def.clone());
         let mut schema = Schema::clone(&self.schema);
         if adding {
-            if name.is_empty() {
-                return Err(PolicyError::EmptyName {
-                    path: format!("roles[{}]", schema.roles.len()),
-                    what: Item::Role,
-                }
-                .into());
-            }
+            check_name(name, Item::Role, || {
+                format!("roles[{}]", schema.roles.len())
+            })?;
             schema
                 .role_index
                 .insert(name.to_string(), schema.roles.len() as u32);
@@ -796,10 +850,19 @@ impl LivePolicy {
         self.update(|p| p.apply_all(actor, changes))
     }
 
-    /// Replaces the whole policy.
+    /// Replaces the whole policy, keeping the id of every subject whose name
+    /// stays (see [`Policy::recompile`]): ids the service cached keep answering
+    /// for the same subjects, and ids of subjects `policy` drops are denied. A
+    /// policy not already of this lineage is recompiled once for that.
     pub fn replace(&self, policy: Policy) {
         let _w = self.writer.lock();
-        self.swap(Arc::new(policy));
+        let current = self.snapshot();
+        let next = if policy.lineage == current.lineage {
+            policy
+        } else {
+            current.recompile(&policy.to_definition()).unwrap_or(policy)
+        };
+        self.swap(Arc::new(next));
     }
 
     fn update(

@@ -6,7 +6,7 @@ use crate::def::{
     RoleDef, StateRuleDef, SubjectDef, ToggleDef,
 };
 use crate::error::PolicyError;
-use crate::ids::KindId;
+use crate::ids::TypedKind;
 use crate::policy::Policy;
 
 fn strings<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Vec<String> {
@@ -430,9 +430,11 @@ pub enum TypedKindError {
 
 impl Policy {
     /// The kind named `name`, after checking that every named flag of `F` is the
-    /// kind's action of the same name (lowercased) at the same bit. Then `F`'s flags can be passed
-    /// to [`Policy::can`] for resources of that kind.
-    pub fn typed_kind<F>(&self, name: &str) -> Result<KindId, TypedKindError>
+    /// kind's action of the same name (lowercased) at the same bit. Then `F`'s
+    /// flags can be passed to [`Policy::can`] for resources made from the returned
+    /// [`TypedKind`] (`policy.resource(typed)`); on any other resource they are
+    /// denied.
+    pub fn typed_kind<F>(&self, name: &str) -> Result<TypedKind<F>, TypedKindError>
     where
         F: bitflags::Flags,
         F::Bits: Into<u64>,
@@ -461,6 +463,6 @@ impl Policy {
                 });
             }
         }
-        Ok(kind)
+        Ok(TypedKind::new(kind))
     }
 }

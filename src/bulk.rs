@@ -242,7 +242,7 @@ impl<'p> Matcher<'p> {
                 .any(|t| row(t, MANAGED) != row(t, OTHER));
         let few = match p.managed.len() {
             n if check_managed && n <= FEW => {
-                let mut few = [p.subject.0; FEW];
+                let mut few = [p.subject.index; FEW];
                 for (slot, m) in few.iter_mut().zip(p.managed) {
                     *slot = *m;
                 }
@@ -253,7 +253,7 @@ impl<'p> Matcher<'p> {
         Some(Matcher {
             few,
             kind: p.kind.0,
-            subject: p.subject.0,
+            subject: p.subject.index,
             n_states: p.n_states as u32,
             stride: stride as u32,
             managed: p.managed,
@@ -282,7 +282,7 @@ impl<'p> Matcher<'p> {
         };
         let state = u32::from(r.state.is_some()) * in_state;
         // Owner class: UNOWNED 0, OWN 1, OTHER 2, MANAGED 3.
-        let w = r.owner.map_or(self.subject, |o| o.0);
+        let w = r.owner.map_or(self.subject, |o| o.index);
         let own = u32::from(w == self.subject);
         let managed = u32::from(self.is_managed(w)) & (own ^ 1);
         let owner = u32::from(r.owner.is_some()) * (OTHER as u32 - own + managed);
@@ -343,7 +343,11 @@ impl Policy {
                 for chunk in resources.chunks(64) {
                     let mut w = 0u64;
                     for (i, r) in chunk.iter().enumerate() {
-                        let yes = if r.kind.0 == m.kind {
+                        // Owners from another policy are asked of `can`, which denies
+                        // them as owners; the matcher compares indices only.
+                        let yes = if r.kind.0 == m.kind
+                            && r.owner.map_or(true, |o| self.resolve(o).is_some())
+                        {
                             m.test(r)
                         } else {
                             self.can(subject, action, r)

@@ -8,15 +8,15 @@ use smallvec::SmallVec;
 use crate::def::{
     ExceptionDef, GrantDef, KindDef, NamedMap, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
-use crate::error::{nearest, Item, PolicyError};
+use crate::error::{check_name, nearest, Item, PolicyError};
 use crate::ids::{ActionId, KindId, SubjectId, MAX_ACTIONS};
 use crate::policy::{
-    close, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy, Prerequisite,
-    ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule, Subject,
-    SubjectExtra, SubjectInfo, SubjectRef, Toggle,
+    close, role_tag, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy,
+    Prerequisite, ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule,
+    Subject, SubjectExtra, SubjectInfo, SubjectRef, Toggle,
 };
 use crate::pvec::PVec;
-use crate::table::{Affine, IntMap};
+use crate::table::{Affine, IdTable};
 use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, PolicyError>;
@@ -37,38 +37,94 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn compile(def: &PolicyDef) -> Result<Policy> {
+        Self::compile_keeping(def, None)
+    }
+
+    /// Compiles `def` as a successor of this policy: every subject whose name
+    /// stays keeps its [`SubjectId`] (same position, same lineage), new subjects
+    /// come after the others, and the ids of subjects `def` drops are denied. So
+    /// ids a service cached stay right across a reload; [`LivePolicy::replace`]
+    /// does this itself.
+    ///
+    /// [`LivePolicy::replace`]: crate::LivePolicy::replace
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// let v1: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
+    ///   "roles": {"R": {"grants": {"task": ["view"]}}},
+    ///   "subjects": {"ann": {"role": "R"}, "bob": {"role": "R"}}}"#)?;
+    /// let v2: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
+    ///   "roles": {"R": {"grants": {"task": ["view"]}}},
+    ///   "subjects": {"cat": {"role": "R"}, "bob": {"role": "R"}}}"#)?;
+    /// let old = Policy::compile(&v1)?;
+    /// let bob = old.subject("bob").ok_or("no bob")?;
+    /// let ann = old.subject("ann").ok_or("no ann")?;
+    /// let new = old.recompile(&v2)?;
+    /// let view = new.action("task", "view").ok_or("no view")?;
+    /// assert_eq!(new.subject("bob"), Some(bob));
+    /// assert!(new.can(bob, view, &new.resource(view.kind())));
+    /// assert!(!new.can(ann, view, &new.resource(view.kind())));
+    /// // A fresh compile numbers `cat` first: old ids answer nothing there.
+    /// let fresh = Policy::compile(&v2)?;
+    /// assert!(!fresh.can(bob, view, &fresh.resource(view.kind())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn recompile(&self, def: &PolicyDef) -> Result<Policy> {
+        Self::compile_keeping(def, Some(self))
+    }
+
+    /// [`Policy::compile`], numbering subjects after `prior`'s when given.
+    fn compile_keeping(def: &PolicyDef, prior: Option<&Policy>) -> Result<Policy> {
         let schema = Schema::compile(def)?;
         let mut index = NameIndex::new();
-        let mut names: Vec<Option<Arc<str>>> = Vec::with_capacity(def.subjects.len());
+        // Each subject's position: document order, or its position in `prior`
+        // (new names after the last of `prior`'s).
+        let mut slots: Vec<u32> = Vec::with_capacity(def.subjects.len());
+        let mut n_slots = prior.map_or(0, |p| p.subjects.len() as u32);
         for (i, (name, _)) in def.subjects.iter().enumerate() {
-            if name.is_empty() {
-                return Err(PolicyError::EmptyName {
-                    path: format!("subjects[{i}]"),
-                    what: Item::Subject,
-                });
-            }
-            let name: Arc<str> = name.into();
-            if !index.insert(Arc::clone(&name), i as u32) {
+            check_name(name, Item::Subject, || format!("subjects[{i}]"))?;
+            let slot = match prior.and_then(|p| p.index.get(name)) {
+                Some(s) => s,
+                None => {
+                    n_slots += 1;
+                    n_slots - 1
+                }
+            };
+            if !index.insert(Arc::<str>::from(name), slot) {
                 return Err(PolicyError::Duplicate {
                     path: format!("subjects.{name}"),
                     what: Item::Subject,
                     name: name.to_string(),
                 });
             }
-            names.push(Some(name));
+            slots.push(slot);
+        }
+        let lineage = match prior {
+            Some(p) => p.lineage,
+            None => crate::ids::lineage(def.subjects.iter().map(|(n, _)| n)),
+        };
+        let mut names: Vec<Option<Arc<str>>> = vec![None; n_slots as usize];
+        for ((name, _), &slot) in def.subjects.iter().zip(&slots) {
+            if let Some(n) = names.get_mut(slot as usize) {
+                *n = Some(Arc::<str>::from(name));
+            }
         }
         // Who manages whom first (names that do not resolve are reported when their
         // subject is compiled), so each subject is compiled once, straight into its
         // record.
-        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); def.subjects.len()];
-        for (s, (_, sdef)) in def.subjects.iter().enumerate() {
+        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); n_slots as usize];
+        for ((_, sdef), &s) in def.subjects.iter().zip(&slots) {
             for m in &sdef.manages {
                 if let Some(v) = index.get(m).and_then(|m| managed_by.get_mut(m as usize)) {
-                    if v.last() != Some(&(s as u32)) {
-                        v.push(s as u32);
+                    if v.last() != Some(&s) {
+                        v.push(s);
                     }
                 }
             }
+        }
+        for v in &mut managed_by {
+            v.sort_unstable();
+            v.dedup();
         }
         let mut policy = Policy {
             profiles: Arc::new(Profiles {
@@ -81,18 +137,29 @@ impl Policy {
             }),
             schema: Arc::new(schema),
             subjects: PVec::default(),
-            names: names.into_iter().collect(),
+            names: PVec::default(),
             index,
+            lineage,
         };
-        let mut records: Vec<Subject> = Vec::with_capacity(def.subjects.len());
-        for ((s, (name, sdef)), by) in def.subjects.iter().enumerate().zip(managed_by) {
+        let mut records: Vec<Subject> = vec![Subject::removed(); n_slots as usize];
+        for (((name, sdef), &s), by) in def.subjects.iter().zip(&slots).zip(
+            // `managed_by` in document order.
+            slots
+                .iter()
+                .map(|&s| managed_by.get_mut(s as usize).map(std::mem::take))
+                .collect::<Vec<_>>(),
+        ) {
             let info = policy
                 .schema
-                .compile_subject(s as u32, name, sdef, &policy.index)?;
-            let record = policy.subject_record(info, by);
-            records.push(record);
+                .compile_subject(s, name, sdef, &policy.index)?;
+            let tag = policy.tag_for(name);
+            let record = policy.subject_record(info, tag, by.unwrap_or_default());
+            if let Some(slot) = records.get_mut(s as usize) {
+                *slot = record;
+            }
         }
         policy.subjects = records.into_iter().collect();
+        policy.names = names.into_iter().collect();
         Ok(policy)
     }
 
@@ -143,7 +210,7 @@ impl Policy {
                     Some((kind.name.clone(), kind.levels.get(l as usize)?.0.clone()))
                 })
                 .collect(),
-            exceptions: own.map_or(Vec::new(), |o| o.exceptions.clone()),
+            exceptions: own.map_or(Vec::new(), |o| o.exceptions.iter().cloned().collect()),
             restrictions: own.map_or(Vec::new(), |o| o.restrictions.clone()),
             manages: info
                 .manages()
@@ -154,9 +221,15 @@ impl Policy {
     }
 
     /// The hot record for a compiled subject (its profile interned).
-    pub(crate) fn subject_record(&mut self, info: SubjectInfo, managed_by: Vec<u32>) -> Subject {
+    pub(crate) fn subject_record(
+        &mut self,
+        info: SubjectInfo,
+        tag: u32,
+        managed_by: Vec<u32>,
+    ) -> Subject {
         Subject::new(
             self.intern_profile(info.key.clone()),
+            tag,
             SubjectExtra::new(info, managed_by),
         )
     }
@@ -215,9 +288,18 @@ impl Profiles {
     pub(crate) fn push(&mut self, key: ProfileKey, entries: Vec<(ProfileKind, Vec<u64>)>) -> u32 {
         let p = self.keys.len() as u32;
         for (pk, keeps) in entries {
-            let keep_at = self.keeps.len() as u32;
             let keep = keeps.first().copied().unwrap_or(0);
-            self.keeps.extend(keeps);
+            let keep_at = match self.keep_runs.get(keeps.as_slice()) {
+                Some(&at) => at,
+                None => {
+                    let at = self.keeps.len() as u32;
+                    self.keeps.extend_from_slice(&keeps);
+                    if keeps.len() > 1 {
+                        self.keep_runs.insert(keeps.into_boxed_slice(), at);
+                    }
+                    at
+                }
+            };
             self.kinds.push(ProfileKind {
                 keep_at,
                 keep,
@@ -241,7 +323,7 @@ impl Profiles {
                 .iter()
                 .map(|pk| {
                     let from = pk.keep_at as usize;
-                    let to = from + 1 + pk.n_states as usize;
+                    let to = from + 1 + pk.n_classes as usize;
                     (*pk, other.keeps.get(from..to).unwrap_or(&[]).to_vec())
                 })
                 .collect();
@@ -268,7 +350,7 @@ impl Schema {
             role_index,
             toggles: Vec::new(),
             toggle_index,
-            role_instances: IntMap::default(),
+            role_instances: IdTable::default(),
             admin: Vec::new(),
             admin_defs: def.admin.clone(),
         };
@@ -326,13 +408,17 @@ impl Schema {
     }
 
     pub(crate) fn index_role_instances(&mut self) {
-        let mut map = IntMap::default();
+        let mut pairs = Vec::new();
         for (r, role) in self.roles.iter().enumerate() {
-            for (k, id) in role.layer.named_instances() {
-                map.insert((r as u32, k, id), role.layer.affine(k, Some(id)));
+            // A role sharing its base's layer shares its base's entries too.
+            if role.layer_of != r as u32 {
+                continue;
+            }
+            for ((k, id), a) in role.layer.instance_affines() {
+                pairs.push(((role_tag(r as u32, k), id), a));
             }
         }
-        self.role_instances = map;
+        self.role_instances = IdTable::build(pairs);
     }
 
     /// Step 3's kind-wide sets for a role, toggles and levels, one per kind.
@@ -401,15 +487,16 @@ impl Schema {
         } else {
             0
         };
-        let mut keeps = Vec::with_capacity(kind.states.len() + 1);
-        keeps.push(keep);
-        for s in 0..kind.states.len() as u32 {
-            let held = kind
-                .state_rules
-                .iter()
-                .filter(|r| r.state == s && Self::state_rule_applies(r, key))
-                .fold(0, |m, r| m | r.hold);
-            keeps.push(keep & !held);
+        // One pass over the rules, one slot per ruled state: linear in states
+        // plus rules, whatever their numbers.
+        let mut keeps = vec![keep; kind.n_classes as usize + 1];
+        for r in &kind.state_rules {
+            if Self::state_rule_applies(r, key) {
+                let class = kind.state_class.get(r.state as usize).copied().unwrap_or(0);
+                if let Some(m) = keeps.get_mut(class as usize).filter(|_| class != 0) {
+                    *m &= !r.hold;
+                }
+            }
         }
         keeps
     }
@@ -428,12 +515,9 @@ impl Schema {
                     set: *set,
                     role_default: role.map_or(Affine::IDENTITY, |r| r.layer.default_affine(k)),
                     keep_at: 0,
-                    n_states: kind.states.len() as u32,
-                    role: key.role,
-                    role_names_instances: role.is_some_and(|r| {
-                        r.layer.restriction(k).is_some_and(|x| !x.ids.is_empty())
-                            || r.layer.exceptions.iter().any(|e| e.kind == k)
-                    }),
+                    n_classes: kind.n_classes,
+                    role: role.map_or(key.role, |r| r.layer_of),
+                    role_names_instances: role.is_some_and(|r| r.layer.names_kind(k)),
                 };
                 (pk, self.keeps(kind, key, &sets))
             })
@@ -469,12 +553,7 @@ impl SubjectNames for NameIndex {
 fn index_names<T>(map: &NamedMap<T>, section: &str, what: Item) -> Result<HashMap<String, u32>> {
     let mut index = HashMap::with_capacity(map.len());
     for (i, (name, _)) in map.iter().enumerate() {
-        if name.is_empty() {
-            return Err(PolicyError::EmptyName {
-                path: format!("{section}[{i}]"),
-                what,
-            });
-        }
+        check_name(name, what, || format!("{section}[{i}]"))?;
         if index.insert(name.to_string(), i as u32).is_some() {
             return Err(PolicyError::Duplicate {
                 path: format!("{section}.{name}"),
@@ -575,8 +654,12 @@ impl Schema {
             let mut state_rules = Vec::new();
             for (i, r) in kdef.state_rules.iter().enumerate() {
                 let path = format!("kinds.{kname}.state_rules[{i}]");
-                let state =
-                    lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?;
+                let state = match kind.state_index.get(&r.state) {
+                    Some(&s) => s as usize,
+                    None => {
+                        lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?
+                    }
+                };
                 let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
                 if hold == 0 {
                     return Err(PolicyError::Malformed {
@@ -640,6 +723,16 @@ impl Schema {
             rules.push((state_rules, prerequisites));
         }
         for (kind, (state_rules, prerequisites)) in self.kinds.iter_mut().zip(rules) {
+            kind.state_class = vec![0; kind.states.len()];
+            kind.n_classes = 0;
+            for r in &state_rules {
+                if let Some(c) = kind.state_class.get_mut(r.state as usize) {
+                    if *c == 0 {
+                        kind.n_classes += 1;
+                        *c = kind.n_classes;
+                    }
+                }
+            }
             kind.state_rules = state_rules;
             kind.prerequisites = prerequisites;
         }
@@ -747,7 +840,52 @@ impl Schema {
         format!("{kname}.{aname}")
     }
 
-    fn exception(&self, e: &ExceptionDef, path: &str, origin: Origin) -> Result<Exception> {
+    /// [`Schema::exception`] for an exception whose every name resolves, with no
+    /// duplicate and no contradiction; `None` for anything else (then the slow
+    /// path reports it).
+    pub(crate) fn exception_fast(&self, e: &ExceptionDef, origin: &Origin) -> Option<Exception> {
+        let k = *self.kind_index.get(&e.kind)?;
+        let kind = self.kinds.get(k as usize)?;
+        let mask = |names: &[String]| {
+            let mut m = 0u64;
+            for n in names {
+                let b = if n == "*" {
+                    kind.all()
+                } else {
+                    1u64 << *kind.action_index.get(n.as_str())?
+                };
+                if m & b != 0 {
+                    return None;
+                }
+                m |= b;
+            }
+            Some(m)
+        };
+        let op = match (&e.level, e.allow.is_empty() && e.deny.is_empty()) {
+            (Some(l), true) => {
+                let i = kind.level_index(l)?;
+                ExceptionOp::Level(i, kind.levels.get(i)?.1)
+            }
+            (None, false) => ExceptionOp::AllowDeny {
+                allow: kind.close_down(mask(&e.allow)?),
+                deny: kind.close_up(mask(&e.deny)?),
+            },
+            _ => return None,
+        };
+        Some(Exception {
+            kind: k,
+            id: e.id,
+            op,
+            origin: origin.clone(),
+        })
+    }
+
+    pub(crate) fn exception(
+        &self,
+        e: &ExceptionDef,
+        path: &str,
+        origin: Origin,
+    ) -> Result<Exception> {
         let (k, kind) = self.kind_of(&e.kind, format!("{path}.kind"))?;
         let has_sets = !e.allow.is_empty() || !e.deny.is_empty();
         let op = match (&e.level, has_sets) {
@@ -803,6 +941,8 @@ impl Schema {
     }
 
     /// A layer from its own lists on top of `inherited` (a base role's layer).
+    /// Sorts, then finds duplicates between neighbours and merges the inherited
+    /// lists in one pass: `O(n log n)` in every list length.
     fn layer(
         &self,
         exceptions: &[ExceptionDef],
@@ -814,49 +954,52 @@ impl Schema {
         let mut own = Layer::default();
         for (i, r) in restrictions.iter().enumerate() {
             let rpath = format!("{path}.restrictions[{i}]");
-            let r = self.restriction(r, &rpath, Origin { role, index: i })?;
-            if own.restriction(r.kind).is_some() {
-                return Err(PolicyError::Duplicate {
-                    path: rpath,
-                    what: Item::Restriction,
-                    name: self
-                        .kinds
-                        .get(r.kind as usize)
-                        .map_or(String::new(), |k| k.name.clone()),
-                });
-            }
-            own.restrictions.push(r);
+            own.restrictions
+                .push(self.restriction(r, &rpath, Origin { role, index: i })?);
         }
+        own.restrictions.sort_by_key(|r| (r.kind, r.origin.index));
+        if let Some(i) = first_repeat(&own.restrictions, |r| r.kind, |r| r.origin.index) {
+            let kind = restrictions
+                .get(i)
+                .map_or(String::new(), |r| r.kind.clone());
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}.restrictions[{i}]"),
+                what: Item::Restriction,
+                name: kind,
+            });
+        }
+        own.exceptions.reserve(exceptions.len());
         for (i, e) in exceptions.iter().enumerate() {
-            let epath = format!("{path}.exceptions[{i}]");
-            let e = self.exception(e, &epath, Origin { role, index: i })?;
-            if own.exception(e.kind, e.id).is_some() {
-                let kname = self
-                    .kinds
-                    .get(e.kind as usize)
-                    .map_or("", |k| k.name.as_str());
-                return Err(PolicyError::Duplicate {
-                    path: epath,
-                    what: Item::Exception,
-                    name: format!("{kname}:{}", e.id),
-                });
-            }
+            let origin = Origin { role, index: i };
+            // The common case formats no path; a wrong exception is compiled again
+            // with its path, for the error.
+            let e = match self.exception_fast(e, &origin) {
+                Some(e) => e,
+                None => self.exception(e, &format!("{path}.exceptions[{i}]"), origin)?,
+            };
             own.exceptions.push(e);
         }
-        if let Some(base) = inherited {
-            for r in &base.restrictions {
-                if own.restriction(r.kind).is_none() {
-                    own.restrictions.push(r.clone());
-                }
-            }
-            for e in &base.exceptions {
-                if own.exception(e.kind, e.id).is_none() {
-                    own.exceptions.push(e.clone());
-                }
-            }
+        own.exceptions
+            .sort_by_key(|e| (e.kind, e.id, e.origin.index));
+        if let Some(i) = first_repeat(&own.exceptions, |e| (e.kind, e.id), |e| e.origin.index) {
+            let e = exceptions.get(i);
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}.exceptions[{i}]"),
+                what: Item::Exception,
+                name: e.map_or(String::new(), |e| format!("{}:{}", e.kind, e.id)),
+            });
         }
-        own.restrictions.sort_by_key(|r| r.kind);
-        own.exceptions.sort_by_key(|e| (e.kind, e.id));
+        if let Some(base) = inherited {
+            own.restrictions = merge_by_key(
+                std::mem::take(&mut own.restrictions),
+                &base.restrictions,
+                |r| r.kind,
+            );
+            own.exceptions =
+                merge_by_key(std::mem::take(&mut own.exceptions), &base.exceptions, |e| {
+                    (e.kind, e.id)
+                });
+        }
         Ok(own)
     }
 
@@ -922,19 +1065,28 @@ impl Schema {
                 *slot = slot.minus(m);
             }
         }
-        let layer = self.layer(
-            &rdef.exceptions,
-            &rdef.restrictions,
-            &path,
-            Some(r),
-            base_role.map(|b| &b.layer),
-        )?;
+        let (layer, layer_of) = match base_role {
+            Some(b) if rdef.exceptions.is_empty() && rdef.restrictions.is_empty() => {
+                (Arc::clone(&b.layer), b.layer_of)
+            }
+            _ => (
+                Arc::new(self.layer(
+                    &rdef.exceptions,
+                    &rdef.restrictions,
+                    &path,
+                    Some(r),
+                    base_role.map(|b| &*b.layer),
+                )?),
+                r,
+            ),
+        };
         Ok(Role {
             name: name.to_string(),
             def: rdef.clone(),
             base,
             sets,
             layer,
+            layer_of,
         })
     }
 
@@ -1046,8 +1198,8 @@ impl Schema {
         let mut toggles: SmallVec<[u32; 4]> = SmallVec::with_capacity(sdef.toggles.len());
         for t in &sdef.toggles {
             match self.toggle_index.get(t) {
-                Some(&id) if !toggles.contains(&id) => toggles.push(id),
-                _ => {
+                Some(&id) => toggles.push(id),
+                None => {
                     resolve_list(
                         &self.toggle_index,
                         &sdef.toggles,
@@ -1058,6 +1210,15 @@ impl Schema {
             }
         }
         toggles.sort_unstable();
+        if toggles.windows(2).any(|w| w.first() == w.get(1)) {
+            // A repeated toggle: report it where it stands.
+            resolve_list(
+                &self.toggle_index,
+                &sdef.toggles,
+                &format!("{}.toggles", path()),
+                Item::Toggle,
+            )?;
+        }
         let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::with_capacity(sdef.levels.len());
         for (kname, level) in sdef.levels.iter() {
             let fast = self.kind_index.get(kname).and_then(|&k| {
@@ -1088,6 +1249,7 @@ impl Schema {
             self.layer(&sdef.exceptions, &sdef.restrictions, &path(), None, None)?
         };
         let mut manages = Vec::with_capacity(sdef.manages.len());
+        let mut seen = std::collections::HashSet::with_capacity(sdef.manages.len());
         for (j, m) in sdef.manages.iter().enumerate() {
             let mpath = || format!("{}.manages[{j}]", path());
             let id = match subjects.id(m) {
@@ -1113,7 +1275,7 @@ impl Schema {
                     subject: name.to_string(),
                 });
             }
-            if manages.contains(&id) {
+            if !seen.insert(id) {
                 return Err(PolicyError::Duplicate {
                     path: mpath(),
                     what: Item::Subject,
@@ -1135,6 +1297,40 @@ impl Schema {
             manages,
         })
     }
+}
+
+/// In `items` sorted by `(key, index)`, the smallest `index` whose key an item
+/// with a smaller index already has: the first repeat in document order.
+fn first_repeat<T, K: PartialEq>(
+    items: &[T],
+    key: impl Fn(&T) -> K,
+    index: impl Fn(&T) -> usize,
+) -> Option<usize> {
+    items
+        .windows(2)
+        .filter_map(|w| match w {
+            [a, b] if key(a) == key(b) => Some(index(b)),
+            _ => None,
+        })
+        .min()
+}
+
+/// `own` (sorted, unique) with every item of `base` (sorted, unique) whose key it
+/// lacks, sorted: one merge pass.
+fn merge_by_key<T: Clone, K: Ord>(own: Vec<T>, base: &[T], key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut out = Vec::with_capacity(own.len() + base.len());
+    let mut base = base.iter().peekable();
+    for item in own {
+        while let Some(b) = base.next_if(|b| key(b) < key(&item)) {
+            out.push(b.clone());
+        }
+        if base.peek().is_some_and(|b| key(b) == key(&item)) {
+            base.next();
+        }
+        out.push(item);
+    }
+    out.extend(base.cloned());
+    out
 }
 
 fn role_name(def: &PolicyDef, r: u32) -> String {
@@ -1167,9 +1363,10 @@ fn resolve_list(
     what: Item,
 ) -> Result<Vec<u32>> {
     let mut out: Vec<u32> = Vec::with_capacity(names.len());
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
     for (j, n) in names.iter().enumerate() {
         let id = lookup(index, n, format!("{path}[{j}]"), what)?;
-        if out.contains(&id) {
+        if !seen.insert(id) {
             return Err(PolicyError::Duplicate {
                 path: format!("{path}[{j}]"),
                 what,
@@ -1244,12 +1441,13 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     }
     let mut action_index = HashMap::with_capacity(k.actions.len());
     for (i, a) in k.actions.iter().enumerate() {
-        if a.is_empty() || a == "*" {
+        if a == "*" {
             return Err(PolicyError::EmptyName {
                 path: format!("{path}.actions[{i}]"),
                 what: Item::Action,
             });
         }
+        check_name(a, Item::Action, || format!("{path}.actions[{i}]"))?;
         if action_index.insert(a.clone(), i as u8).is_some() {
             return Err(PolicyError::Duplicate {
                 path: format!("{path}.actions[{i}]"),
@@ -1268,6 +1466,9 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         up: vec![0; n],
         levels: Vec::new(),
         states: Vec::new(),
+        state_index: HashMap::with_capacity(k.states.len()),
+        state_class: vec![0; k.states.len()],
+        n_classes: 0,
         state_rules: Vec::new(),
         prerequisites: Vec::new(),
         available: k.available,
@@ -1317,13 +1518,8 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     }
     for (i, s) in k.states.iter().enumerate() {
         let spath = format!("{path}.states[{i}]");
-        if s.is_empty() {
-            return Err(PolicyError::EmptyName {
-                path: spath,
-                what: Item::State,
-            });
-        }
-        if kind.states.contains(s) {
+        check_name(s, Item::State, || spath.clone())?;
+        if kind.state_index.insert(s.clone(), i as u32).is_some() {
             return Err(PolicyError::Duplicate {
                 path: spath,
                 what: Item::State,
@@ -1333,14 +1529,15 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         kind.states.push(s.clone());
     }
     let mut below: Option<(String, u64)> = None;
-    for (lname, actions) in k.levels.iter() {
-        let lpath = format!("{path}.levels.{lname}");
+    for (i, (lname, actions)) in k.levels.iter().enumerate() {
         if lname.is_empty() {
             return Err(PolicyError::EmptyName {
-                path: lpath,
+                path: format!("{path}.levels."),
                 what: Item::Level,
             });
         }
+        check_name(lname, Item::Level, || format!("{path}.levels[{i}]"))?;
+        let lpath = format!("{path}.levels.{lname}");
         if kind.level_index(lname).is_some() {
             return Err(PolicyError::Duplicate {
                 path: lpath,

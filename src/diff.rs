@@ -281,7 +281,7 @@ impl Policy {
                 let mut group = Group::new(Holder::Subject(sname.clone()), kname);
                 let mut owners = vec![OwnerClass::None, OwnerClass::Own];
                 for p in [self, after] {
-                    if let Some(info) = p.subject(sname).and_then(|s| p.info(s.0)) {
+                    if let Some(info) = p.subject(sname).and_then(|s| p.info(s.index)) {
                         for &m in info.manages() {
                             let class = OwnerClass::Of(p.subject_name(SubjectId(m)).to_string());
                             if !owners.contains(&class) {
@@ -418,14 +418,17 @@ fn instance_ids(sides: &[(&Side<'_>, Option<&str>, Option<&str>)]) -> Vec<Option
         let Some(k) = side.kind else { continue };
         let p = side.policy;
         let mut layers = Vec::new();
-        if let Some(info) = subject.and_then(|s| p.subject(s)).and_then(|s| p.info(s.0)) {
+        if let Some(info) = subject
+            .and_then(|s| p.subject(s))
+            .and_then(|s| p.info(s.index))
+        {
             layers.push(Some(info.layer()));
-            layers.push(p.schema.roles.get(info.role() as usize).map(|r| &r.layer));
+            layers.push(p.schema.roles.get(info.role() as usize).map(|r| &*r.layer));
         }
         layers.push(
             role.and_then(|r| p.role(r))
                 .and_then(|r| p.schema.roles.get(r.index()))
-                .map(|r| &r.layer),
+                .map(|r| &*r.layer),
         );
         ids.extend(crate::admin::named_ids(k.0, layers));
     }

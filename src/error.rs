@@ -52,6 +52,70 @@ pub(crate) fn hint(suggestion: &Option<String>) -> String {
     }
 }
 
+/// What is wrong with `name`, or `None` if it is a good name: non-empty, no
+/// leading or trailing whitespace, no control character and no
+/// bidirectional-text control (U+061C, U+200E, U+200F, U+202A-U+202E,
+/// U+2066-U+2069). Such names print safely as they are in an explanation, an
+/// error, a log line or a Markdown matrix.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("is empty");
+    }
+    if name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace) {
+        return Some("has leading or trailing whitespace");
+    }
+    if name.chars().any(char::is_control) {
+        return Some("has a control character");
+    }
+    if name.chars().any(is_bidi_control) {
+        return Some("has a bidirectional-text control");
+    }
+    None
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Checks a defined name: empty is [`PolicyError::EmptyName`], anything else
+/// [`name_problem`] refuses is [`PolicyError::BadName`]. `path` is only built on
+/// failure.
+pub(crate) fn check_name(
+    name: &str,
+    what: Item,
+    path: impl FnOnce() -> String,
+) -> Result<(), PolicyError> {
+    match name_problem(name) {
+        None => Ok(()),
+        Some(_) if name.is_empty() => Err(PolicyError::EmptyName { path: path(), what }),
+        Some(reason) => Err(PolicyError::BadName {
+            path: path(),
+            what,
+            name: name.to_string(),
+            reason,
+        }),
+    }
+}
+
+/// User input in a message: control and bidirectional-text characters escaped
+/// (`\n`, `\u{202e}`), everything else as it is, so a message is one line that
+/// reads the way it prints.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shown<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() || is_bidi_control(c) {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A policy definition that cannot be compiled.
 ///
 /// Every variant carries `path`, where the offending item stands in the document
@@ -79,7 +143,12 @@ pub(crate) fn hint(suggestion: &Option<String>) -> String {
 #[non_exhaustive]
 pub enum PolicyError {
     /// A name that does not resolve.
-    #[error("{path}: unknown {what} `{name}`{}", hint(suggestion))]
+    #[error(
+        "{}: unknown {what} `{}`{}",
+        Shown(path),
+        Shown(name),
+        hint(suggestion)
+    )]
     Unknown {
         /// Where the name stands.
         path: String,
@@ -91,7 +160,7 @@ pub enum PolicyError {
         suggestion: Option<String>,
     },
     /// A name given twice where names must be unique.
-    #[error("{path}: duplicate {what} `{name}`")]
+    #[error("{}: duplicate {what} `{}`", Shown(path), Shown(name))]
     Duplicate {
         /// Where the second one stands.
         path: String,
@@ -101,15 +170,31 @@ pub enum PolicyError {
         name: String,
     },
     /// An empty name.
-    #[error("{path}: empty {what} name")]
+    #[error("{}: empty {what} name", Shown(path))]
     EmptyName {
         /// Where the name stands.
         path: String,
         /// What the name should have named.
         what: Item,
     },
+    /// A name that could not be printed safely as it is (see [`name_problem`]
+    /// for what is refused). The name is shown escaped.
+    #[error("{}: {what} name `{}` {reason}", Shown(path), Shown(name))]
+    BadName {
+        /// Where the name stands (by position, not by the name).
+        path: String,
+        /// What the name names.
+        what: Item,
+        /// The name as written.
+        name: String,
+        /// What is wrong with it, e.g. "has a control character".
+        reason: &'static str,
+    },
     /// A kind with more actions than fit in its mask.
-    #[error("{path}: kind `{kind}` has {given} actions, more than the limit of {limit}")]
+    #[error(
+        "{}: kind `{kind}` has {given} actions, more than the limit of {limit}",
+        Shown(path)
+    )]
     TooManyActions {
         /// Where the kind stands.
         path: String,
@@ -121,7 +206,10 @@ pub enum PolicyError {
         limit: usize,
     },
     /// An action named on a kind it does not belong to.
-    #[error("{path}: `{action}` is an action of kind `{owner}`, not of kind `{kind}`")]
+    #[error(
+        "{}: `{action}` is an action of kind `{owner}`, not of kind `{kind}`",
+        Shown(path)
+    )]
     ForeignAction {
         /// Where the action stands.
         path: String,
@@ -133,7 +221,7 @@ pub enum PolicyError {
         owner: String,
     },
     /// Roles whose `base` chain loops.
-    #[error("{path}: base-role cycle {}", cycle.join(" -> "))]
+    #[error("{}: base-role cycle {}", Shown(path), cycle.join(" -> "))]
     BaseRoleCycle {
         /// Where the loop is closed.
         path: String,
@@ -141,7 +229,7 @@ pub enum PolicyError {
         cycle: Vec<String>,
     },
     /// Prerequisites that loop back to where they started.
-    #[error("{path}: prerequisite cycle {}", cycle.join(" -> "))]
+    #[error("{}: prerequisite cycle {}", Shown(path), cycle.join(" -> "))]
     PrerequisiteCycle {
         /// Where the loop is closed.
         path: String,
@@ -149,7 +237,7 @@ pub enum PolicyError {
         cycle: Vec<String>,
     },
     /// A subject listed among the subjects it manages.
-    #[error("{path}: subject `{subject}` manages itself")]
+    #[error("{}: subject `{subject}` manages itself", Shown(path))]
     ManagesItself {
         /// Where the name stands.
         path: String,
@@ -158,7 +246,8 @@ pub enum PolicyError {
     },
     /// A level that lacks an action of the level below it: levels must be ordered.
     #[error(
-        "{path}: level `{level}` lacks `{action}`, which the level below it (`{below}`) holds"
+        "{}: level `{level}` lacks `{action}`, which the level below it (`{below}`) holds",
+        Shown(path)
     )]
     LevelOrder {
         /// Where the level stands.
@@ -171,7 +260,7 @@ pub enum PolicyError {
         action: String,
     },
     /// An item whose fields contradict each other or say nothing.
-    #[error("{path}: {problem}")]
+    #[error("{}: {problem}", Shown(path))]
     Malformed {
         /// Where the item stands.
         path: String,
@@ -187,6 +276,7 @@ impl PolicyError {
             PolicyError::Unknown { path, .. }
             | PolicyError::Duplicate { path, .. }
             | PolicyError::EmptyName { path, .. }
+            | PolicyError::BadName { path, .. }
             | PolicyError::TooManyActions { path, .. }
             | PolicyError::ForeignAction { path, .. }
             | PolicyError::BaseRoleCycle { path, .. }

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ActionSet, Actions, KindId, Resource, SubjectId};
 use crate::policy::{ExceptionOp, Kind, Layer, Policy, ProfileKey, Schema};
 
+/// Restrictions listing more ids than this are summarised in explanations.
+const SHOWN_IDS: usize = 16;
+
 /// The subject or principal an explanation is about: what steps 4 and 5 need.
 pub(crate) struct Traced<'a> {
     /// How explanations name it.
@@ -324,7 +327,7 @@ impl Policy {
         action: impl Actions,
         resource: &Resource,
     ) -> Explanation {
-        let want = action.mask_for(resource.kind);
+        let want = action.mask_for(resource);
         let question = self.question(subject, want, resource);
         let deny = |rule, text: String| Explanation {
             allowed: false,
@@ -337,7 +340,13 @@ impl Policy {
             }],
             verbose: false,
         };
-        let Some(info) = self.info(subject.0) else {
+        if let Some(why) = self.foreign(subject) {
+            return deny(
+                Rule::Unknown,
+                format!("unknown subject ({why}): default deny"),
+            );
+        }
+        let Some(info) = self.info(subject.index) else {
             return deny(Rule::Unknown, "unknown subject: default deny".into());
         };
         let Some(kind) = self.schema.kinds.get(resource.kind.index()) else {
@@ -357,8 +366,12 @@ impl Policy {
         };
         let owner = match resource.owner {
             None => Relation::NoOwner,
-            Some(o) if o.0 == subject.0 => Relation::Own,
-            Some(o) if self.manages(subject.0, o.0) => {
+            Some(o) if self.resolve(o) == Some(subject.index) => Relation::Own,
+            Some(o)
+                if self
+                    .resolve(o)
+                    .is_some_and(|o| self.manages(subject.index, o)) =>
+            {
                 Relation::Managed(self.subject_name(o).into())
             }
             Some(o) => Relation::Other(self.subject_name(o).into()),
@@ -697,19 +710,26 @@ impl Policy {
         };
         let kname = &t.kind.name;
         if let Some(res) = layer.restriction(k) {
-            let hit = r.id.is_some_and(|id| res.ids.contains(&id));
+            let hit = r.id.is_some_and(|id| res.ids.binary_search(&id).is_ok());
             let next = if hit {
                 t.set | res.allow
             } else {
                 t.set & !res.deny
             };
-            let ids: Vec<String> = res.ids.iter().map(ToString::to_string).collect();
+            // A long list is summarised: its length, and where this instance stands.
+            let ids = match (res.ids.len(), r.id) {
+                (n, _) if n <= SHOWN_IDS => {
+                    let list: Vec<String> = res.ids.iter().map(ToString::to_string).collect();
+                    format!("{} {}", if n == 1 { "id" } else { "ids" }, list.join(", "))
+                }
+                (n, Some(id)) if hit => format!("{n} ids, {id} among them"),
+                (n, Some(id)) => format!("{n} ids, {id} not among them"),
+                (n, None) => format!("{n} ids"),
+            };
             let text = format!(
-                "{}'s restriction on {kname} holds {} only on {} {}: {}",
+                "{}'s restriction on {kname} holds {} only on {ids}: {}",
                 owner(res.origin.role),
                 t.names(res.actions),
-                if ids.len() == 1 { "id" } else { "ids" },
-                ids.join(", "),
                 t.change(t.set, next)
             );
             t.step(Rule::Restriction, text, next);

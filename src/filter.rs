@@ -75,7 +75,7 @@ fn named_ids(policy: &Policy, info: Option<SubjectRef<'_>>, kind: KindId) -> Vec
         .roles
         .get(info.role() as usize)
         .map(|r| &r.layer);
-    let mut ids: Vec<InstanceId> = [Some(info.layer()), role]
+    let mut ids: Vec<InstanceId> = [Some(info.layer()), role.map(|l| &**l)]
         .into_iter()
         .flatten()
         .flat_map(|layer| layer.named_instances())
@@ -96,13 +96,13 @@ impl Policy {
         kind: KindId,
     ) -> Probe<'_> {
         let n_states = self.states(kind).len();
-        let info = self.info(subject.0);
+        let info = self.resolve(subject).and_then(|s| self.info(s));
         let managed: &[u32] = info.map_or(&[], |i| i.manages());
         // A subject related to neither: a real one where there is one (at most
         // `managed.len() + 1` are skipped), else an id no subject has.
         let other = self
             .subjects()
-            .find(|o| *o != subject && managed.binary_search(&o.0).is_err())
+            .find(|o| *o != subject && managed.binary_search(&o.index).is_err())
             .unwrap_or(SubjectId(u32::MAX));
         let owners: [Option<Option<SubjectId>>; OWNER_CLASSES] = [
             Some(None),
@@ -396,7 +396,7 @@ impl Filter {
             },
             subject: Named {
                 name: policy.subject_name(p.subject).to_string(),
-                index: p.subject.0,
+                index: p.subject.index,
             },
             managed,
             states,
@@ -470,8 +470,8 @@ impl Filter {
         };
         let owner = match resource.owner {
             None => Owner::Unowned,
-            Some(o) if o.0 == self.subject.index => Owner::Own,
-            Some(o) if self.managed.iter().any(|m| m.index == o.0) => Owner::Managed,
+            Some(o) if o.index == self.subject.index => Owner::Own,
+            Some(o) if self.managed.iter().any(|m| m.index == o.index) => Owner::Managed,
             Some(_) => Owner::Other,
         };
         let cond = match resource.id {

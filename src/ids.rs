@@ -1,15 +1,72 @@
 //! Small `Copy` ids that names are resolved to once, and the resource a check is about.
 
+use std::any::TypeId;
 use std::fmt;
+use std::marker::PhantomData;
 
 use crate::def::InstanceId;
 
 /// The most actions a kind can have: one bit each in a `u64` mask.
 pub const MAX_ACTIONS: usize = 64;
 
-/// A subject (user) of one compiled policy.
+/// A subject (user) of one compiled policy: its position, and a tag that binds it
+/// to the policy's lineage and to the subject's name.
+///
+/// An id answers only in the policy that handed it out and in snapshots derived
+/// from it (changes, [`Policy::recompile`](crate::Policy::recompile),
+/// [`LivePolicy::replace`](crate::LivePolicy::replace)); anywhere else, or once its
+/// subject is removed, checks deny it and explanations say so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SubjectId(pub(crate) u32);
+pub struct SubjectId {
+    pub(crate) index: u32,
+    /// [`slot_tag`] of the policy's lineage and the subject's name (low two bits
+    /// clear), or [`SubjectId::INTERNAL`].
+    pub(crate) tag: u32,
+}
+
+impl SubjectId {
+    /// The tag of ids the engine makes for its own questions about its own
+    /// subjects (admin checks, diffs): valid at any lineage. Never handed out.
+    pub(crate) const INTERNAL: u32 = 1;
+}
+
+/// An id for the engine's own questions about subject `index` of a policy it
+/// holds (see [`SubjectId::INTERNAL`]); never returned to callers.
+#[expect(non_snake_case, reason = "reads as the tuple constructor it replaced")]
+pub(crate) const fn SubjectId(index: u32) -> SubjectId {
+    SubjectId {
+        index,
+        tag: SubjectId::INTERNAL,
+    }
+}
+
+/// A strong hash of a name (fmix64 over its 8-byte chunks and its length).
+pub(crate) fn name_hash(name: &str) -> u64 {
+    let mut h = crate::table::fmix64(name.len() as u64 ^ 0x6a09_e667_f3bc_c908);
+    for chunk in name.as_bytes().chunks(8) {
+        let mut buf = [0u8; 8];
+        for (d, s) in buf.iter_mut().zip(chunk) {
+            *d = *s;
+        }
+        h = crate::table::fmix64(h ^ u64::from_le_bytes(buf)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    }
+    h
+}
+
+/// The lineage of a fresh compile: a hash of its subjects' names in order, so two
+/// compiles that number subjects differently get different lineages (two that
+/// number them the same give every id the same subject, which is harmless).
+pub(crate) fn lineage<'a>(names: impl IntoIterator<Item = &'a str>) -> u64 {
+    names.into_iter().fold(0x243f_6a88_85a3_08d3, |h, n| {
+        crate::table::fmix64(h ^ name_hash(n)).wrapping_add(1)
+    })
+}
+
+/// The tag of the subject named `name` in a policy of `lineage`: low two bits
+/// clear, so it never equals [`SubjectId::INTERNAL`].
+pub(crate) fn slot_tag(lineage: u64, name: &str) -> u32 {
+    ((crate::table::fmix64(lineage ^ name_hash(name)) >> 32) as u32) & !3
+}
 
 /// A kind of one compiled policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,9 +98,10 @@ pub struct ActionId {
 }
 
 impl SubjectId {
-    /// The subject's position in the policy (document order).
+    /// The subject's position in the policy (document order; a recompile that
+    /// keeps ids keeps positions, and adds new subjects after the others).
     pub fn index(self) -> usize {
-        self.0 as usize
+        self.index as usize
     }
 }
 
@@ -102,6 +160,9 @@ pub struct Resource {
     pub(crate) owner: Option<SubjectId>,
     pub(crate) owner_key: Option<u64>,
     pub(crate) owner_token: Option<crate::principal::OwnerToken>,
+    /// The `bitflags` type bound to the kind, for a resource made from a
+    /// [`TypedKind`]: only that type's flags are checked on it.
+    pub(crate) flags: Option<TypeId>,
 }
 
 impl Resource {
@@ -115,6 +176,7 @@ impl Resource {
             owner: None,
             owner_key: None,
             owner_token: None,
+            flags: None,
         }
     }
 
@@ -289,26 +351,109 @@ impl fmt::Display for ActionSet<'_> {
 /// An action to check: an [`ActionId`], or `bitflags` flags whose bits follow the
 /// kind's declaration order (every flag set must be allowed; no flag is never
 /// allowed).
+///
+/// Flags are bound to their kind: they are checked only on a resource made from
+/// the [`TypedKind`] that [`Policy::typed_kind`](crate::Policy::typed_kind) gave for
+/// the same flags type, and denied on any other resource (another kind's, or one
+/// made from a plain [`KindId`]).
 pub trait Actions: Copy {
-    /// The mask to test, or `None` if the action is of another kind than `kind`.
-    fn mask_for(self, kind: KindId) -> Option<u64>;
+    /// The mask to test, or `None` if the action does not belong to `resource`'s
+    /// kind.
+    fn mask_for(self, resource: &Resource) -> Option<u64>;
 }
 
 impl Actions for ActionId {
     #[inline]
-    fn mask_for(self, kind: KindId) -> Option<u64> {
-        (self.kind == kind).then(|| self.mask())
+    fn mask_for(self, resource: &Resource) -> Option<u64> {
+        (self.kind == resource.kind).then(|| self.mask())
     }
 }
 
 impl<F> Actions for F
 where
-    F: bitflags::Flags + Copy,
+    F: bitflags::Flags + Copy + 'static,
     F::Bits: Into<u64>,
 {
     #[inline]
-    fn mask_for(self, _kind: KindId) -> Option<u64> {
+    fn mask_for(self, resource: &Resource) -> Option<u64> {
         let m: u64 = self.bits().into();
-        (m != 0).then_some(m)
+        (m != 0 && resource.flags == Some(TypeId::of::<F>())).then_some(m)
+    }
+}
+
+/// A kind whose actions are the `bitflags` type `F`, checked by
+/// [`Policy::typed_kind`](crate::Policy::typed_kind). Resources made from it
+/// ([`Policy::resource`](crate::Policy::resource)) accept `F`'s flags in
+/// [`Policy::can`](crate::Policy::can); resources of other kinds deny them.
+pub struct TypedKind<F> {
+    kind: KindId,
+    flags: PhantomData<fn() -> F>,
+}
+
+impl<F> TypedKind<F> {
+    pub(crate) fn new(kind: KindId) -> Self {
+        TypedKind {
+            kind,
+            flags: PhantomData,
+        }
+    }
+
+    /// The kind.
+    pub fn kind(self) -> KindId {
+        self.kind
+    }
+}
+
+impl<F> Clone for TypedKind<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<F> Copy for TypedKind<F> {}
+
+impl<F> PartialEq for TypedKind<F> {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl<F> Eq for TypedKind<F> {}
+
+impl<F> fmt::Debug for TypedKind<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedKind")
+            .field("kind", &self.kind)
+            .field("flags", &std::any::type_name::<F>())
+            .finish()
+    }
+}
+
+impl<F> From<TypedKind<F>> for KindId {
+    fn from(t: TypedKind<F>) -> KindId {
+        t.kind
+    }
+}
+
+/// What [`Policy::resource`](crate::Policy::resource) makes a resource of: a
+/// [`KindId`] (checked with [`ActionId`]s), or a [`TypedKind`] (checked with its
+/// flags type as well).
+pub trait ResourceKind {
+    /// A resource of this kind with no id, state or owner.
+    fn resource(self) -> Resource;
+}
+
+impl ResourceKind for KindId {
+    fn resource(self) -> Resource {
+        Resource::new(self)
+    }
+}
+
+impl<F: 'static> ResourceKind for TypedKind<F> {
+    fn resource(self) -> Resource {
+        Resource {
+            flags: Some(TypeId::of::<F>()),
+            ..Resource::new(self.kind)
+        }
     }
 }

@@ -121,31 +121,74 @@
 //! - **Profiles.** Subjects that share a role, toggles and levels share one profile.
 //!   A flat table holds, per profile and kind, the three scoped masks (`any`, `own`,
 //!   `managed`), the role's exception layer for instances it does not name, and an
-//!   index into a table of "keep" masks: one per state plus one for no state (that
-//!   one also inline), with availability, prerequisites and state rules folded in.
-//!   An entry is one 64-byte cache line. Profiles first made by a change go to a
-//!   short side table, folded into the main one as it grows, so a change never
-//!   copies the whole table.
-//! - **Subjects.** A 16-byte record per subject (its profile, flags saying what
-//!   else a check must look at, and a pointer to its own compiled exceptions and
-//!   managed subjects when it has any) in a persistent
+//!   index into a table of "keep" masks, with availability, prerequisites and state
+//!   rules folded in: one for no state (also inline) and one per state that some
+//!   rule names; a state no rule names maps to the no-state mask through a per-kind
+//!   table. Runs of keep masks that rules leave alike are stored once and shared
+//!   between profiles, so a kind with 100k states and 1,000 roles costs tens of MB,
+//!   not states x profiles. An entry is one 64-byte cache line. Profiles first
+//!   made by a change go to a short side table, folded into the main one as it
+//!   grows, so a change never copies the whole table.
+//! - **Subjects.** A 16-byte record per subject (its profile, its identity tag,
+//!   flags saying what else a check must look at, and a pointer to its own compiled
+//!   exceptions and managed subjects when it has any) in a persistent
 //!   vector: leaves of 128 records in groups of 128, so a change copies one leaf
 //!   and two short lists of pointers, never the other subjects.
 //! - **Exceptions.** Each layer (restriction hit or miss, then a level or
 //!   allow/deny exception) is a pair `(and, or)` applied as `x & and | or`; a
-//!   layer's effects compose into one pair per named instance: for roles in a hash
-//!   map keyed by `(role, kind, id)`, for a subject next to its record (a short
-//!   list scanned, or a hash map keyed by `(kind, id)` when it names many).
+//!   layer's effects compose into one pair per named instance: for roles in one
+//!   table keyed by `(role, kind, id)` (a derived role that writes no exception or
+//!   restriction shares its base's layer and entries, so a base chain holds its
+//!   root's exceptions once), for a subject next to its record (a short list
+//!   scanned, or a table keyed by `(kind, id)` when it names many).
+//! - **Instance tables.** Instance ids are the one key a user picks, so they may
+//!   share their low bits (`id << 32`, snowflake ids, multiples of 2^20) or be
+//!   chosen by someone who read this code. A std `HashMap` with a fast integer
+//!   hash degrades to long probe chains on such ids (microseconds per check), and
+//!   one with SipHash costs more than the rest of the check. So the tables are
+//!   built once, at compile time: each key goes, by a 64-bit MurmurHash3 finalizer
+//!   of the id, the role and kind, and a seed, to the emptier of two buckets; the
+//!   buckets are stored back to back, each sorted. Two choices keep the fullest
+//!   bucket near `log2(ln n)` (4-5 keys at a million), and the builder *enforces*
+//!   at most 8: if a seed gives more it rebuilds with the next seed of a sequence
+//!   that starts from a hash of the whole key set, so ids crafted against one seed
+//!   are spread by the next, and the seed cannot be known before the ids are
+//!   fixed. A lookup is one mix, two bucket bounds and a scan of at most 8 keys
+//!   per bucket, the same for every id pattern. (Should every seed fail, which no
+//!   id set has been found to do, the best attempt is kept and large buckets are
+//!   bisected: still two buckets and `2 log2 n` keys at most.) No randomness, clock
+//!   or global state is involved: the same document always compiles to the same
+//!   tables.
+//! - **Identity.** A fresh compile takes a lineage from a hash of its subjects'
+//!   names in order; each subject's tag is a hash of the lineage and its name, and
+//!   a [`SubjectId`] is its position and tag. A check compares the id's tag with
+//!   the record's (one compare), so an id from a policy that numbers subjects
+//!   differently, or whose subject was removed (its slot is never reused), answers
+//!   nothing. Snapshots made by changes keep the lineage, and
+//!   [`Policy::recompile`] (used by [`LivePolicy::replace`]) keeps it and each kept
+//!   name's position. Typed `bitflags` actions are bound to their kind the same
+//!   way: a resource made from a [`TypedKind`] carries the flags type, and flags
+//!   are only checked on such a resource.
+//! - **Lists.** Every list of a document is checked by sorting (duplicates are
+//!   neighbours) or hashing, and layers are merged and searched by bisection, so
+//!   compiling is `O(n log n)` in the length of every list. A `SetException` on
+//!   a subject with many exceptions edits its compiled list and table in one copy
+//!   (its definitions are kept in shared chunks), without compiling it again.
+//! - **Names** are checked once ([`name_problem`]): non-empty, no leading or
+//!   trailing whitespace, no control or bidirectional-text characters. So names
+//!   print safely as they are in explanations, errors, logs and Markdown matrices
+//!   (which escape `|` and `\`).
 //!
-//! A check is then: index the subject, index its profile's kind entry, OR in the
-//! scoped masks the owner earns, apply the role's pair (a hash lookup only if the
-//! role names instances of that kind) and the subject's (only if it has
-//! exceptions), AND with the keep mask for the state, and test one bit. None of
-//! these steps depends on how many subjects, roles, toggles, exceptions or kinds
-//! the policy has, which is why `can` costs the same at any size. (One step grows,
-//! slowly, with something else: whether the owner is a subject the checker
-//! manages is a binary search over the subjects it manages, taken only when a
-//! `managed`-scoped grant could decide.)
+//! A check is then: index the subject and compare its tag, index its profile's
+//! kind entry, OR in the scoped masks the owner earns, apply the role's pair (a
+//! table lookup only if the role names instances of that kind) and the subject's
+//! (only if it has exceptions), AND with the keep mask for the state, and test one
+//! bit. None of these steps depends on how many subjects, roles, toggles,
+//! exceptions or kinds the policy has, or on what the ids look like, which is why
+//! `can` costs the same at any size. (One step grows, slowly, with something
+//! else: whether the owner is a subject the checker manages is a binary search
+//! over the subjects it manages, taken only when a `managed`-scoped grant could
+//! decide.)
 //!
 //! ## When to use this
 //!
@@ -193,11 +236,12 @@ pub use admin::{Change, ChangeError, Escalation, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
 pub use bulk::BitSet;
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
-pub use error::{Item, PolicyError};
+pub use error::{name_problem, Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
 pub use filter::{Clause, Cond, Except, Filter, Named, Owner, States};
 pub use ids::{
-    ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId, MAX_ACTIONS,
+    ActionId, ActionSet, Actions, KindId, Resource, ResourceKind, RoleId, StateId, SubjectId,
+    TypedKind, MAX_ACTIONS,
 };
 #[cfg(any(feature = "json", feature = "toml"))]
 pub use load::{LoadError, SourceFormat};

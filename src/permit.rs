@@ -46,13 +46,13 @@ mod sealed {
 
 impl Actor for SubjectId {
     fn resolve(&self, policy: &Policy) -> Option<u32> {
-        policy.info(self.0).map(|_| self.0)
+        policy.resolve(*self)
     }
 
     fn shown(&self, policy: &Policy) -> String {
-        match policy.info(self.0) {
+        match policy.resolve(*self).and_then(|s| policy.info(s)) {
             Some(info) => info.name.to_string(),
-            None => format!("#{}", self.0),
+            None => format!("#{}", self.index),
         }
     }
 }

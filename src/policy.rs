@@ -12,9 +12,11 @@ use std::sync::Arc;
 use crate::def::{
     AdminRuleDef, ChangeKind, ExceptionDef, InstanceId, KindDef, RestrictionDef, RoleDef, ToggleDef,
 };
-use crate::ids::{ActionId, ActionSet, Actions, KindId, Resource, RoleId, StateId, SubjectId};
+use crate::ids::{
+    ActionId, ActionSet, Actions, KindId, Resource, ResourceKind, RoleId, StateId, SubjectId,
+};
 use crate::pvec::PVec;
-use crate::table::{Affine, IntMap};
+use crate::table::{Affine, IdTable};
 
 /// Masks per scope: `any`, `own`, `managed`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -56,6 +58,13 @@ pub(crate) struct Kind {
     /// Levels in order, each closed under implications.
     pub(crate) levels: Vec<(String, u64)>,
     pub(crate) states: Vec<String>,
+    pub(crate) state_index: HashMap<String, u32>,
+    /// Per state, its keep-mask slot: 0 (the stateless mask) for a state no rule
+    /// names, else `1 + i` for the `i`th state some rule names. So a profile stores
+    /// one mask per ruled state, not one per state.
+    pub(crate) state_class: Vec<u32>,
+    /// How many states some rule names.
+    pub(crate) n_classes: u32,
     pub(crate) state_rules: Vec<StateRule>,
     pub(crate) prerequisites: Vec<Prerequisite>,
     pub(crate) available: bool,
@@ -116,6 +125,97 @@ pub(crate) struct Prerequisite {
     pub(crate) action: u8,
     pub(crate) kind: u32,
     pub(crate) needs: u64,
+}
+
+/// A list kept in shared chunks of at most [`Chunked::CHUNK`] items: copying it
+/// copies pointers, and removing or appending one item copies one chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Chunked<T> {
+    chunks: Vec<Arc<[T]>>,
+    len: usize,
+}
+
+impl<T: Clone> Chunked<T> {
+    const CHUNK: usize = 256;
+
+    pub(crate) fn from_vec(items: Vec<T>) -> Self {
+        let len = items.len();
+        let mut chunks = Vec::with_capacity(len.div_ceil(Self::CHUNK));
+        let mut it = items.into_iter();
+        loop {
+            let chunk: Vec<T> = it.by_ref().take(Self::CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(Arc::from(chunk));
+        }
+        Chunked { chunks, len }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.chunks.iter().flat_map(|c| c.iter())
+    }
+
+    /// The chunk holding item `i`, and `i`'s place in it.
+    fn locate(&self, mut i: usize) -> Option<(usize, usize)> {
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            if i < chunk.len() {
+                return Some((c, i));
+            }
+            i -= chunk.len();
+        }
+        None
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
+        let (c, j) = self.locate(i)?;
+        self.chunks.get(c)?.get(j)
+    }
+
+    /// The list without item `i`.
+    pub(crate) fn without(&self, i: usize) -> Self {
+        let mut out = self.clone();
+        if let Some((c, j)) = self.locate(i) {
+            if let Some(chunk) = out.chunks.get_mut(c) {
+                let rest: Vec<T> = chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != j)
+                    .map(|(_, x)| x.clone())
+                    .collect();
+                *chunk = Arc::from(rest);
+            }
+            out.chunks.retain(|c| !c.is_empty());
+            out.len -= 1;
+        }
+        out
+    }
+
+    /// Appends `item`.
+    pub(crate) fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => {
+                let mut v = last.to_vec();
+                v.push(item);
+                *last = Arc::from(v);
+            }
+            _ => self.chunks.push(Arc::from(vec![item])),
+        }
+        self.len += 1;
+    }
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
 }
 
 /// What an exception does to the set on one instance.
@@ -185,10 +285,25 @@ impl Layer {
         self.restrictions.iter().find(|r| r.kind == kind)
     }
 
+    // INVARIANT (sorted layers): `exceptions` are sorted by `(kind, id)` and unique
+    // on it, `restrictions` by kind and unique on it, and every restriction's `ids`
+    // sorted and unique (compile's `layer` and `restriction` make them so). The
+    // lookups below bisect, so compiling a layer is never quadratic.
     pub(crate) fn exception(&self, kind: u32, id: InstanceId) -> Option<&Exception> {
         self.exceptions
-            .iter()
-            .find(|e| e.kind == kind && e.id == id)
+            .binary_search_by(|e| (e.kind, e.id).cmp(&(kind, id)))
+            .ok()
+            .and_then(|i| self.exceptions.get(i))
+    }
+
+    /// Whether the layer names an instance of `kind` (an exception, or an id of
+    /// its restriction).
+    pub(crate) fn names_kind(&self, kind: u32) -> bool {
+        self.restriction(kind).is_some_and(|x| !x.ids.is_empty())
+            || self
+                .exceptions
+                .get(self.exceptions.partition_point(|e| e.kind < kind))
+                .is_some_and(|e| e.kind == kind)
     }
 
     /// The layer's effect on `kind` when the instance is not one it names.
@@ -209,7 +324,7 @@ impl Layer {
             return self.default_affine(kind);
         };
         let first = match self.restriction(kind) {
-            Some(r) if r.ids.contains(&id) => Affine {
+            Some(r) if r.ids.binary_search(&id).is_ok() => Affine {
                 and: !0,
                 or: r.allow,
             },
@@ -223,6 +338,50 @@ impl Layer {
             Some(e) => first.then(e.op.affine()),
             None => first,
         }
+    }
+
+    /// Every `(kind, id)` the layer names with its effect there
+    /// ([`Layer::affine`]), sorted: one merge over the sorted lists, no lookups.
+    pub(crate) fn instance_affines(&self) -> Vec<((u32, InstanceId), Affine)> {
+        let named = self.named_instances();
+        let mut out = Vec::with_capacity(named.len());
+        let mut exceptions = self.exceptions.iter().peekable();
+        // The restriction of the current kind, and a cursor into its ids.
+        let mut current: Option<(u32, Option<&Restriction>, usize)> = None;
+        for (k, id) in named {
+            let (_, restriction, at) = match current {
+                Some(c) if c.0 == k => current.get_or_insert(c),
+                _ => current.insert((k, self.restriction(k), 0)),
+            };
+            let first = match restriction {
+                Some(r) => {
+                    // Named ids come in order: the cursor only moves forward,
+                    // so the whole walk is linear.
+                    while r.ids.get(*at).is_some_and(|x| *x < id) {
+                        *at += 1;
+                    }
+                    if r.ids.get(*at) == Some(&id) {
+                        Affine {
+                            and: !0,
+                            or: r.allow,
+                        }
+                    } else {
+                        Affine {
+                            and: !r.deny,
+                            or: 0,
+                        }
+                    }
+                }
+                None => Affine::IDENTITY,
+            };
+            while exceptions.next_if(|e| (e.kind, e.id) < (k, id)).is_some() {}
+            let a = match exceptions.peek() {
+                Some(e) if (e.kind, e.id) == (k, id) => first.then(e.op.affine()),
+                _ => first,
+            };
+            out.push(((k, id), a));
+        }
+        out
     }
 
     /// Every `(kind, id)` the layer names, each once.
@@ -252,7 +411,12 @@ pub(crate) struct Role {
     pub(crate) def: RoleDef,
     pub(crate) base: Option<u32>,
     pub(crate) sets: Vec<Scoped>,
-    pub(crate) layer: Layer,
+    /// Shared with the base role when the role writes no exception or
+    /// restriction of its own, so a long base chain holds its root's layer once.
+    pub(crate) layer: Arc<Layer>,
+    /// The role whose layer this is (itself, or the nearest base that writes one):
+    /// the key of its instances in [`Schema::role_instances`].
+    pub(crate) layer_of: u32,
 }
 
 /// A compiled toggle: grants on the kinds it names.
@@ -323,8 +487,9 @@ pub(crate) const REMOVED: u32 = u32::MAX;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Subject {
     pub(crate) profile: u32,
-    /// [`Subject::LAYER`], [`Subject::MANAGES`]: which parts of `extra` a check
-    /// must look at, so that most checks never follow the pointer.
+    /// The subject's tag ([`crate::ids::slot_tag`]) in the high 30 bits, and in
+    /// the low two [`Subject::LAYER`] and [`Subject::MANAGES`]: which parts of
+    /// `extra` a check must look at, so that most checks never follow the pointer.
     pub(crate) flags: u32,
     /// Only for subjects with exceptions, restrictions or managed subjects (or
     /// managers).
@@ -337,7 +502,25 @@ impl Subject {
     /// The subject manages someone.
     pub(crate) const MANAGES: u32 = 2;
 
-    pub(crate) fn new(profile: u32, extra: Option<Arc<SubjectExtra>>) -> Subject {
+    /// The bits of `flags` that are the tag.
+    pub(crate) const TAG: u32 = !3;
+
+    /// The record of a removed subject: no id answers for it.
+    pub(crate) const fn removed() -> Subject {
+        Subject {
+            profile: REMOVED,
+            flags: 0,
+            extra: None,
+        }
+    }
+
+    /// Whether `id` (already known to point here) is this subject's.
+    #[inline]
+    pub(crate) fn answers(&self, id: SubjectId) -> bool {
+        self.flags & Subject::TAG == id.tag || id.tag == SubjectId::INTERNAL
+    }
+
+    pub(crate) fn new(profile: u32, tag: u32, extra: Option<Arc<SubjectExtra>>) -> Subject {
         let flags = extra.as_deref().map_or(0, |e| {
             let layer = if e.own.is_none() { 0 } else { Subject::LAYER };
             let manages = if e.manages.is_empty() {
@@ -349,7 +532,7 @@ impl Subject {
         });
         Subject {
             profile,
-            flags,
+            flags: tag & Subject::TAG | flags,
             extra,
         }
     }
@@ -379,7 +562,9 @@ pub(crate) struct SubjectExtra {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct OwnLayer {
     pub(crate) layer: Layer,
-    pub(crate) exceptions: Vec<ExceptionDef>,
+    /// In shared chunks, so a change to one exception copies two chunks and a
+    /// list of pointers, not every exception's strings.
+    pub(crate) exceptions: Chunked<ExceptionDef>,
     pub(crate) restrictions: Vec<RestrictionDef>,
 }
 
@@ -391,17 +576,11 @@ impl SubjectExtra {
             .restricted_kinds()
             .map(|k| (k, layer.default_affine(k)))
             .collect();
-        let instances = Instances::new(
-            layer
-                .named_instances()
-                .into_iter()
-                .map(|(k, id)| ((k, id), layer.affine(k, Some(id))))
-                .collect(),
-        );
+        let instances = Instances::new(layer.instance_affines());
         let own = (!info.layer.is_empty()).then(|| {
             Box::new(OwnLayer {
                 layer: info.layer,
-                exceptions: info.exceptions,
+                exceptions: Chunked::from_vec(info.exceptions),
                 restrictions: info.restrictions,
             })
         });
@@ -413,6 +592,85 @@ impl SubjectExtra {
             own,
         }
         .finish()
+    }
+
+    /// This record with its own exception on `(k, id)` (written `kind:id`)
+    /// replaced by `new` or, for `None`, removed, as `Change::SetException` and
+    /// `Change::RemoveException` edit the list (the old one taken out, the new one
+    /// appended). Costs one copy of the subject's tables, no recompile. `None`
+    /// where this shortcut does not apply (a short list, nothing to remove, a full
+    /// bucket): then the subject is compiled again.
+    pub(crate) fn edit_exception(
+        &self,
+        (kind, k, id): (&str, u32, InstanceId),
+        new: Option<(ExceptionDef, Exception)>,
+    ) -> Option<SubjectExtra> {
+        let own = self.own.as_deref()?;
+        let Instances::Many(table) = &self.instances else {
+            return None;
+        };
+        // A subject's own exception's origin is its place in the list as written.
+        let old = own.layer.exception(k, id).map(|e| e.origin.index);
+        if new.is_none() && old.is_none() {
+            return None;
+        }
+        let written = |o: usize| {
+            own.exceptions
+                .get(o)
+                .is_some_and(|e| e.kind == kind && e.id == id)
+        };
+        if old.is_some_and(|o| !written(o)) {
+            return None;
+        }
+        let mut defs = match old {
+            Some(o) => own.exceptions.without(o),
+            None => own.exceptions.clone(),
+        };
+        let mut compiled = Vec::with_capacity(own.layer.exceptions.len() + 1);
+        let new = new.map(|(def, mut e)| {
+            e.origin.index = defs.len();
+            defs.push(def);
+            e
+        });
+        let mut new = new.into_iter().peekable();
+        for e in &own.layer.exceptions {
+            if (e.kind, e.id) == (k, id) {
+                continue;
+            }
+            if let Some(n) = new.next_if(|n| (n.kind, n.id) < (e.kind, e.id)) {
+                compiled.push(n);
+            }
+            let mut e = e.clone();
+            if old.is_some_and(|o| e.origin.index > o) {
+                e.origin.index -= 1;
+            }
+            compiled.push(e);
+        }
+        compiled.extend(new);
+        let layer = Layer {
+            restrictions: own.layer.restrictions.clone(),
+            exceptions: compiled,
+        };
+        let named = layer.exception(k, id).is_some()
+            || layer
+                .restriction(k)
+                .is_some_and(|r| r.ids.binary_search(&id).is_ok());
+        let value = named.then(|| layer.affine(k, Some(id)));
+        let table = table.with(u64::from(k), id, value)?;
+        if table.len() <= Instances::SCAN {
+            return None;
+        }
+        Some(SubjectExtra {
+            manages: self.manages.clone(),
+            managed_by: self.managed_by.clone(),
+            defaults: self.defaults.clone(),
+            instances: Instances::Many(Box::new(table)),
+            own: Some(Box::new(OwnLayer {
+                layer,
+                exceptions: defs,
+                restrictions: own.restrictions.clone(),
+            })),
+        })
     }
 
     /// The record, or none if nothing is left in it.
@@ -427,7 +685,7 @@ impl SubjectExtra {
     pub(crate) fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
         if let Some(id) = id {
             if let Some(a) = self.instances.get(&(k, id)) {
-                return *a;
+                return a;
             }
         }
         self.defaults
@@ -438,12 +696,12 @@ impl SubjectExtra {
 }
 
 /// A subject's per-instance effects. Most subjects name a few instances: two sit
-/// inline, and a scan of a few pairs beats hashing; past [`Instances::SCAN`] a hash
-/// map keeps the lookup constant.
+/// inline, and a scan of a few pairs beats hashing; past [`Instances::SCAN`] an
+/// [`IdTable`] keeps the lookup bounded whatever the ids look like.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Instances {
     Few(SmallVec<[((u32, InstanceId), Affine); 2]>),
-    Many(Box<IntMap<(u32, InstanceId), Affine>>),
+    Many(Box<IdTable<Affine>>),
 }
 
 impl Default for Instances {
@@ -459,15 +717,20 @@ impl Instances {
         if pairs.len() <= Self::SCAN {
             Instances::Few(pairs.into_iter().collect())
         } else {
-            Instances::Many(Box::new(pairs.into_iter().collect()))
+            Instances::Many(Box::new(IdTable::build(
+                pairs
+                    .into_iter()
+                    .map(|((k, id), a)| ((u64::from(k), id), a))
+                    .collect(),
+            )))
         }
     }
 
     #[inline]
-    fn get(&self, key: &(u32, InstanceId)) -> Option<&Affine> {
+    fn get(&self, key: &(u32, InstanceId)) -> Option<Affine> {
         match self {
-            Instances::Few(v) => v.iter().find(|(k, _)| k == key).map(|(_, a)| a),
-            Instances::Many(m) => m.get(key),
+            Instances::Few(v) => v.iter().find(|(k, _)| k == key).map(|(_, a)| *a),
+            Instances::Many(m) => m.get(u64::from(key.0), key.1),
         }
     }
 }
@@ -483,9 +746,11 @@ pub(crate) struct ProfileKind {
     pub(crate) set: Scoped,
     /// The role layer's effect on instances it does not name.
     pub(crate) role_default: Affine,
-    /// Index in `keeps` of the stateless keep mask; state `s` is at `+ 1 + s`.
+    /// Index in `keeps` of the stateless keep mask; state `s` is at
+    /// `+ state_class[s]` (see [`Kind::state_class`]).
     pub(crate) keep_at: u32,
-    pub(crate) n_states: u32,
+    /// How many states have a mask of their own (`Kind::n_classes`).
+    pub(crate) n_classes: u32,
     pub(crate) role: u32,
     /// The role names instances of this kind (look them up).
     pub(crate) role_names_instances: bool,
@@ -500,10 +765,17 @@ pub(crate) struct Schema {
     pub(crate) role_index: HashMap<String, u32>,
     pub(crate) toggles: Vec<Toggle>,
     pub(crate) toggle_index: HashMap<String, u32>,
-    /// `(role, kind, id)` -> the role layer's effect on that instance.
-    pub(crate) role_instances: IntMap<(u32, u32, InstanceId), Affine>,
+    /// `(role, kind, id)` -> the role layer's effect on that instance, keyed by
+    /// [`role_tag`].
+    pub(crate) role_instances: IdTable<Affine>,
     pub(crate) admin: Vec<AdminRule>,
     pub(crate) admin_defs: Vec<AdminRuleDef>,
+}
+
+/// The key of a role's kind in [`Schema::role_instances`].
+#[inline]
+pub(crate) fn role_tag(role: u32, kind: u32) -> u64 {
+    u64::from(role) << 32 | u64::from(kind)
 }
 
 /// A compiled [`AdminRuleDef`].
@@ -527,11 +799,15 @@ pub(crate) struct Profiles {
     pub(crate) index:
         HashMap<ProfileKey, u32, std::hash::BuildHasherDefault<crate::table::IntHasher>>,
     // INVARIANT (hot tables): `kinds.len() == keys.len() * n_kinds`, every
-    // `keep_at + n_states < keeps.len()`, and every mask is closed under its kind's
+    // `keep_at + n_classes < keeps.len()`, and every mask is closed under its kind's
     // implications (the check path relies on it to skip closing).
     pub(crate) n_kinds: usize,
     pub(crate) kinds: Vec<ProfileKind>,
     pub(crate) keeps: Vec<u64>,
+    /// Where each distinct run of more than one keep mask starts in `keeps`:
+    /// profiles that state rules treat alike share their run, so the table grows
+    /// with the distinct runs, not with profiles x ruled states.
+    pub(crate) keep_runs: HashMap<Box<[u64]>, u32>,
 }
 
 /// Subject names to ids, in shards so that adding a name copies one shard. Keys
@@ -625,12 +901,44 @@ pub struct Policy {
     pub(crate) subjects: PVec<Subject>,
     pub(crate) names: PVec<Option<Arc<str>>>,
     pub(crate) index: NameIndex,
+    /// Set by a fresh compile ([`crate::ids::lineage`]) and kept by every snapshot
+    /// derived from it; with each name, it makes the subject's tag.
+    pub(crate) lineage: u64,
 }
 
 impl Policy {
     /// The subject named `name`.
     pub fn subject(&self, name: &str) -> Option<SubjectId> {
-        self.index.get(name).map(SubjectId)
+        self.index.get(name).and_then(|s| self.id_at(s))
+    }
+
+    /// The id to hand out for subject `s` (none if removed).
+    pub(crate) fn id_at(&self, s: u32) -> Option<SubjectId> {
+        let record = self.subjects.get(s as usize)?;
+        (record.profile != REMOVED).then_some(SubjectId {
+            index: s,
+            tag: record.flags & Subject::TAG,
+        })
+    }
+
+    /// The position of `id` if it is a live subject of this policy's lineage.
+    pub(crate) fn resolve(&self, id: SubjectId) -> Option<u32> {
+        let record = self.subjects.get(id.index as usize)?;
+        (record.profile != REMOVED && record.answers(id)).then_some(id.index)
+    }
+
+    /// Why `id` is not a subject of this policy, in words (none if it is one).
+    pub(crate) fn foreign(&self, id: SubjectId) -> Option<&'static str> {
+        match self.subjects.get(id.index as usize) {
+            _ if self.resolve(id).is_some() => None,
+            Some(r) if r.profile == REMOVED => Some("the subject of this id was removed"),
+            _ => Some("the id is not from this policy or one derived from it"),
+        }
+    }
+
+    /// The subject's tag in a policy of this lineage.
+    pub(crate) fn tag_for(&self, name: &str) -> u32 {
+        crate::ids::slot_tag(self.lineage, name)
     }
 
     pub(crate) fn info(&self, subject: u32) -> Option<SubjectRef<'_>> {
@@ -646,19 +954,25 @@ impl Policy {
     /// The name of `subject` (empty for an id this policy did not make or a
     /// removed subject).
     pub fn subject_name(&self, subject: SubjectId) -> &str {
+        let Some(s) = self.resolve(subject) else {
+            return "";
+        };
         self.names
-            .get(subject.index())
+            .get(s as usize)
             .and_then(|n| n.as_deref())
             .unwrap_or("")
     }
 
     /// Every subject, in the order they were added (document order first).
     pub fn subjects(&self) -> impl Iterator<Item = SubjectId> + '_ {
-        self.names
+        self.subjects
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.is_some())
-            .map(|(s, _)| SubjectId(s as u32))
+            .filter(|(_, r)| r.profile != REMOVED)
+            .map(|(s, r)| SubjectId {
+                index: s as u32,
+                tag: r.flags & Subject::TAG,
+            })
     }
 
     /// How many subjects the policy has.
@@ -739,10 +1053,10 @@ impl Policy {
     /// The state `name` of `kind`.
     pub fn state(&self, kind: KindId, name: &str) -> Option<StateId> {
         let k = self.schema.kinds.get(kind.index())?;
-        let i = k.states.iter().position(|s| s == name)?;
+        let index = *k.state_index.get(name)?;
         Some(StateId {
             kind: kind.0,
-            index: i as u32,
+            index,
         })
     }
 
@@ -769,8 +1083,8 @@ impl Policy {
     }
 
     /// A resource of `kind` with no id, state or owner (see [`Resource`]).
-    pub fn resource(&self, kind: KindId) -> Resource {
-        Resource::new(kind)
+    pub fn resource(&self, kind: impl ResourceKind) -> Resource {
+        kind.resource()
     }
 
     /// Whether `subject` may do `action` on `resource`.
@@ -793,7 +1107,7 @@ impl Policy {
     /// ```
     #[inline]
     pub fn can(&self, subject: SubjectId, action: impl Actions, resource: &Resource) -> bool {
-        match action.mask_for(resource.kind) {
+        match action.mask_for(resource) {
             Some(want) => self.allowed_bits(subject, resource) & want == want,
             None => false,
         }
@@ -827,10 +1141,15 @@ impl Policy {
     /// of line.
     #[inline(always)]
     pub(crate) fn allowed_bits(&self, subject: SubjectId, r: &Resource) -> u64 {
-        let s = subject.0;
+        let s = subject.index;
         let Some(subj) = self.subjects.get(s as usize) else {
             return 0;
         };
+        // Identity: an id of another lineage, or of another subject that had this
+        // position, answers nothing (one compare on the common path).
+        if !subj.answers(subject) {
+            return 0;
+        }
         let k = r.kind.0;
         let base = &*self.profiles;
         let (profiles, p) = match subj.profile.checked_sub(base.count) {
@@ -863,7 +1182,7 @@ impl Policy {
         // keep mask per state.
         let keep = match r.state {
             None => pk.keep,
-            Some(st) => Self::state_keep(profiles, pk, k, st),
+            Some(st) => self.state_keep(profiles, pk, k, st),
         };
         x & keep
     }
@@ -871,14 +1190,18 @@ impl Policy {
     #[inline(never)]
     fn scoped(&self, s: u32, subj: &Subject, pk: &ProfileKind, r: &Resource, x: u64) -> u64 {
         match r.owner {
-            Some(owner) if owner.0 == s => x | pk.set.own,
+            Some(owner) if owner.index == s && subj.answers(owner) => x | pk.set.own,
             Some(owner)
                 if pk.set.managed & !x != 0
                     && subj.flags & Subject::MANAGES != 0
                     && subj
                         .extra
                         .as_ref()
-                        .is_some_and(|e| e.manages.binary_search(&owner.0).is_ok()) =>
+                        .is_some_and(|e| e.manages.binary_search(&owner.index).is_ok())
+                    && self
+                        .subjects
+                        .get(owner.index as usize)
+                        .is_some_and(|o| o.answers(owner)) =>
             {
                 x | pk.set.managed
             }
@@ -890,8 +1213,7 @@ impl Policy {
     pub(crate) fn role_instance(&self, pk: &ProfileKind, k: u32, id: InstanceId, x: u64) -> u64 {
         self.schema
             .role_instances
-            .get(&(pk.role, k, id))
-            .copied()
+            .get(role_tag(pk.role, k), id)
             .unwrap_or(pk.role_default)
             .apply(x)
     }
@@ -906,13 +1228,27 @@ impl Policy {
 
     /// Step 1 for states: a state of another kind, or out of range, denies.
     #[inline(never)]
-    pub(crate) fn state_keep(profiles: &Profiles, pk: &ProfileKind, k: u32, st: StateId) -> u64 {
-        if st.kind != k || st.index >= pk.n_states {
+    pub(crate) fn state_keep(
+        &self,
+        profiles: &Profiles,
+        pk: &ProfileKind,
+        k: u32,
+        st: StateId,
+    ) -> u64 {
+        if st.kind != k {
             return 0;
         }
+        let Some(&class) = self
+            .schema
+            .kinds
+            .get(k as usize)
+            .and_then(|kind| kind.state_class.get(st.index as usize))
+        else {
+            return 0;
+        };
         profiles
             .keeps
-            .get(pk.keep_at as usize + 1 + st.index as usize)
+            .get(pk.keep_at as usize + class as usize)
             .copied()
             .unwrap_or(0)
     }

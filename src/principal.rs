@@ -30,12 +30,12 @@ use crate::policy::{Policy, ProfileKey, Profiles, Schema, SubjectExtra};
 /// exceptions, restrictions, and the users it manages by the service's own keys.
 ///
 /// ```
-/// # use accessmask::PrincipalDef;
+/// # use accessmask::{Key, PrincipalDef};
 /// let row: PrincipalDef = serde_json::from_str(r#"{
 ///   "role": "Manager", "toggles": ["HR Manager"], "levels": {"invoice": "Can view"},
-///   "manages": [17, 42]
+///   "manages": [17, "ana"]
 /// }"#)?;
-/// assert_eq!(row.manages, [17, 42]);
+/// assert_eq!(row.manages, [Key::Num(17), Key::Str("ana".into())]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,7 +328,7 @@ impl Policy {
         action: impl Actions,
         resource: &Resource,
     ) -> bool {
-        match action.mask_for(resource.kind) {
+        match action.mask_for(resource) {
             Some(want) => self.principal_bits(principal, resource) & want == want,
             None => false,
         }
@@ -355,7 +355,7 @@ impl Policy {
         action: impl Actions,
         resource: &Resource,
     ) -> Explanation {
-        let want = action.mask_for(resource.kind);
+        let want = action.mask_for(resource);
         let question = self.question_text(
             &format!("user {}", principal.key),
             want,
@@ -468,7 +468,7 @@ impl Policy {
         // Steps 2, 6, 7: the keep mask.
         let keep = match r.state {
             None => pk.keep,
-            Some(st) => Self::state_keep(table, pk, k, st),
+            Some(st) => self.state_keep(table, pk, k, st),
         };
         x & keep
     }

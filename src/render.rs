@@ -120,10 +120,12 @@ impl Matrix {
         cells.get(c).map(String::as_str)
     }
 
-    /// The matrix as a Markdown table.
+    /// The matrix as a Markdown table. `|` and `\` in cells are escaped (`\|`,
+    /// `\\`), so every matrix of valid names reads back the same with
+    /// [`Matrix::from_markdown`](crate::Matrix::from_markdown).
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
-        let esc = |s: &str| s.replace('|', "\\|");
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('|', "\\|");
         out.push_str(&format!("| {} |", esc(&self.corner)));
         for c in &self.columns {
             out.push_str(&format!(" {} |", esc(c)));

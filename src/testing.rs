@@ -291,7 +291,8 @@ impl Matrix {
     }
 }
 
-/// The cells of a `| a | b |` line, unescaping `\|`.
+/// The cells of a `| a | b |` line, unescaping `\|` and `\\` (see
+/// [`Matrix::to_markdown`]); any other backslash stands for itself.
 fn cells(line: &str) -> Option<Vec<String>> {
     let inner = line.strip_prefix('|')?.strip_suffix('|')?;
     let mut out = Vec::new();
@@ -299,9 +300,10 @@ fn cells(line: &str) -> Option<Vec<String>> {
     let mut chars = inner.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if chars.peek() == Some(&'|') => {
-                cur.push('|');
-                chars.next();
+            '\\' if matches!(chars.peek(), Some('|' | '\\')) => {
+                if let Some(next) = chars.next() {
+                    cur.push(next);
+                }
             }
             '|' => out.push(std::mem::take(&mut cur).trim().to_string()),
             c => cur.push(c),

@@ -300,7 +300,7 @@ bitflags::bitflags! {
 #[test]
 fn explain_and_who_can_take_what_can_takes() {
     let p = policy();
-    let repo = p.kind("repo").unwrap();
+    let repo = p.typed_kind::<RepoFlags>("repo").unwrap();
     let dan = p.subject("dan").unwrap();
     let ana = p.subject("ana").unwrap();
     let r = p.resource(repo).with_id(1);

@@ -455,3 +455,106 @@ fn long_prerequisite_chains_are_searched_without_recursion() {
         other => panic!("{other}"),
     }
 }
+
+#[test]
+fn names_that_would_not_print_safely_are_typed_errors() {
+    // Every kind of name, each with every kind of bad character.
+    let cases: Vec<(Value, &str)> =
+        vec![
+        (
+            with(base(), "/kinds/jour\nney", json!({"actions": ["view"]})),
+            "kinds[2]: kind name `jour\\nney` has a control character",
+        ),
+        (
+            with(base(), "/kinds/journey/actions/0", json!(" view")),
+            "kinds.journey.actions[0]: action name ` view` has leading or trailing whitespace",
+        ),
+        (
+            with(base(), "/kinds/journey/states/1", json!("live\u{202e}")),
+            "kinds.journey.states[1]: state name `live\\u{202e}` has a bidirectional-text control",
+        ),
+        (
+            with(base(), "/kinds/database/levels", json!({"Read\tOnly": ["view"]})),
+            "kinds.database.levels[0]: level name `Read\\tOnly` has a control character",
+        ),
+        (
+            with(base(), "/roles/Admin\u{1b}[31m", json!({})),
+            "roles[2]: role name `Admin\\u{1b}[31m` has a control character",
+        ),
+        (
+            with(base(), "/toggles/Creator ", json!({})),
+            "toggles[1]: toggle name `Creator ` has leading or trailing whitespace",
+        ),
+        (
+            with(base(), "/subjects/x\n[ERROR] forged log line", json!({"role": "Admin"})),
+            "subjects[2]: subject name `x\\n[ERROR] forged log line` has a control character",
+        ),
+        (
+            with(base(), "/subjects/\u{2066}eve", json!({"role": "Admin"})),
+            "subjects[2]: subject name `\\u{2066}eve` has a bidirectional-text control",
+        ),
+        (
+            with(base(), "/subjects/\u{200f}", json!({"role": "Admin"})),
+            "subjects[2]: subject name `\\u{200f}` has a bidirectional-text control",
+        ),
+        (
+            with(base(), "/subjects/a\u{61c}b", json!({"role": "Admin"})),
+            "subjects[2]: subject name `a\\u{61c}b` has a bidirectional-text control",
+        ),
+    ];
+    for (doc, expected) in cases {
+        let e = fails(doc, expected);
+        assert!(matches!(e, PolicyError::BadName { .. }), "{e:?}");
+        assert!(!e.to_string().contains('\n'), "{e}");
+    }
+    // Unknown names are echoed escaped too.
+    fails(
+        with(base(), "/subjects/bob/role", json!("x\n[ERROR] forged")),
+        "subjects.bob.role: unknown role `x\\n[ERROR] forged`",
+    );
+    // Names with inner spaces, punctuation, `|` and backslashes are fine.
+    let ok = with(base(), "/subjects/a | b \\ c", json!({"role": "Admin"}));
+    compile(&ok).unwrap();
+    assert_eq!(accessmask::name_problem("a b"), None);
+    assert_eq!(accessmask::name_problem(""), Some("is empty"));
+}
+
+#[test]
+fn changes_check_names_too() {
+    use accessmask::{Change, ChangeError, RoleDef, SubjectDef};
+    let policy = compile(&base()).unwrap();
+    let err = policy
+        .change(&Change::AddSubject {
+            subject: "eve\u{202e}".into(),
+            def: SubjectDef::new("Admin"),
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "subjects[2]: subject name `eve\\u{202e}` has a bidirectional-text control"
+    );
+    assert!(matches!(
+        err,
+        ChangeError::Invalid(PolicyError::BadName {
+            what: Item::Subject,
+            ..
+        })
+    ));
+    let err = policy
+        .change(&Change::DefineRole {
+            role: " Admin2".into(),
+            def: RoleDef::new(),
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "roles[2]: role name ` Admin2` has leading or trailing whitespace"
+    );
+    let err = policy
+        .change(&Change::SetRole {
+            subject: "nobody\n".into(),
+            role: "Admin".into(),
+        })
+        .unwrap_err();
+    assert_eq!(err.to_string(), "unknown subject `nobody\\n`");
+}
