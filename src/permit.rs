@@ -16,10 +16,10 @@
 //!    must hold on the same resource in the old snapshot.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use crate::admin::{Change, ChangeError, Escalation};
 use crate::def::InstanceId;
+use crate::error::Shown;
 use crate::ids::{KindId, Resource, StateId, SubjectId};
 use crate::policy::{AdminRule, Layer, Policy, REMOVED};
 
@@ -89,34 +89,8 @@ impl Actor for &String {
 
 /// Text from a caller, shown with control and bidirectional-text characters
 /// escaped, so that a refusal cannot forge a log line.
-pub(crate) fn printable(text: &str) -> Printable<'_> {
-    Printable(text)
-}
-
-/// See [`printable`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Printable<'a>(&'a str);
-
-impl fmt::Display for Printable<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use fmt::Write;
-        for c in self.0.chars() {
-            if c.is_control() || is_bidi_control(c) {
-                write!(f, "{}", c.escape_unicode())?;
-            } else {
-                f.write_char(c)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Characters that reorder how text is displayed.
-pub(crate) fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
+pub(crate) fn printable(text: &str) -> Shown<'_> {
+    Shown(text)
 }
 
 /// A subject that may gain something: what, and on which resource.
@@ -568,7 +542,7 @@ mod tests {
 
     #[test]
     fn printable_escapes_controls_and_bidi() {
-        assert_eq!(printable("a\nb").to_string(), "a\\u{a}b");
+        assert_eq!(printable("a\nb").to_string(), "a\\nb");
         assert_eq!(printable("x\u{202E}y").to_string(), "x\\u{202e}y");
         assert_eq!(printable("plain é").to_string(), "plain é");
     }

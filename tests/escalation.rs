@@ -290,7 +290,7 @@ fn attack_7_authorization_comes_first_and_says_nothing() {
     // Control characters in what a caller sends are escaped in the refusal.
     assert_eq!(
         same("x\n[ERROR] forged", &typo),
-        "`x\\u{a}[ERROR] forged` may not make this change"
+        "`x\\n[ERROR] forged` may not make this change"
     );
     // Only an authorized actor reaches validation.
     assert_eq!(
