@@ -174,6 +174,24 @@
 //!   compiling is `O(n log n)` in the length of every list. A `SetException` on
 //!   a subject with many exceptions edits its compiled list and table in one copy
 //!   (its definitions are kept in shared chunks), without compiling it again.
+//! - **Principals.** A user kept in the service's database ([`PrincipalDef`]) is
+//!   compiled on the request path into a [`Principal`]: its names resolved once,
+//!   a reference to the profile table entry a directory subject with the same
+//!   role, toggles and levels would use (or a one-profile table of its own for a
+//!   combination no subject has), its exceptions compiled like a subject's, and
+//!   the keys it manages, sorted. The engine keeps nothing of it. A principal
+//!   holds the definitions it was built against; checked against a snapshot whose
+//!   role, toggle or level definitions changed, it is stale and denied.
+//! - **Permissioned changes** ([`Policy::apply`]) authorize the actor first (one
+//!   refusal for an unknown or uncovered actor, before the change is read), then
+//!   make the change on a copy, then compare the engine's own answers
+//!   ([`Policy::allowed`]) before and after on every class of resource where they
+//!   can differ: the ids named in the layers of the changed subject and of the
+//!   actor, plus one unnamed id and none; each state and none; no owner, the
+//!   subject, and whom it manages. Answers only grow with the scoped masks an
+//!   owner earns (every later step is `x & and | or` or `x & keep`), so owners
+//!   that earn the subject nothing are covered by "no owner". A role definition is
+//!   checked on its holders, one per profile where they answer alike.
 //! - **Names** are checked once ([`name_problem`]): non-empty, no leading or
 //!   trailing whitespace, no control or bidirectional-text characters. So names
 //!   print safely as they are in explanations, errors, logs and Markdown matrices
