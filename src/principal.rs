@@ -532,9 +532,7 @@ mod tests {
                 "subjects": {"u": {"role": "R"}}}"#,
         )
         .unwrap_or_default();
-        let Ok(policy) = Policy::compile(&def) else {
-            return assert!(false, "compiles");
-        };
+        let policy = Policy::compile(&def).unwrap_or_else(|e| unreachable!("{e}"));
         let shared = policy.principal(1, &PrincipalDef::new("R"));
         assert!(shared.is_ok_and(|p| Arc::ptr_eq(&p.keys.table, &policy.profiles)));
         let own = policy.principal(2, &PrincipalDef::new("S"));
