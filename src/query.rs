@@ -9,7 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::def::InstanceId;
-use crate::error::{hint, nearest, Item};
+use crate::error::{hint, nearest, Item, PolicyError};
 use crate::explain::Explanation;
 use crate::ids::{ActionId, Resource, SubjectId};
 use crate::policy::Policy;
@@ -63,6 +63,18 @@ pub enum QueryError {
         name: String,
         /// The nearest known name, if close.
         suggestion: Option<String>,
+    },
+    /// A principal given inline with the question does not compile against the
+    /// policy.
+    #[error("{path}: principal `{name}` does not compile")]
+    Principal {
+        /// Where the principal stands.
+        path: String,
+        /// Its key, as written.
+        name: String,
+        /// Why.
+        #[source]
+        source: PolicyError,
     },
 }
 
@@ -140,6 +152,27 @@ impl Query {
         let subject = policy
             .subject(&self.subject)
             .ok_or_else(|| unknown(Item::Subject, &self.subject, all_subjects()))?;
+        let (action, mut r) = self.resource(policy, path)?;
+        if let Some(o) = &self.owner {
+            r = r.with_owner(
+                policy
+                    .subject(o)
+                    .ok_or_else(|| unknown(Item::Subject, o, all_subjects()))?,
+            );
+        }
+        Ok((subject, action, r))
+    }
+}
+
+impl Query {
+    /// The action and the resource, without the owner.
+    fn resource(&self, policy: &Policy, path: &str) -> Result<(ActionId, Resource), QueryError> {
+        let unknown = |what, name: &str, known: Vec<&str>| QueryError::Unknown {
+            path: path.to_string(),
+            what,
+            name: name.to_string(),
+            suggestion: nearest(name, known),
+        };
         let kind = policy.kind(&self.kind).ok_or_else(|| {
             unknown(
                 Item::Kind,
@@ -171,14 +204,27 @@ impl Query {
             })?;
             r = r.with_state(st);
         }
+        Ok((action, r))
+    }
+
+    /// The action and resource of a question asked of `principal` (the subject
+    /// named in the query is the principal): the owner is a key, a number
+    /// ([`Resource::with_owner_key`]) or a string the principal resolves
+    /// ([`Principal::owner`](crate::Principal::owner)).
+    pub fn resolve_principal(
+        &self,
+        policy: &Policy,
+        principal: &crate::Principal,
+        path: &str,
+    ) -> Result<(ActionId, Resource), QueryError> {
+        let (action, mut r) = self.resource(policy, path)?;
         if let Some(o) = &self.owner {
-            r = r.with_owner(
-                policy
-                    .subject(o)
-                    .ok_or_else(|| unknown(Item::Subject, o, all_subjects()))?,
-            );
+            r = match o.parse::<u64>() {
+                Ok(n) => r.with_owner_key(n),
+                Err(_) => r.with_owner_token(principal.owner(o)),
+            };
         }
-        Ok((subject, action, r))
+        Ok((action, r))
     }
 }
 
@@ -211,7 +257,9 @@ impl QueryError {
     /// Where the query stands (`query`, `expect[3]`).
     pub fn path(&self) -> &str {
         match self {
-            QueryError::Syntax { path, .. } | QueryError::Unknown { path, .. } => path,
+            QueryError::Syntax { path, .. }
+            | QueryError::Unknown { path, .. }
+            | QueryError::Principal { path, .. } => path,
         }
     }
 }

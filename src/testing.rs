@@ -30,8 +30,10 @@ use std::fmt;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::def::NamedMap;
 use crate::explain::Explanation;
 use crate::policy::Policy;
+use crate::principal::{Key, PrincipalDef};
 pub use crate::query::{Query, QueryError};
 use crate::render::Matrix;
 
@@ -89,10 +91,17 @@ impl<'de> Deserialize<'de> for Expectation {
     }
 }
 
-/// An expectations document: `{"expect": [...]}`.
+/// An expectations document: `{"expect": [...]}`, optionally with principals
+/// given inline, by key: `{"principals": {"7": {"role": "Member"}}, "expect":
+/// ["7 edit task:1 owner=7 => allow"]}`. A query whose subject is one of them asks
+/// that principal (its owner is then a key: a number, or a string the principal
+/// resolves); any other subject is one of the policy's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expectations {
+    /// Users given inline, by key (a number or a string, as text).
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub principals: NamedMap<PrincipalDef>,
     /// The expected decisions, in order.
     pub expect: Vec<Expectation>,
 }
@@ -322,8 +331,27 @@ impl Policy {
         for (i, e) in expectations.expect.iter().enumerate() {
             let path = format!("expect[{i}]");
             let q = Query::parse(&e.query, &path)?;
-            let (s, a, r) = q.resolve(self, &path)?;
-            let explanation = self.explain(s, a, &r);
+            let explanation = match expectations.principals.get(&q.subject) {
+                Some(row) => {
+                    let key: Key = match q.subject.parse::<u64>() {
+                        Ok(n) => Key::Num(n),
+                        Err(_) => Key::Str(q.subject.clone()),
+                    };
+                    let p = self
+                        .principal(key, row)
+                        .map_err(|source| QueryError::Principal {
+                            path: format!("principals.{}", q.subject),
+                            name: q.subject.clone(),
+                            source,
+                        })?;
+                    let (a, r) = q.resolve_principal(self, &p, &path)?;
+                    self.explain_principal(&p, a, &r)
+                }
+                None => {
+                    let (s, a, r) = q.resolve(self, &path)?;
+                    self.explain(s, a, &r)
+                }
+            };
             if explanation.allowed() != e.allow {
                 mismatches.push(Mismatch {
                     path,

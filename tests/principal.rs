@@ -398,3 +398,47 @@ fn principals_are_send_sync_and_cheap_to_clone() {
     assert_send_sync::<accessmask::Principal>();
     assert_send_sync::<PrincipalDef>();
 }
+
+#[test]
+fn expectations_name_principals_given_inline() {
+    let policy = Policy::compile(&small()).unwrap();
+    let doc: accessmask::testing::Expectations = serde_json::from_str(
+        r#"{
+      "principals": {
+        "7": { "role": "Member" },
+        "ana": { "role": "Boss", "manages": ["bob", 3] }
+      },
+      "expect": [
+        "7 edit task:1 owner=7 => allow",
+        "7 edit task:1 owner=8 => deny",
+        "7 edit task:1 state=done owner=7 => deny",
+        "ana header email:1 owner=bob => allow",
+        "ana header email:1 owner=3 => allow",
+        "ana header email:1 owner=carl => allow"
+      ]
+    }"#,
+    )
+    .unwrap();
+    let report = policy.verify(&doc).unwrap();
+    // Only the last expectation is wrong: carl is not managed by ana.
+    let wrong: Vec<&str> = report
+        .mismatches()
+        .iter()
+        .map(|m| m.path.as_str())
+        .collect();
+    assert_eq!(wrong, ["expect[5]"]);
+    // A row that does not compile is a typed error naming it.
+    let bad: accessmask::testing::Expectations = serde_json::from_str(
+        r#"{"principals": {"7": {"role": "Membr"}}, "expect": ["7 edit task => deny"]}"#,
+    )
+    .unwrap();
+    let err = policy.verify(&bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "principals.7: principal `7` does not compile"
+    );
+    assert_eq!(
+        std::error::Error::source(&err).unwrap().to_string(),
+        "principal.role: unknown role `Membr` (did you mean `Member`?)"
+    );
+}
