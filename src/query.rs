@@ -74,7 +74,7 @@ pub enum QueryError {
         name: String,
         /// Why.
         #[source]
-        source: PolicyError,
+        source: Box<PolicyError>,
     },
 }
 

@@ -342,7 +342,7 @@ impl Policy {
                         .map_err(|source| QueryError::Principal {
                             path: format!("principals.{}", q.subject),
                             name: q.subject.clone(),
-                            source,
+                            source: Box::new(source),
                         })?;
                     let (a, r) = q.resolve_principal(self, &p, &path)?;
                     self.explain_principal(&p, a, &r)
