@@ -19,15 +19,13 @@ use accessmask::{AdminRuleDef, Change, ExceptionDef, Policy, PolicyDef, RoleDef,
 use common::{compile, generate, kind_name, subject_name, Shape};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
-fn change(c: &mut Criterion) {
-    let policy = compile(&Shape::seed(1_000_000));
-    // A subject in the middle, with a role that has no exceptions of its own.
-    let who = subject_name(500_001);
-    let changes = [
+/// One change of each single-subject sort, on subject `who`.
+fn single_subject_changes(who: &str) -> [(&'static str, Change); 4] {
+    [
         (
             "set_level",
             Change::SetLevel {
-                subject: who.clone(),
+                subject: who.to_string(),
                 kind: kind_name(2),
                 level: Some("Read Only".into()),
             },
@@ -35,14 +33,14 @@ fn change(c: &mut Criterion) {
         (
             "set_role",
             Change::SetRole {
-                subject: who.clone(),
+                subject: who.to_string(),
                 role: "Viewer".into(),
             },
         ),
         (
             "set_toggle",
             Change::SetToggle {
-                subject: who.clone(),
+                subject: who.to_string(),
                 toggle: "HR Manager".into(),
                 on: true,
             },
@@ -50,11 +48,18 @@ fn change(c: &mut Criterion) {
         (
             "set_exception",
             Change::SetException {
-                subject: who.clone(),
+                subject: who.to_string(),
                 exception: ExceptionDef::allow_deny(kind_name(1), 42, ["edit"], ["delete"]),
             },
         ),
-    ];
+    ]
+}
+
+fn change(c: &mut Criterion) {
+    let policy = compile(&Shape::seed(1_000_000));
+    // A subject in the middle, with a role that has no exceptions of its own.
+    let who = subject_name(500_001);
+    let changes = single_subject_changes(&who);
     let mut g = c.benchmark_group("change");
     for (label, ch) in &changes {
         // Sanity: the change applies.
@@ -119,38 +124,7 @@ fn apply(c: &mut Criterion) {
         let (doc, admin, guest) = with_actors(generate(&shape));
         let policy = administered(doc);
         let who = subject_name(3);
-        let changes = [
-            (
-                "set_level",
-                Change::SetLevel {
-                    subject: who.clone(),
-                    kind: kind_name(2),
-                    level: Some("Read Only".into()),
-                },
-            ),
-            (
-                "set_role",
-                Change::SetRole {
-                    subject: who.clone(),
-                    role: "Viewer".into(),
-                },
-            ),
-            (
-                "set_toggle",
-                Change::SetToggle {
-                    subject: who.clone(),
-                    toggle: "HR Manager".into(),
-                    on: true,
-                },
-            ),
-            (
-                "set_exception",
-                Change::SetException {
-                    subject: who.clone(),
-                    exception: ExceptionDef::allow_deny(kind_name(1), 42, ["edit"], ["delete"]),
-                },
-            ),
-        ];
+        let changes = single_subject_changes(&who);
         let size = if n == 10 { "10" } else { "1M" };
         for (label, ch) in &changes {
             policy.apply(admin.as_str(), ch).expect("admin may");

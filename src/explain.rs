@@ -349,20 +349,9 @@ impl Policy {
         let Some(info) = self.info(subject.index) else {
             return deny(Rule::Unknown, "unknown subject: default deny".into());
         };
-        let Some(kind) = self.schema.kinds.get(resource.kind.index()) else {
-            return deny(Rule::Unknown, "unknown kind: default deny".into());
-        };
-        let want = match want {
-            Some(w) if w & !kind.all() == 0 => w,
-            _ => {
-                return deny(
-                    Rule::Unknown,
-                    format!(
-                        "the action is not an action of kind `{}`: default deny",
-                        kind.name
-                    ),
-                )
-            }
+        let want = match self.asked(want, resource) {
+            Ok(w) => w,
+            Err(why) => return deny(Rule::Unknown, why),
         };
         let owner = match resource.owner {
             None => Relation::NoOwner,
@@ -400,6 +389,21 @@ impl Policy {
     fn question(&self, subject: SubjectId, want: Option<u64>, r: &Resource) -> String {
         let owner = r.owner.map(|o| self.subject_name(o).to_string());
         self.question_text(self.subject_name(subject), want, r, owner)
+    }
+
+    /// Step 1 for the kind and the action: the mask asked about, or why the
+    /// question is denied by default.
+    pub(crate) fn asked(&self, want: Option<u64>, resource: &Resource) -> Result<u64, String> {
+        let Some(kind) = self.schema.kinds.get(resource.kind.index()) else {
+            return Err("unknown kind: default deny".into());
+        };
+        match want {
+            Some(w) if w & !kind.all() == 0 => Ok(w),
+            _ => Err(format!(
+                "the action is not an action of kind `{}`: default deny",
+                kind.name
+            )),
+        }
     }
 
     /// The question in query form: `WHO ACTION KIND[:ID] [state=S] [owner=O]`.

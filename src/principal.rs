@@ -404,23 +404,12 @@ impl Policy {
                     .into(),
             );
         }
-        let (Some(key), Some(kind)) = (
-            principal.key_of_profile(),
-            self.schema.kinds.get(resource.kind.index()),
-        ) else {
-            return deny(Rule::Unknown, "unknown kind: default deny".into());
+        let want = match self.asked(want, resource) {
+            Ok(w) => w,
+            Err(why) => return deny(Rule::Unknown, why),
         };
-        let want = match want {
-            Some(w) if w & !kind.all() == 0 => w,
-            _ => {
-                return deny(
-                    Rule::Unknown,
-                    format!(
-                        "the action is not an action of kind `{}`: default deny",
-                        kind.name
-                    ),
-                )
-            }
+        let Some(key) = principal.key_of_profile() else {
+            return deny(Rule::Unknown, "unknown profile: default deny".into());
         };
         let owner = match (resource.owner_key, resource.owner_token) {
             (Some(o), _) if Some(o) == principal.num => Relation::Own,

@@ -784,10 +784,7 @@ fn judge(
 }
 
 fn cases() -> u32 {
-    std::env::var("ACCESSMASK_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256)
+    policygen::proptest_cases(256)
 }
 
 proptest! {

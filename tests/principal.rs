@@ -39,10 +39,7 @@ fn row(def: &PolicyDef, name: &str) -> PrincipalDef {
 }
 
 fn cases() -> u32 {
-    std::env::var("ACCESSMASK_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(96)
+    policygen::proptest_cases(96)
 }
 
 proptest! {

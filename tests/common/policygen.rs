@@ -11,6 +11,15 @@ use accessmask::{
     PrerequisiteDef, RestrictionDef, RoleDef, StateRuleDef, SubjectDef, ToggleDef,
 };
 
+/// Property cases: `ACCESSMASK_PROPTEST_CASES` when set (the long modes), else
+/// `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("ACCESSMASK_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Instance ids come from a small pool so that exceptions are hit often.
 pub const ID_POOL: usize = 5;
 
