@@ -525,6 +525,18 @@ impl Schema {
     }
 }
 
+/// One subject's assignment, borrowed: a document's subject or a principal's row.
+pub(crate) struct Assignment<'a> {
+    pub(crate) role: &'a str,
+    pub(crate) toggles: &'a [String],
+    pub(crate) levels: &'a NamedMap<String>,
+    pub(crate) exceptions: &'a [ExceptionDef],
+    pub(crate) restrictions: &'a [RestrictionDef],
+    pub(crate) manages: &'a [String],
+    /// Keep the exceptions and restrictions as written (for export).
+    pub(crate) written: bool,
+}
+
 /// Resolves subject names while compiling subjects.
 pub(crate) trait SubjectNames {
     fn id(&self, name: &str) -> Option<u32>;
@@ -1173,36 +1185,46 @@ impl Schema {
         sdef: &SubjectDef,
         subjects: &dyn SubjectNames,
     ) -> Result<SubjectInfo> {
-        self.compile_subject_at(s, name, &format!("subjects.{name}"), sdef, subjects)
+        let assignment = Assignment {
+            role: &sdef.role,
+            toggles: &sdef.toggles,
+            levels: &sdef.levels,
+            exceptions: &sdef.exceptions,
+            restrictions: &sdef.restrictions,
+            manages: &sdef.manages,
+            written: true,
+        };
+        self.compile_assignment(s, name, &|| format!("subjects.{name}"), &assignment, subjects)
     }
 
-    /// [`Schema::compile_subject`] with error paths under `at`.
-    pub(crate) fn compile_subject_at(
+    /// [`Schema::compile_subject`] for a borrowed assignment, with error paths
+    /// under `at()` (built only on failure).
+    pub(crate) fn compile_assignment(
         &self,
         s: u32,
         name: &str,
-        at: &str,
-        sdef: &SubjectDef,
+        at: &dyn Fn() -> String,
+        sdef: &Assignment<'_>,
         subjects: &dyn SubjectNames,
     ) -> Result<SubjectInfo> {
-        let path = || at.to_string();
-        let role = match self.role_index.get(&sdef.role) {
+        let path = at;
+        let role = match self.role_index.get(sdef.role) {
             Some(&r) => r,
             None => lookup(
                 &self.role_index,
-                &sdef.role,
+                sdef.role,
                 format!("{}.role", path()),
                 Item::Role,
             )?,
         };
         let mut toggles: SmallVec<[u32; 4]> = SmallVec::with_capacity(sdef.toggles.len());
-        for t in &sdef.toggles {
+        for t in sdef.toggles {
             match self.toggle_index.get(t) {
                 Some(&id) => toggles.push(id),
                 None => {
                     resolve_list(
                         &self.toggle_index,
-                        &sdef.toggles,
+                        sdef.toggles,
                         &format!("{}.toggles", path()),
                         Item::Toggle,
                     )?;
@@ -1214,7 +1236,7 @@ impl Schema {
             // A repeated toggle: report it where it stands.
             resolve_list(
                 &self.toggle_index,
-                &sdef.toggles,
+                sdef.toggles,
                 &format!("{}.toggles", path()),
                 Item::Toggle,
             )?;
@@ -1246,7 +1268,7 @@ impl Schema {
         let layer = if sdef.exceptions.is_empty() && sdef.restrictions.is_empty() {
             Layer::default()
         } else {
-            self.layer(&sdef.exceptions, &sdef.restrictions, &path(), None, None)?
+            self.layer(sdef.exceptions, sdef.restrictions, &path(), None, None)?
         };
         let mut manages = Vec::with_capacity(sdef.manages.len());
         let mut seen = std::collections::HashSet::with_capacity(sdef.manages.len());
@@ -1292,8 +1314,16 @@ impl Schema {
                 levels,
             },
             layer,
-            exceptions: sdef.exceptions.clone(),
-            restrictions: sdef.restrictions.clone(),
+            exceptions: if sdef.written {
+                sdef.exceptions.to_vec()
+            } else {
+                Vec::new()
+            },
+            restrictions: if sdef.written {
+                sdef.restrictions.to_vec()
+            } else {
+                Vec::new()
+            },
             manages,
         })
     }

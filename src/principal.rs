@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::def::{ExceptionDef, NamedMap, RestrictionDef, SubjectDef};
+use crate::compile::Assignment;
+use crate::def::{ExceptionDef, NamedMap, RestrictionDef};
 use crate::error::{Item, PolicyError};
 use crate::explain::{Explanation, Relation, Rule, Traced};
 use crate::ids::{ActionSet, Actions, Resource};
@@ -234,19 +235,19 @@ impl Policy {
         def: &PrincipalDef,
     ) -> Result<Principal, PolicyError> {
         let key = key.into();
-        let sdef = SubjectDef {
-            role: def.role.clone(),
-            toggles: def.toggles.clone(),
-            levels: def.levels.clone(),
-            exceptions: def.exceptions.clone(),
-            restrictions: def.restrictions.clone(),
-            manages: Vec::new(),
-        };
-        let info = self.schema.compile_subject_at(
+        let info = self.schema.compile_assignment(
             u32::MAX,
             "principal",
-            "principal",
-            &sdef,
+            &|| "principal".to_string(),
+            &Assignment {
+                role: &def.role,
+                toggles: &def.toggles,
+                levels: &def.levels,
+                exceptions: &def.exceptions,
+                restrictions: &def.restrictions,
+                manages: &[],
+                written: false,
+            },
             &NoSubjects,
         )?;
         for (j, m) in def.manages.iter().enumerate() {
@@ -294,15 +295,7 @@ impl Policy {
         };
         let (table, profile) = self.profile_for(&info.key);
         // The layer as written is kept for export only: a principal has none.
-        let extra = SubjectExtra::new(
-            crate::policy::SubjectInfo {
-                manages: Vec::new(),
-                exceptions: Vec::new(),
-                restrictions: Vec::new(),
-                ..info
-            },
-            Vec::new(),
-        );
+        let extra = SubjectExtra::new(info, Vec::new());
         Ok(Principal {
             num: match key {
                 Key::Num(n) => Some(n),
