@@ -1194,7 +1194,13 @@ impl Schema {
             manages: &sdef.manages,
             written: true,
         };
-        self.compile_assignment(s, name, &|| format!("subjects.{name}"), &assignment, subjects)
+        self.compile_assignment(
+            s,
+            name,
+            &|| format!("subjects.{name}"),
+            &assignment,
+            subjects,
+        )
     }
 
     /// [`Schema::compile_subject`] for a borrowed assignment, with error paths

@@ -325,12 +325,26 @@ impl Policy {
         if let Some(&p) = self.recent.index.get(key) {
             return (Arc::clone(&self.recent), p);
         }
+        // A one-profile table: no index or shared runs to maintain.
+        let entries = self.schema.profile_entries(key);
         let mut own = Profiles {
             n_kinds: self.schema.kinds.len(),
+            count: 1,
+            keys: vec![key.clone()],
+            kinds: Vec::with_capacity(entries.len()),
+            keeps: Vec::with_capacity(entries.iter().map(|(_, k)| k.len()).sum()),
             ..Profiles::default()
         };
-        own.push(key.clone(), self.schema.profile_entries(key));
-        own.count = 1;
+        for (pk, keeps) in entries {
+            // INVARIANT (hot tables): each entry's keep masks start at `keep_at`.
+            let keep_at = own.keeps.len() as u32;
+            own.kinds.push(crate::policy::ProfileKind {
+                keep_at,
+                keep: keeps.first().copied().unwrap_or(0),
+                ..pk
+            });
+            own.keeps.extend(keeps);
+        }
         (Arc::new(own), 0)
     }
 
