@@ -2,10 +2,9 @@
 //! the exact answer as a small closed form over an instance's id, owner and state
 //! (a [`Filter`]) that a database can evaluate ([`Filter::to_sql`](crate::Filter::to_sql)).
 //!
-//! The filter is not derived from the compiled tables: it is read off the engine's
-//! own answers ([`Policy::can`]) on the finitely many classes of resources where
-//! answers can differ, then simplified. So it stays exact whatever the tables look
-//! like. The classes, for subject `u` and kind `k`:
+//! The filter is read off the compiled form, the same masks and affine maps
+//! [`Policy::can`] reads, on the finitely many classes of resources where answers
+//! can differ, then simplified. The classes, for subject `u` and kind `k`:
 //!
 //! - **ids**: every id named on `k` by `u`'s own exceptions and restrictions or by
 //!   its role's (a derived role's layer holds its base's), plus one id named
@@ -14,13 +13,21 @@
 //! - **owners**: none, `u` itself, a subject `u` manages (the decision order's
 //!   step 4 treats every managed subject alike, so one stands for all), and anyone
 //!   else.
+//!
+//! The final set of a class is `((scoped set for the owner class) -> role layer
+//! for the id -> subject layer for the id) & keep(state)`, exactly the steps of
+//! `Policy::allowed_bits`; it is computed once per owner class and id class, then
+//! masked with each state's keep mask. No `can` call is made; the differential
+//! tests (`tests/filter.rs`) compare the result with `can` on every resource of a
+//! universe.
 
 use serde::{Deserialize, Serialize};
 use smallvec::{smallvec, SmallVec};
 
 use crate::def::InstanceId;
 use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
-use crate::policy::{Policy, SubjectRef};
+use crate::policy::{Policy, ProfileKind, Subject, SubjectRef};
+use crate::table::Affine;
 
 /// Owner classes, in the order of a probe's rows.
 pub(crate) const UNOWNED: usize = 0;
@@ -87,8 +94,131 @@ fn named_ids(policy: &Policy, info: Option<SubjectRef<'_>>, kind: KindId) -> Vec
     ids
 }
 
+/// The compiled form one subject reads for one kind and action: what
+/// `Policy::allowed_bits` reads, gathered once so that each class of resources
+/// costs a few mask operations.
+pub(crate) struct Compiled<'p> {
+    policy: &'p Policy,
+    kind: u32,
+    want: u64,
+    pk: &'p ProfileKind,
+    subject: &'p Subject,
+    /// The scoped set per owner class (`UNOWNED`, `OWN`, `OTHER`, `MANAGED`).
+    scoped: [u64; OWNER_CLASSES],
+    /// The keep mask per state class: 0 no state, `i + 1` state `i`.
+    keeps: SmallVec<[u64; 8]>,
+}
+
+impl<'p> Compiled<'p> {
+    /// `None` when `can` denies every resource of `kind` to `subject` whatever its
+    /// id, owner and state: unknown subject (or removed), unknown kind, or an
+    /// action of another kind.
+    pub(crate) fn new(
+        policy: &'p Policy,
+        subject: SubjectId,
+        action: impl Actions,
+        kind: KindId,
+    ) -> Option<Compiled<'p>> {
+        let want = action.mask_for(kind)?;
+        let k = kind.0;
+        let (subj, profiles, pk) = policy.list_entry(subject.0, k)?;
+        // INVARIANT (scopes, as `Policy::scoped`): an owner that is the subject adds
+        // `own`; an owner it manages (and is not itself) adds `managed`; any other
+        // owner, or none, leaves the `any` set.
+        let set = pk.set;
+        let mut scoped = [set.any; OWNER_CLASSES];
+        if let Some(x) = scoped.get_mut(OWN) {
+            *x |= set.own;
+        }
+        if let Some(x) = scoped.get_mut(MANAGED) {
+            *x |= set.managed;
+        }
+        // INVARIANT (hot tables): `keeps[keep_at..=keep_at + n_states]` are the
+        // stateless and per-state keep masks; `state_keep` reads them as a check
+        // does (and answers 0 past the end, which never happens here).
+        let keeps = std::iter::once(pk.keep)
+            .chain(
+                (0..pk.n_states)
+                    .map(|index| Policy::state_keep(profiles, pk, k, StateId { kind: k, index })),
+            )
+            .collect();
+        Some(Compiled {
+            policy,
+            kind: k,
+            want,
+            pk,
+            subject: subj,
+            scoped,
+            keeps,
+        })
+    }
+
+    /// The role layer's and then the subject's layer's effect on instance `id`
+    /// (none: no id), as one map.
+    pub(crate) fn layers(&self, id: Option<InstanceId>) -> Affine {
+        let pk = self.pk;
+        // INVARIANT (role layer, as `allowed_bits` step 5): the role's per-instance
+        // table is consulted only when `role_names_instances`; else, and for no
+        // id, the role's default applies. `role_instance` maps `x` to
+        // `x & and | or`, so its values on all-zeros and all-ones give that map.
+        let role = match id {
+            Some(id) if pk.role_names_instances => Affine {
+                and: self.policy.role_instance(pk, self.kind, id, !0),
+                or: self.policy.role_instance(pk, self.kind, id, 0),
+            },
+            _ => pk.role_default,
+        };
+        // INVARIANT (subject layer): read only when the `LAYER` flag is set, from the
+        // same compiled record a check reads.
+        let own = match &self.subject.extra {
+            Some(e) if self.subject.flags & Subject::LAYER != 0 => e.layer(self.kind, id),
+            _ => Affine::IDENTITY,
+        };
+        role.then(own)
+    }
+
+    /// Whether `can` allows the final set `x` in state class `s`.
+    fn allows(&self, x: u64, s: usize) -> bool {
+        self.keeps
+            .get(s)
+            .is_some_and(|keep| x & keep & self.want == self.want)
+    }
+
+    /// The answers on one class of ids (see [`Answers`]); the `MANAGED` row only
+    /// when `managed`.
+    fn answers(&self, id: Option<InstanceId>, managed: bool) -> Answers {
+        let width = self.keeps.len();
+        let words = (OWNER_CLASSES * width).div_ceil(64);
+        let mut bits: Answers = smallvec![0; words];
+        let layers = self.layers(id);
+        for (o, set) in self.scoped.iter().enumerate() {
+            if o == MANAGED && !managed {
+                continue;
+            }
+            let x = layers.apply(*set);
+            for s in 0..width {
+                if self.allows(x, s) {
+                    let i = o * width + s;
+                    if let Some(w) = bits.get_mut(i / 64) {
+                        *w |= 1 << (i % 64);
+                    }
+                }
+            }
+        }
+        bits
+    }
+
+    /// Whether `can` allows an instance with id `id` (none: no id) and no owner
+    /// and no state.
+    pub(crate) fn plain(&self, id: Option<InstanceId>) -> bool {
+        let x = self.layers(id).apply(self.scoped[UNOWNED]);
+        self.allows(x, 0)
+    }
+}
+
 impl Policy {
-    /// Asks `can` on every class of resources of `kind` (see the module docs).
+    /// The answers of `can` on every class of resources of `kind` (see the module
+    /// docs), read off the compiled form.
     pub(crate) fn probe(
         &self,
         subject: SubjectId,
@@ -98,44 +228,16 @@ impl Policy {
         let n_states = self.states(kind).len();
         let info = self.info(subject.0);
         let managed: &[u32] = info.map_or(&[], |i| i.manages());
-        // A subject related to neither: a real one where there is one (at most
-        // `managed.len() + 1` are skipped), else an id no subject has.
-        let other = self
-            .subjects()
-            .find(|o| *o != subject && managed.binary_search(&o.0).is_err())
-            .unwrap_or(SubjectId(u32::MAX));
-        let owners: [Option<Option<SubjectId>>; OWNER_CLASSES] = [
-            Some(None),
-            Some(Some(subject)),
-            Some(Some(other)),
-            managed.first().map(|&m| Some(SubjectId(m))),
-        ];
-        let width = n_states + 1;
-        let words = (OWNER_CLASSES * width).div_ceil(64);
+        let words = (OWNER_CLASSES * (n_states + 1)).div_ceil(64);
+        let compiled = Compiled::new(self, subject, action, kind);
         let answers = |id: Option<InstanceId>| -> Answers {
-            let mut bits: Answers = smallvec![0; words];
-            for (o, owner) in owners.iter().enumerate() {
-                let Some(owner) = owner else { continue };
-                for s in 0..width {
-                    let mut r = Resource::new(kind);
-                    r.id = id;
-                    r.owner = *owner;
-                    if s > 0 {
-                        r.state = Some(StateId {
-                            kind: kind.0,
-                            index: (s - 1) as u32,
-                        });
-                    }
-                    if self.can(subject, action, &r) {
-                        let i = o * width + s;
-                        if let Some(w) = bits.get_mut(i / 64) {
-                            *w |= 1 << (i % 64);
-                        }
-                    }
-                }
+            match &compiled {
+                Some(c) => c.answers(id, !managed.is_empty()),
+                None => smallvec![0; words],
             }
-            bits
         };
+        // INVARIANT (named ids): the compiled role and subject tables differ from
+        // their defaults only on ids their layers name, which `named_ids` lists.
         let ids = named_ids(self, info, kind);
         let other_id = answers(Some(unnamed_id(&ids)));
         Probe {
@@ -155,9 +257,10 @@ impl Policy {
     /// matches). Render it for a database with [`Filter::to_sql`](crate::Filter::to_sql).
     ///
     /// An unknown subject, an action of another kind, or an unavailable kind give
-    /// a filter that matches nothing. Costs `(named ids + 2) x 4 x (states + 1)`
-    /// checks: 192 for a subject naming 10 instances of a kind with 3 states
-    /// (about 13 µs on a busy 2-vCPU VM; see `benches/README.md`).
+    /// a filter that matches nothing. Reads the compiled masks once per class of
+    /// ids (the ids the subject's layers name, an unnamed one and none) and owner
+    /// relation, with no `can` call: about a microsecond for a subject naming 10
+    /// instances of a kind with 3 states (see `benches/README.md`).
     ///
     /// ```
     /// use accessmask::{Cond, Policy, PolicyDef};
