@@ -73,7 +73,11 @@ impl Probe<'_> {
 
 /// Every id named on `kind` in the subject's own layer or its role's, sorted and
 /// unique.
-fn named_ids(policy: &Policy, info: Option<SubjectRef<'_>>, kind: KindId) -> Vec<InstanceId> {
+pub(crate) fn named_ids(
+    policy: &Policy,
+    info: Option<SubjectRef<'_>>,
+    kind: KindId,
+) -> Vec<InstanceId> {
     let Some(info) = info else {
         return Vec::new();
     };
