@@ -190,19 +190,18 @@ impl IdTable {
     }
 }
 
-/// A set of ids for membership tests with at most two probes: Fibonacci hashing
-/// into a table at most an eighth full, where every id sits in its home slot or the
-/// next one (sizes up to 64k slots are tried); past that, a sorted list searched
-/// by halving (at most `log2(n) + 1` probes). Either way no input makes a lookup
+/// A set of ids for membership tests with at most two compares: Fibonacci hashing
+/// into buckets of two, at most an eighth full, where every id sits in its home
+/// bucket (sizes up to 32k buckets are tried); past that, a sorted list searched by
+/// halving (at most `log2(n) + 1` probes). Either way no input makes a lookup
 /// walk: ids that share their low bits (`i << 32`) are spread by the multiply.
 #[derive(Debug)]
 struct IdSet {
-    /// `cap + 1` slots when hashed (the extra one so `home + 1` needs no wrap);
-    /// empty when the set is searched as `sorted`.
-    slots: Vec<InstanceId>,
+    /// Empty when the set is searched as `sorted`.
+    buckets: Vec<[InstanceId; 2]>,
     shift: u32,
     mask: usize,
-    /// A key no member has, in every free slot; never a member itself.
+    /// A key no member has, in every free entry; never a member itself.
     empty: InstanceId,
     sorted: Vec<InstanceId>,
 }
@@ -216,9 +215,9 @@ impl IdSet {
             empty = empty.wrapping_sub(1);
         }
         let base = ids.len().next_power_of_two().max(8);
-        for factor in [8, 16, 32, 64] {
+        for factor in [4, 8, 16, 32] {
             let cap = base * factor;
-            if cap > 1 << 16 {
+            if cap > 1 << 15 {
                 break;
             }
             if let Some(set) = Self::hashed(ids, empty, cap) {
@@ -226,7 +225,7 @@ impl IdSet {
             }
         }
         IdSet {
-            slots: Vec::new(),
+            buckets: Vec::new(),
             shift: 0,
             mask: 0,
             empty,
@@ -234,10 +233,10 @@ impl IdSet {
         }
     }
 
-    /// The two-slot table of `cap` slots (a power of two), if every id fits.
+    /// The table of `cap` buckets (a power of two), if every id fits its home.
     fn hashed(ids: &[InstanceId], empty: InstanceId, cap: usize) -> Option<IdSet> {
         let mut set = IdSet {
-            slots: vec![empty; cap + 1],
+            buckets: vec![[empty; 2]; cap],
             shift: 64 - cap.trailing_zeros(),
             mask: cap - 1,
             empty,
@@ -245,12 +244,9 @@ impl IdSet {
         };
         for &id in ids {
             let home = set.home(id);
-            let slot = set
-                .slots
-                .get_mut(home..=home + 1)?
-                .iter_mut()
-                .find(|s| **s == empty)?;
-            *slot = id;
+            let bucket = set.buckets.get_mut(home)?;
+            let entry = bucket.iter_mut().find(|e| **e == empty)?;
+            *entry = id;
         }
         Some(set)
     }
@@ -260,16 +256,35 @@ impl IdSet {
         (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (self.shift & 63)) as usize & self.mask
     }
 
-    /// Whether `id` is in the set; no branch on `id` on the hashed path.
+    /// Whether `id` is in the hashed set: no branch on `id`.
     #[inline(always)]
-    fn contains(&self, id: InstanceId) -> bool {
-        if self.slots.is_empty() {
-            return self.sorted.binary_search(&id).is_ok();
-        }
-        let i = self.home(id);
-        let a = self.slots.get(i).copied().unwrap_or(self.empty);
-        let b = self.slots.get(i + 1).copied().unwrap_or(self.empty);
+    fn hashed_contains(&self, id: InstanceId) -> bool {
+        let [a, b] = self
+            .buckets
+            .get(self.home(id))
+            .copied()
+            .unwrap_or([self.empty; 2]);
         ((a == id) | (b == id)) & (id != self.empty)
+    }
+
+    /// Sets bit `i` of `words` (already holding the answer for unnamed ids) to
+    /// its opposite for every `ids[i]` in the set.
+    fn flip(&self, words: &mut [u64], ids: &[InstanceId]) {
+        if self.buckets.is_empty() {
+            for (w, chunk) in words.iter_mut().zip(ids.chunks(64)) {
+                for (i, id) in chunk.iter().enumerate() {
+                    *w ^= u64::from(self.sorted.binary_search(id).is_ok()) << (i & 63);
+                }
+            }
+            return;
+        }
+        for (w, chunk) in words.iter_mut().zip(ids.chunks(64)) {
+            let mut bits = 0u64;
+            for (i, &id) in chunk.iter().enumerate() {
+                bits |= u64::from(self.hashed_contains(id)) << (i & 63);
+            }
+            *w ^= bits;
+        }
     }
 }
 
@@ -509,14 +524,7 @@ impl Policy {
         let fill = if unnamed { !0u64 } else { 0 };
         let mut words: Vec<u64> = vec![fill; len.div_ceil(64)];
         if !flipped.is_empty() {
-            let set = IdSet::new(&flipped);
-            for (w, chunk) in words.iter_mut().zip(ids.chunks(64)) {
-                let mut bits = 0u64;
-                for (i, &id) in chunk.iter().enumerate() {
-                    bits |= u64::from(set.contains(id)) << (i & 63);
-                }
-                *w ^= bits;
-            }
+            IdSet::new(&flipped).flip(&mut words, ids);
         }
         // Bits past `len` are zero.
         if let Some(last) = words.last_mut() {
@@ -525,5 +533,59 @@ impl Policy {
             }
         }
         BitSet { words, len }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both forms of `IdSet` (hashed and sorted) against a plain search, on ids
+    /// that share their low bits and on an adversarial set built to overflow one
+    /// bucket at every size (which must fall back to the sorted form).
+    #[test]
+    fn id_set_membership() {
+        let mut sets: Vec<Vec<InstanceId>> = vec![
+            (0..100).map(|i| i << 32).collect(),
+            (0..3000).map(|i| (i << 10) | 7).collect(),
+            vec![u64::MAX, u64::MAX - 1, 0],
+        ];
+        // Three ids with the same top 15 bits after the multiply share a home at
+        // every size tried (the multiplier is odd, so invertible mod 2^64).
+        let inv = {
+            let k: u64 = 0x9E37_79B9_7F4A_7C15;
+            let mut x = k;
+            for _ in 0..6 {
+                x = x.wrapping_mul(2u64.wrapping_sub(k.wrapping_mul(x)));
+            }
+            x
+        };
+        sets.push((0..3u64).map(|i| i.wrapping_mul(inv)).collect());
+        for mut ids in sets {
+            ids.sort_unstable();
+            ids.dedup();
+            let set = IdSet::new(&ids);
+            let probes: Vec<InstanceId> = ids
+                .iter()
+                .flat_map(|&i| [i, i.wrapping_add(1), i ^ (1 << 40)])
+                .chain([0, 1, u64::MAX, set.empty])
+                .collect();
+            let mut words = vec![0u64; probes.len().div_ceil(64)];
+            set.flip(&mut words, &probes);
+            for (i, id) in probes.iter().enumerate() {
+                let want = ids.binary_search(id).is_ok();
+                assert_eq!((words[i / 64] >> (i % 64)) & 1 == 1, want, "{id}");
+            }
+        }
+        let adversarial: Vec<InstanceId> = {
+            let mut v: Vec<u64> = (0..3u64).map(|i| i.wrapping_mul(inv)).collect();
+            v.sort_unstable();
+            v
+        };
+        assert!(
+            IdSet::new(&adversarial).buckets.is_empty(),
+            "sorted fallback"
+        );
+        assert!(!IdSet::new(&[1 << 32, 2 << 32]).buckets.is_empty());
     }
 }

@@ -86,13 +86,24 @@ pub(crate) fn named_ids(
         .roles
         .get(info.role() as usize)
         .map(|r| &r.layer);
-    let mut ids: Vec<InstanceId> = [Some(info.layer()), role]
-        .into_iter()
-        .flatten()
-        .flat_map(|layer| layer.named_instances())
-        .filter(|(k, _)| *k == kind.0)
-        .map(|(_, id)| id)
-        .collect();
+    let mut ids: Vec<InstanceId> = Vec::new();
+    for layer in [Some(info.layer()), role].into_iter().flatten() {
+        // (The ids `Layer::named_instances` lists, for this kind only.)
+        ids.extend(
+            layer
+                .restrictions
+                .iter()
+                .filter(|r| r.kind == kind.0)
+                .flat_map(|r| r.ids.iter().copied()),
+        );
+        ids.extend(
+            layer
+                .exceptions
+                .iter()
+                .filter(|e| e.kind == kind.0)
+                .map(|e| e.id),
+        );
+    }
     ids.sort_unstable();
     ids.dedup();
     ids
@@ -195,13 +206,14 @@ impl<'p> Compiled<'p> {
         let words = (OWNER_CLASSES * width).div_ceil(64);
         let mut bits: Answers = smallvec![0; words];
         let layers = self.layers(id);
+        // `x & keep & want == want` is `want` in `x` and `want` in `keep`: the
+        // second part is the same row for every owner class.
         for (o, set) in self.scoped.iter().enumerate() {
-            if o == MANAGED && !managed {
+            if (o == MANAGED && !managed) || layers.apply(*set) & self.want != self.want {
                 continue;
             }
-            let x = layers.apply(*set);
             for s in 0..width {
-                if self.allows(x, s) {
+                if self.allows(!0, s) {
                     let i = o * width + s;
                     if let Some(w) = bits.get_mut(i / 64) {
                         *w |= 1 << (i % 64);
