@@ -122,6 +122,8 @@ pub(crate) struct Compiled<'p> {
     scoped: [u64; OWNER_CLASSES],
     /// The keep mask per state class: 0 no state, `i + 1` state `i`.
     keeps: SmallVec<[u64; 8]>,
+    /// Bit `s` (for the first 64 state classes): `keeps[s]` holds `want`.
+    state_row: u64,
 }
 
 impl<'p> Compiled<'p> {
@@ -151,13 +153,20 @@ impl<'p> Compiled<'p> {
         // INVARIANT (hot tables): `keeps[keep_at..=keep_at + n_states]` are the
         // stateless and per-state keep masks; `state_keep` reads them as a check
         // does (and answers 0 past the end, which never happens here).
-        let keeps = std::iter::once(pk.keep)
+        let keeps: SmallVec<[u64; 8]> = std::iter::once(pk.keep)
             .chain(
                 (0..pk.n_states)
                     .map(|index| Policy::state_keep(profiles, pk, k, StateId { kind: k, index })),
             )
             .collect();
+        let state_row = keeps
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, keep)| *keep & want == want)
+            .fold(0u64, |row, (s, _)| row | 1 << s);
         Some(Compiled {
+            state_row,
             policy,
             kind: k,
             want,
@@ -210,6 +219,13 @@ impl<'p> Compiled<'p> {
         // second part is the same row for every owner class.
         for (o, set) in self.scoped.iter().enumerate() {
             if (o == MANAGED && !managed) || layers.apply(*set) & self.want != self.want {
+                continue;
+            }
+            if OWNER_CLASSES * width <= 64 {
+                // One word: the row of states whose keep mask holds `want`.
+                if let Some(w) = bits.first_mut() {
+                    *w |= self.state_row << ((o * width) & 63);
+                }
                 continue;
             }
             for s in 0..width {
@@ -313,6 +329,12 @@ impl Policy {
     pub fn filter(&self, subject: SubjectId, action: impl Actions, kind: KindId) -> Filter {
         Filter::from_probe(self, &self.probe(subject, action, kind))
     }
+}
+
+/// Whether two answer tables are equal (word by word: they are a word or two,
+/// where a call to `memcmp` costs more than the compare).
+fn same(a: &Answers, b: &Answers) -> bool {
+    a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x == y)
 }
 
 /// An id that is not in `named` (sorted): the first gap from 0 upwards.
@@ -471,10 +493,10 @@ impl Filter {
         let default = cond_of(p, &p.other_id, &states);
         let mut groups: Vec<(&Answers, Vec<InstanceId>)> = Vec::new();
         for (id, answers) in &p.named {
-            if *answers == p.other_id {
+            if same(answers, &p.other_id) {
                 continue;
             }
-            match groups.iter_mut().find(|(a, _)| *a == answers) {
+            match groups.iter_mut().find(|(a, _)| same(a, answers)) {
                 Some((_, ids)) => ids.push(*id),
                 None => groups.push((answers, vec![*id])),
             }
@@ -486,7 +508,7 @@ impl Filter {
                 cond: cond_of(p, answers, &states),
             })
             .collect();
-        let no_id = (p.no_id != p.other_id).then(|| cond_of(p, &p.no_id, &states));
+        let no_id = (!same(&p.no_id, &p.other_id)).then(|| cond_of(p, &p.no_id, &states));
         let mentions = |c: &Cond| match c {
             Cond::Any(clauses) => clauses
                 .iter()
