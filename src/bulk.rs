@@ -1,6 +1,6 @@
 //! Bulk checks: [`Policy::can_many`] answers `can` for a slice of resources at
 //! memory speed. What depends only on the subject and the kind is worked out once
-//! (from the engine's own answers, as for [`Policy::filter`]); what is left per
+//! (from the compiled masks, as for [`Policy::filter`]); what is left per
 //! resource is its owner class, its state and, only when the subject's layers name
 //! instances of the kind, one lookup of its id.
 //!
@@ -415,7 +415,7 @@ impl Policy {
     /// `self.can(subject, action, &resources[i])`.
     ///
     /// The work that depends only on the subject, the action and the kind (that of
-    /// the first resource) is done once, from the engine's own answers; each
+    /// the first resource) is done once, from the compiled masks; each
     /// resource then costs a few compares and one table lookup (see
     /// `benches/README.md`). Resources of another kind than the first, and kinds
     /// with more than 14 states, are checked one by one with `can`.
