@@ -86,8 +86,15 @@ pub(crate) fn named_ids(
         .roles
         .get(info.role() as usize)
         .map(|r| &r.layer);
-    let mut ids: Vec<InstanceId> = Vec::new();
-    for layer in [Some(info.layer()), role].into_iter().flatten() {
+    let layers = [Some(info.layer()), role];
+    let mut ids: Vec<InstanceId> = Vec::with_capacity(
+        layers
+            .iter()
+            .flatten()
+            .map(|l| l.exceptions.len() + l.restrictions.iter().map(|r| r.ids.len()).sum::<usize>())
+            .sum(),
+    );
+    for layer in layers.into_iter().flatten() {
         // (The ids `Layer::named_instances` lists, for this kind only.)
         ids.extend(
             layer
@@ -491,7 +498,7 @@ impl Filter {
             .map(|s| policy.state_name(s).to_string())
             .collect();
         let default = cond_of(p, &p.other_id, &states);
-        let mut groups: Vec<(&Answers, Vec<InstanceId>)> = Vec::new();
+        let mut groups: SmallVec<[(&Answers, Vec<InstanceId>); 4]> = SmallVec::new();
         for (id, answers) in &p.named {
             if same(answers, &p.other_id) {
                 continue;
@@ -711,7 +718,7 @@ fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Cond {
             unset: has(0),
         })
     };
-    let mut clauses = Vec::new();
+    let mut clauses = Vec::with_capacity(OWNER_CLASSES + 1);
     if !is_empty(&common) {
         clauses.push(Clause {
             owners: None,

@@ -794,6 +794,29 @@ fn many_structured_exception_ids() {
     }
 }
 
+/// A subject id the policy did not hand out (another policy's, past the end):
+/// the filter matches nothing and `can_ids`/`can_many` allow nothing, as `can`.
+#[test]
+fn foreign_subject_ids_are_denied() {
+    let (policy, _) = hostile();
+    let stranger = foreign_owner();
+    let view = policy.action("doc", "view").unwrap();
+    let kind = view.kind();
+    let filter = policy.filter(stranger, view, kind);
+    assert!(filter.is_none(), "{filter}");
+    let rs: Vec<Resource> = (0..10).map(|i| policy.resource(kind).with_id(i)).collect();
+    assert!(rs
+        .iter()
+        .all(|r| !policy.can(stranger, view, r) && !filter.matches(r)));
+    assert_eq!(policy.can_many(stranger, view, &rs).count(), 0);
+    assert_eq!(
+        policy
+            .can_ids(stranger, view, kind, &[0, 3, 4, 1 << 32])
+            .count(),
+        0
+    );
+}
+
 #[test]
 fn list_types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
