@@ -817,6 +817,35 @@ fn foreign_subject_ids_are_denied() {
     );
 }
 
+/// Subject ids of another policy compiled from the same document (the same
+/// indices, another lineage): whatever `can` answers for them, the filter,
+/// `can_many` and `can_ids` answer the same (lists resolve a subject as `can`
+/// does; see `Policy::list_entry`).
+#[test]
+fn other_policies_subject_ids_answer_as_can() {
+    let (policy, _) = hostile();
+    let (twin, _) = hostile();
+    let kind = policy.kind("doc").unwrap();
+    let rs = universe(&policy, kind);
+    let ids: Vec<u64> = (0..8).chain([1 << 32]).collect();
+    for s in twin.subjects() {
+        for action in policy.actions(kind) {
+            let filter = policy.filter(s, action, kind);
+            let bits = policy.can_many(s, action, &rs);
+            for (i, r) in rs.iter().enumerate() {
+                let can = policy.can(s, action, r);
+                assert_eq!(filter.matches(r), can, "{r:?}");
+                assert_eq!(bits.contains(i), can, "{r:?}");
+            }
+            let by_id = policy.can_ids(s, action, kind, &ids);
+            for (i, &id) in ids.iter().enumerate() {
+                let can = policy.can(s, action, &policy.resource(kind).with_id(id));
+                assert_eq!(by_id.contains(i), can, "id {id}");
+            }
+        }
+    }
+}
+
 #[test]
 fn list_types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
