@@ -7,6 +7,9 @@
 //!   more at 0, 100M/s or more at 100); `filter/can_loop/<n>` is the same list
 //!   with `can` per resource, and `filter/floor` reads every resource's id,
 //!   owner and state once and does nothing else (the memory floor);
+//! - `filter/can_ids/<n>`: `Policy::can_ids` over the same 1M ids as a column
+//!   (no owner, no state); `filter/can_ids_loop/<n>` calls `can` per id, and
+//!   `filter/ids_floor` reads every id once;
 //! - `filter/cached/*`: the same on the first 16k resources, which stay in cache;
 //! - `filter/sqlite/*`: "which of these 100k rows may I edit?" in an in-memory
 //!   SQLite table with an index on the owner, as a list endpoint's table would
@@ -155,6 +158,30 @@ fn bulk(c: &mut Criterion) {
                 black_box(&rs)
                     .iter()
                     .filter(|r| policy.can(black_box(s), edit, r))
+                    .count()
+            });
+        });
+    }
+    // The columnar form: the same 1M ids as a column of their own (8 MB), no
+    // owner and no state. `ids_floor` reads every id once and does nothing else;
+    // `can_ids_loop` calls `can` on each id.
+    let ids: Vec<u64> = rs.iter().map(|r| r.id().unwrap_or(0)).collect();
+    let kind = edit.kind();
+    g.bench_function("ids_floor", |b| {
+        b.iter(|| black_box(&ids).iter().fold(0u64, |acc, id| acc ^ id));
+    });
+    for (name, n) in [("plain", 0), ("hundred", 100)] {
+        let s = policy.subject(name).unwrap_or_else(|| panic!("{name}"));
+        g.bench_with_input(BenchmarkId::new("can_ids", n), &s, |b, &s| {
+            b.iter(|| policy.can_ids(black_box(s), edit, kind, black_box(&ids)));
+        });
+        g.bench_with_input(BenchmarkId::new("can_ids_loop", n), &s, |b, &s| {
+            b.iter(|| {
+                black_box(&ids)
+                    .iter()
+                    .filter(|&&id| {
+                        policy.can(black_box(s), edit, &policy.resource(kind).with_id(id))
+                    })
                     .count()
             });
         });

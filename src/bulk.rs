@@ -1,11 +1,18 @@
 //! Bulk checks: [`Policy::can_many`] answers `can` for a slice of resources at
 //! memory speed. What depends only on the subject and the kind is worked out once
-//! (from the engine's own answers, as for [`Policy::filter`]); what is left per
+//! (from the compiled masks, as for [`Policy::filter`]); what is left per
 //! resource is its owner class, its state and, only when the subject's layers name
 //! instances of the kind, one lookup of its id.
+//!
+//! [`Policy::can_ids`] is the columnar form for the common list case (ids only):
+//! the answer for unnamed ids is worked out once from the compiled masks, and each
+//! id costs a hash, two compares and a bit set, or nothing at all when no named id
+//! answers differently.
 
 use crate::def::InstanceId;
-use crate::filter::{Probe, MANAGED, OTHER, OWN, OWNER_CLASSES, UNOWNED};
+use crate::filter::{
+    named_ids, unnamed_id, Compiled, Probe, MANAGED, OTHER, OWN, OWNER_CLASSES, UNOWNED,
+};
 use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
 use crate::policy::Policy;
 
@@ -183,6 +190,104 @@ impl IdTable {
     }
 }
 
+/// A set of ids for membership tests with at most two compares: Fibonacci hashing
+/// into buckets of two, at most an eighth full, where every id sits in its home
+/// bucket (sizes up to 32k buckets are tried); past that, a sorted list searched by
+/// halving (at most `log2(n) + 1` probes). Either way no input makes a lookup
+/// walk: ids that share their low bits (`i << 32`) are spread by the multiply.
+#[derive(Debug)]
+struct IdSet {
+    /// Empty when the set is searched as `sorted`.
+    buckets: Vec<[InstanceId; 2]>,
+    shift: u32,
+    mask: usize,
+    /// A key no member has, in every free entry; never a member itself.
+    empty: InstanceId,
+    sorted: Vec<InstanceId>,
+}
+
+impl IdSet {
+    /// The set of `ids` (sorted, unique).
+    fn new(ids: &[InstanceId]) -> IdSet {
+        let mut empty = InstanceId::MAX;
+        // At most `ids.len()` steps: the ids are unique.
+        while ids.binary_search(&empty).is_ok() {
+            empty = empty.wrapping_sub(1);
+        }
+        let base = ids.len().next_power_of_two().max(8);
+        for factor in [4, 8, 16, 32] {
+            let cap = base * factor;
+            if cap > 1 << 15 {
+                break;
+            }
+            if let Some(set) = Self::hashed(ids, empty, cap) {
+                return set;
+            }
+        }
+        IdSet {
+            buckets: Vec::new(),
+            shift: 0,
+            mask: 0,
+            empty,
+            sorted: ids.to_vec(),
+        }
+    }
+
+    /// The table of `cap` buckets (a power of two), if every id fits its home.
+    fn hashed(ids: &[InstanceId], empty: InstanceId, cap: usize) -> Option<IdSet> {
+        let mut set = IdSet {
+            buckets: vec![[empty; 2]; cap],
+            shift: 64 - cap.trailing_zeros(),
+            mask: cap - 1,
+            empty,
+            sorted: Vec::new(),
+        };
+        for &id in ids {
+            let home = set.home(id);
+            let bucket = set.buckets.get_mut(home)?;
+            let entry = bucket.iter_mut().find(|e| **e == empty)?;
+            *entry = id;
+        }
+        Some(set)
+    }
+
+    #[inline(always)]
+    fn home(&self, id: InstanceId) -> usize {
+        (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (self.shift & 63)) as usize & self.mask
+    }
+
+    /// Whether `id` is in the hashed set: no branch on `id`.
+    #[inline(always)]
+    fn hashed_contains(&self, id: InstanceId) -> bool {
+        let [a, b] = self
+            .buckets
+            .get(self.home(id))
+            .copied()
+            .unwrap_or([self.empty; 2]);
+        ((a == id) | (b == id)) & (id != self.empty)
+    }
+
+    /// Sets bit `i` of `words` (already holding the answer for unnamed ids) to
+    /// its opposite for every `ids[i]` in the set.
+    fn flip(&self, words: &mut [u64], ids: &[InstanceId]) {
+        if self.buckets.is_empty() {
+            for (w, chunk) in words.iter_mut().zip(ids.chunks(64)) {
+                for (i, id) in chunk.iter().enumerate() {
+                    *w ^= u64::from(self.sorted.binary_search(id).is_ok()) << (i & 63);
+                }
+            }
+            return;
+        }
+        for (w, chunk) in words.iter_mut().zip(ids.chunks(64)) {
+            let mut bits = 0u64;
+            for (i, &id) in chunk.iter().enumerate() {
+                bits |= u64::from(self.hashed_contains(id)) << (i & 63);
+            }
+            *w ^= bits;
+        }
+    }
+}
+
 /// One subject, action and kind, ready to answer per resource: one `u64` table per
 /// class of ids, bit `owner * stride + state` (state 0: none, `i + 1`: state `i`,
 /// `n_states + 1`: a state of another kind or out of range, always 0).
@@ -310,7 +415,7 @@ impl Policy {
     /// `self.can(subject, action, &resources[i])`.
     ///
     /// The work that depends only on the subject, the action and the kind (that of
-    /// the first resource) is done once, from the engine's own answers; each
+    /// the first resource) is done once, from the compiled masks; each
     /// resource then costs a few compares and one table lookup (see
     /// `benches/README.md`). Resources of another kind than the first, and kinds
     /// with more than 14 states, are checked one by one with `can`.
@@ -368,5 +473,123 @@ impl Policy {
             }
         }
         BitSet { words, len }
+    }
+
+    /// [`can`](Policy::can) for each of `ids` as instances of `kind` with no owner
+    /// and no state: bit `i` of the result is `self.can(subject, action,
+    /// &self.resource(kind).with_id(ids[i]))`. The columnar form of
+    /// [`can_many`](Policy::can_many) for the common list case, where the ids are
+    /// a column of their own.
+    ///
+    /// The answer for every id the subject's layers (its own and its role's) do
+    /// not name is read once from the compiled masks; the named ids whose answer
+    /// differs go into a small hash set (at most two probes per lookup, whatever
+    /// the ids' bits). Each id then costs a hash, two compares and a bit set; when
+    /// no named id answers differently, the result is filled without reading the
+    /// ids at all.
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
+    /// #   "roles": {"R": {"grants": {"task": ["view"]}}},
+    /// #   "subjects": {"u": {"role": "R", "exceptions": [{"kind": "task", "id": 8589934592, "deny": ["view"]}]}}}"#)?;
+    /// # let policy = Policy::compile(&def)?;
+    /// let u = policy.subject("u").ok_or("no u")?;
+    /// let view = policy.action("task", "view").ok_or("no view")?;
+    /// // Ids as a column, e.g. read from the database: task 2 << 32 is denied.
+    /// let ids = [1, 2 << 32, 3, 2];
+    /// let allowed = policy.can_ids(u, view, view.kind(), &ids);
+    /// assert_eq!(allowed.iter().collect::<Vec<_>>(), [0, 2, 3]);
+    /// assert!(!policy.can(u, view, &policy.resource(view.kind()).with_id(2 << 32)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn can_ids(
+        &self,
+        subject: SubjectId,
+        action: impl Actions,
+        kind: KindId,
+        ids: &[InstanceId],
+    ) -> BitSet {
+        let len = ids.len();
+        let Some(c) = Compiled::new(self, subject, action, kind) else {
+            return BitSet {
+                words: vec![0; len.div_ceil(64)],
+                len,
+            };
+        };
+        // INVARIANT (named ids): an id the subject's and its role's layers do not
+        // name answers as `unnamed_id` does (see `Policy::probe`).
+        let named = named_ids(self, self.resolve(subject).and_then(|s| self.info(s)), kind);
+        let unnamed = c.plain(Some(unnamed_id(&named)));
+        let flipped: Vec<InstanceId> = named
+            .into_iter()
+            .filter(|id| c.plain(Some(*id)) != unnamed)
+            .collect();
+        let fill = if unnamed { !0u64 } else { 0 };
+        let mut words: Vec<u64> = vec![fill; len.div_ceil(64)];
+        if !flipped.is_empty() {
+            IdSet::new(&flipped).flip(&mut words, ids);
+        }
+        // Bits past `len` are zero.
+        if let Some(last) = words.last_mut() {
+            if len % 64 != 0 {
+                *last &= (1u64 << (len % 64)) - 1;
+            }
+        }
+        BitSet { words, len }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both forms of `IdSet` (hashed and sorted) against a plain search, on ids
+    /// that share their low bits and on an adversarial set built to overflow one
+    /// bucket at every size (which must fall back to the sorted form).
+    #[test]
+    fn id_set_membership() {
+        let mut sets: Vec<Vec<InstanceId>> = vec![
+            (0..100).map(|i| i << 32).collect(),
+            (0..3000).map(|i| (i << 10) | 7).collect(),
+            vec![u64::MAX, u64::MAX - 1, 0],
+        ];
+        // Three ids with the same top 15 bits after the multiply share a home at
+        // every size tried (the multiplier is odd, so invertible mod 2^64).
+        let inv = {
+            let k: u64 = 0x9E37_79B9_7F4A_7C15;
+            let mut x = k;
+            for _ in 0..6 {
+                x = x.wrapping_mul(2u64.wrapping_sub(k.wrapping_mul(x)));
+            }
+            x
+        };
+        sets.push((0..3u64).map(|i| i.wrapping_mul(inv)).collect());
+        for mut ids in sets {
+            ids.sort_unstable();
+            ids.dedup();
+            let set = IdSet::new(&ids);
+            let probes: Vec<InstanceId> = ids
+                .iter()
+                .flat_map(|&i| [i, i.wrapping_add(1), i ^ (1 << 40)])
+                .chain([0, 1, u64::MAX, set.empty])
+                .collect();
+            let mut words = vec![0u64; probes.len().div_ceil(64)];
+            set.flip(&mut words, &probes);
+            for (i, id) in probes.iter().enumerate() {
+                let want = ids.binary_search(id).is_ok();
+                assert_eq!((words[i / 64] >> (i % 64)) & 1 == 1, want, "{id}");
+            }
+        }
+        let adversarial: Vec<InstanceId> = {
+            let mut v: Vec<u64> = (0..3u64).map(|i| i.wrapping_mul(inv)).collect();
+            v.sort_unstable();
+            v
+        };
+        assert!(
+            IdSet::new(&adversarial).buckets.is_empty(),
+            "sorted fallback"
+        );
+        assert!(!IdSet::new(&[1 << 32, 2 << 32]).buckets.is_empty());
     }
 }

@@ -2,10 +2,9 @@
 //! the exact answer as a small closed form over an instance's id, owner and state
 //! (a [`Filter`]) that a database can evaluate ([`Filter::to_sql`](crate::Filter::to_sql)).
 //!
-//! The filter is not derived from the compiled tables: it is read off the engine's
-//! own answers ([`Policy::can`]) on the finitely many classes of resources where
-//! answers can differ, then simplified. So it stays exact whatever the tables look
-//! like. The classes, for subject `u` and kind `k`:
+//! The filter is read off the compiled form, the same masks and affine maps
+//! [`Policy::can`] reads, on the finitely many classes of resources where answers
+//! can differ, then simplified. The classes, for subject `u` and kind `k`:
 //!
 //! - **ids**: every id named on `k` by `u`'s own exceptions and restrictions or by
 //!   its role's (a derived role's layer holds its base's), plus one id named
@@ -14,13 +13,21 @@
 //! - **owners**: none, `u` itself, a subject `u` manages (the decision order's
 //!   step 4 treats every managed subject alike, so one stands for all), and anyone
 //!   else.
+//!
+//! The final set of a class is `((scoped set for the owner class) -> role layer
+//! for the id -> subject layer for the id) & keep(state)`, exactly the steps of
+//! `Policy::allowed_bits`; it is computed once per owner class and id class, then
+//! masked with each state's keep mask. No `can` call is made; the differential
+//! tests (`tests/filter.rs`) compare the result with `can` on every resource of a
+//! universe.
 
 use serde::{Deserialize, Serialize};
 use smallvec::{smallvec, SmallVec};
 
 use crate::def::InstanceId;
 use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
-use crate::policy::{Policy, SubjectRef};
+use crate::policy::{Policy, ProfileKind, Subject, SubjectRef};
+use crate::table::Affine;
 
 /// Owner classes, in the order of a probe's rows.
 pub(crate) const UNOWNED: usize = 0;
@@ -66,7 +73,11 @@ impl Probe<'_> {
 
 /// Every id named on `kind` in the subject's own layer or its role's, sorted and
 /// unique.
-fn named_ids(policy: &Policy, info: Option<SubjectRef<'_>>, kind: KindId) -> Vec<InstanceId> {
+pub(crate) fn named_ids(
+    policy: &Policy,
+    info: Option<SubjectRef<'_>>,
+    kind: KindId,
+) -> Vec<InstanceId> {
     let Some(info) = info else {
         return Vec::new();
     };
@@ -75,20 +86,178 @@ fn named_ids(policy: &Policy, info: Option<SubjectRef<'_>>, kind: KindId) -> Vec
         .roles
         .get(info.role() as usize)
         .map(|r| &r.layer);
-    let mut ids: Vec<InstanceId> = [Some(info.layer()), role.map(|l| &**l)]
-        .into_iter()
-        .flatten()
-        .flat_map(|layer| layer.named_instances())
-        .filter(|(k, _)| *k == kind.0)
-        .map(|(_, id)| id)
-        .collect();
+    let layers = [Some(info.layer()), role.map(|l| &**l)];
+    let mut ids: Vec<InstanceId> = Vec::with_capacity(
+        layers
+            .iter()
+            .flatten()
+            .map(|l| l.exceptions.len() + l.restrictions.iter().map(|r| r.ids.len()).sum::<usize>())
+            .sum(),
+    );
+    for layer in layers.into_iter().flatten() {
+        // (The ids `Layer::named_instances` lists, for this kind only.)
+        ids.extend(
+            layer
+                .restrictions
+                .iter()
+                .filter(|r| r.kind == kind.0)
+                .flat_map(|r| r.ids.iter().copied()),
+        );
+        ids.extend(
+            layer
+                .exceptions
+                .iter()
+                .filter(|e| e.kind == kind.0)
+                .map(|e| e.id),
+        );
+    }
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
+/// The compiled form one subject reads for one kind and action: what
+/// `Policy::allowed_bits` reads, gathered once so that each class of resources
+/// costs a few mask operations.
+pub(crate) struct Compiled<'p> {
+    policy: &'p Policy,
+    kind: u32,
+    want: u64,
+    pk: &'p ProfileKind,
+    subject: &'p Subject,
+    /// The scoped set per owner class (`UNOWNED`, `OWN`, `OTHER`, `MANAGED`).
+    scoped: [u64; OWNER_CLASSES],
+    /// The keep mask per state class: 0 no state, `i + 1` state `i`.
+    keeps: SmallVec<[u64; 8]>,
+    /// Bit `s` (for the first 64 state classes): `keeps[s]` holds `want`.
+    state_row: u64,
+}
+
+impl<'p> Compiled<'p> {
+    /// `None` when `can` denies every resource of `kind` to `subject` whatever its
+    /// id, owner and state: unknown subject (or removed), unknown kind, or an
+    /// action of another kind.
+    pub(crate) fn new(
+        policy: &'p Policy,
+        subject: SubjectId,
+        action: impl Actions,
+        kind: KindId,
+    ) -> Option<Compiled<'p>> {
+        let want = action.mask_for(&Resource::new(kind))?;
+        let k = kind.0;
+        let (subj, profiles, pk) = policy.list_entry(subject, k)?;
+        // INVARIANT (scopes, as `Policy::scoped`): an owner that is the subject adds
+        // `own`; an owner it manages (and is not itself) adds `managed`; any other
+        // owner, or none, leaves the `any` set.
+        let set = pk.set;
+        let mut scoped = [set.any; OWNER_CLASSES];
+        if let Some(x) = scoped.get_mut(OWN) {
+            *x |= set.own;
+        }
+        if let Some(x) = scoped.get_mut(MANAGED) {
+            *x |= set.managed;
+        }
+        // The stateless keep mask, then each state's, read as a check reads them
+        // (`state_keep` maps a state no rule names to the stateless mask).
+        let n_states = policy.states(kind).len() as u32;
+        let keeps: SmallVec<[u64; 8]> = std::iter::once(pk.keep)
+            .chain(
+                (0..n_states)
+                    .map(|index| policy.state_keep(profiles, pk, k, StateId { kind: k, index })),
+            )
+            .collect();
+        let state_row = keeps
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, keep)| *keep & want == want)
+            .fold(0u64, |row, (s, _)| row | 1 << s);
+        Some(Compiled {
+            state_row,
+            policy,
+            kind: k,
+            want,
+            pk,
+            subject: subj,
+            scoped,
+            keeps,
+        })
+    }
+
+    /// The role layer's and then the subject's layer's effect on instance `id`
+    /// (none: no id), as one map.
+    pub(crate) fn layers(&self, id: Option<InstanceId>) -> Affine {
+        let pk = self.pk;
+        // INVARIANT (role layer, as `allowed_bits` step 5): the role's per-instance
+        // table is consulted only when `role_names_instances`; else, and for no
+        // id, the role's default applies. `role_instance` maps `x` to
+        // `x & and | or`, so its values on all-zeros and all-ones give that map.
+        let role = match id {
+            Some(id) if pk.role_names_instances => Affine {
+                and: self.policy.role_instance(pk, self.kind, id, !0),
+                or: self.policy.role_instance(pk, self.kind, id, 0),
+            },
+            _ => pk.role_default,
+        };
+        // INVARIANT (subject layer): read only when the `LAYER` flag is set, from the
+        // same compiled record a check reads.
+        let own = match &self.subject.extra {
+            Some(e) if self.subject.flags & Subject::LAYER != 0 => e.layer(self.kind, id),
+            _ => Affine::IDENTITY,
+        };
+        role.then(own)
+    }
+
+    /// Whether `can` allows the final set `x` in state class `s`.
+    fn allows(&self, x: u64, s: usize) -> bool {
+        self.keeps
+            .get(s)
+            .is_some_and(|keep| x & keep & self.want == self.want)
+    }
+
+    /// The answers on one class of ids (see [`Answers`]); the `MANAGED` row only
+    /// when `managed`.
+    fn answers(&self, id: Option<InstanceId>, managed: bool) -> Answers {
+        let width = self.keeps.len();
+        let words = (OWNER_CLASSES * width).div_ceil(64);
+        let mut bits: Answers = smallvec![0; words];
+        let layers = self.layers(id);
+        // `x & keep & want == want` is `want` in `x` and `want` in `keep`: the
+        // second part is the same row for every owner class.
+        for (o, set) in self.scoped.iter().enumerate() {
+            if (o == MANAGED && !managed) || layers.apply(*set) & self.want != self.want {
+                continue;
+            }
+            if OWNER_CLASSES * width <= 64 {
+                // One word: the row of states whose keep mask holds `want`.
+                if let Some(w) = bits.first_mut() {
+                    *w |= self.state_row << ((o * width) & 63);
+                }
+                continue;
+            }
+            for s in 0..width {
+                if self.allows(!0, s) {
+                    let i = o * width + s;
+                    if let Some(w) = bits.get_mut(i / 64) {
+                        *w |= 1 << (i % 64);
+                    }
+                }
+            }
+        }
+        bits
+    }
+
+    /// Whether `can` allows an instance with id `id` (none: no id) and no owner
+    /// and no state.
+    pub(crate) fn plain(&self, id: Option<InstanceId>) -> bool {
+        let x = self.layers(id).apply(self.scoped[UNOWNED]);
+        self.allows(x, 0)
+    }
+}
+
 impl Policy {
-    /// Asks `can` on every class of resources of `kind` (see the module docs).
+    /// The answers of `can` on every class of resources of `kind` (see the module
+    /// docs), read off the compiled form.
     pub(crate) fn probe(
         &self,
         subject: SubjectId,
@@ -98,44 +267,16 @@ impl Policy {
         let n_states = self.states(kind).len();
         let info = self.resolve(subject).and_then(|s| self.info(s));
         let managed: &[u32] = info.map_or(&[], |i| i.manages());
-        // A subject related to neither: a real one where there is one (at most
-        // `managed.len() + 1` are skipped), else an id no subject has.
-        let other = self
-            .subjects()
-            .find(|o| *o != subject && managed.binary_search(&o.index).is_err())
-            .unwrap_or(SubjectId(u32::MAX));
-        let owners: [Option<Option<SubjectId>>; OWNER_CLASSES] = [
-            Some(None),
-            Some(Some(subject)),
-            Some(Some(other)),
-            managed.first().map(|&m| Some(SubjectId(m))),
-        ];
-        let width = n_states + 1;
-        let words = (OWNER_CLASSES * width).div_ceil(64);
+        let words = (OWNER_CLASSES * (n_states + 1)).div_ceil(64);
+        let compiled = Compiled::new(self, subject, action, kind);
         let answers = |id: Option<InstanceId>| -> Answers {
-            let mut bits: Answers = smallvec![0; words];
-            for (o, owner) in owners.iter().enumerate() {
-                let Some(owner) = owner else { continue };
-                for s in 0..width {
-                    let mut r = Resource::new(kind);
-                    r.id = id;
-                    r.owner = *owner;
-                    if s > 0 {
-                        r.state = Some(StateId {
-                            kind: kind.0,
-                            index: (s - 1) as u32,
-                        });
-                    }
-                    if self.can(subject, action, &r) {
-                        let i = o * width + s;
-                        if let Some(w) = bits.get_mut(i / 64) {
-                            *w |= 1 << (i % 64);
-                        }
-                    }
-                }
+            match &compiled {
+                Some(c) => c.answers(id, !managed.is_empty()),
+                None => smallvec![0; words],
             }
-            bits
         };
+        // INVARIANT (named ids): the compiled role and subject tables differ from
+        // their defaults only on ids their layers name, which `named_ids` lists.
         let ids = named_ids(self, info, kind);
         let other_id = answers(Some(unnamed_id(&ids)));
         Probe {
@@ -155,9 +296,10 @@ impl Policy {
     /// matches). Render it for a database with [`Filter::to_sql`](crate::Filter::to_sql).
     ///
     /// An unknown subject, an action of another kind, or an unavailable kind give
-    /// a filter that matches nothing. Costs `(named ids + 2) x 4 x (states + 1)`
-    /// checks: 192 for a subject naming 10 instances of a kind with 3 states
-    /// (about 13 µs on a busy 2-vCPU VM; see `benches/README.md`).
+    /// a filter that matches nothing. Reads the compiled masks once per class of
+    /// ids (the ids the subject's layers name, an unnamed one and none) and owner
+    /// relation, with no `can` call: about 2 µs for a subject naming 10
+    /// instances of a kind with 3 states (see `benches/README.md`).
     ///
     /// ```
     /// use accessmask::{Cond, Policy, PolicyDef};
@@ -194,6 +336,12 @@ impl Policy {
     pub fn filter(&self, subject: SubjectId, action: impl Actions, kind: KindId) -> Filter {
         Filter::from_probe(self, &self.probe(subject, action, kind))
     }
+}
+
+/// Whether two answer tables are equal (word by word: they are a word or two,
+/// where a call to `memcmp` costs more than the compare).
+fn same(a: &Answers, b: &Answers) -> bool {
+    a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x == y)
 }
 
 /// An id that is not in `named` (sorted): the first gap from 0 upwards.
@@ -350,12 +498,12 @@ impl Filter {
             .map(|s| policy.state_name(s).to_string())
             .collect();
         let default = cond_of(p, &p.other_id, &states);
-        let mut groups: Vec<(&Answers, Vec<InstanceId>)> = Vec::new();
+        let mut groups: SmallVec<[(&Answers, Vec<InstanceId>); 4]> = SmallVec::new();
         for (id, answers) in &p.named {
-            if *answers == p.other_id {
+            if same(answers, &p.other_id) {
                 continue;
             }
-            match groups.iter_mut().find(|(a, _)| *a == answers) {
+            match groups.iter_mut().find(|(a, _)| same(a, answers)) {
                 Some((_, ids)) => ids.push(*id),
                 None => groups.push((answers, vec![*id])),
             }
@@ -367,7 +515,7 @@ impl Filter {
                 cond: cond_of(p, answers, &states),
             })
             .collect();
-        let no_id = (p.no_id != p.other_id).then(|| cond_of(p, &p.no_id, &states));
+        let no_id = (!same(&p.no_id, &p.other_id)).then(|| cond_of(p, &p.no_id, &states));
         let mentions = |c: &Cond| match c {
             Cond::Any(clauses) => clauses
                 .iter()
@@ -570,7 +718,7 @@ fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Cond {
             unset: has(0),
         })
     };
-    let mut clauses = Vec::new();
+    let mut clauses = Vec::with_capacity(OWNER_CLASSES + 1);
     if !is_empty(&common) {
         clauses.push(Clause {
             owners: None,

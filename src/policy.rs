@@ -1281,4 +1281,30 @@ impl Policy {
             .and_then(|s| s.extra.as_ref())
             .is_some_and(|e| e.manages.binary_search(&owner).is_ok())
     }
+
+    /// Subject `s`'s record, the profile table that holds its profile, and its
+    /// entry there for kind `k`, found as [`Policy::allowed_bits`] finds them: for
+    /// lists (`filter.rs`, `bulk.rs`), which read the compiled form directly.
+    /// `None` where `allowed_bits` answers 0 whatever the resource.
+    // INVARIANT (entry lookup): must resolve a subject exactly as `allowed_bits`
+    // does (any check added there on the id, e.g. its lineage, belongs here too).
+    pub(crate) fn list_entry(
+        &self,
+        id: SubjectId,
+        k: u32,
+    ) -> Option<(&Subject, &Profiles, &ProfileKind)> {
+        let s = self.resolve(id)?;
+        let subj = self.subjects.get(s as usize)?;
+        let (profiles, p) = match subj.profile.checked_sub(self.profiles.count) {
+            None => (&*self.profiles, subj.profile),
+            Some(q) => (&*self.recent, q),
+        };
+        if k as usize >= profiles.n_kinds {
+            return None;
+        }
+        let at = (p as usize)
+            .checked_mul(profiles.n_kinds)?
+            .checked_add(k as usize)?;
+        Some((subj, profiles, profiles.kinds.get(at)?))
+    }
 }

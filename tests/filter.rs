@@ -1,12 +1,14 @@
 //! Lists: `Policy::filter`, `Filter::matches`, `Filter::to_sql` and
-//! `Policy::can_many` against `Policy::can`.
+//! `Policy::can_many`, `Policy::can_ids` against `Policy::can`.
 //!
 //! - In memory: on random policies (the shared generator), for every subject, kind
 //!   and action, the filter matches exactly the resources `can` allows, on every
 //!   resource of a small universe (every id the policy can name plus one it never
 //!   names, and no id; every state and no state; no owner and every subject as
 //!   owner, so the subject itself, those it manages and the others). `can_many`
-//!   gives the same bits, and the filter survives a serde round trip.
+//!   gives the same bits, and the filter survives a serde round trip. `can_ids`
+//!   gives the same bits as `can` on a column of ids: every id the policies name,
+//!   unnamed ones, and ids that share their low bits (`i << 32`).
 //! - In SQLite: on random policies, a 10k-row table per kind; the rows the
 //!   rendered SQL returns are exactly those `can` allows (owners and states stored
 //!   as text or as integers, ids sometimes missing, and states the kind does not
@@ -170,6 +172,113 @@ proptest! {
     fn filter_and_can_many_equal_can(stream in vec(any::<u32>(), POLICY_STREAM)) {
         let (def, policy) = compile(&stream);
         prop_assert!(check_in_memory(&def, &policy) > 0);
+    }
+}
+
+/// Ids for `can_ids`: every id a generated policy can name and one past them,
+/// the same shifted into the high half (`i << 32`, sharing their low bits), a few
+/// multiples of a power of two, and the largest id; in a scrambled order with
+/// repeats, and a length that is not a multiple of 64.
+fn id_column() -> Vec<u64> {
+    let mut ids: Vec<u64> = (0..=ID_POOL as u64 + 1).collect();
+    ids.extend((0..=ID_POOL as u64 + 1).map(|i| i << 32));
+    ids.extend((1..=8u64).map(|i| i << 20));
+    ids.push(u64::MAX);
+    ids.push(u64::MAX - 1);
+    let n = ids.len();
+    let mut out: Vec<u64> = (0..3 * n + 7).map(|j| ids[(j * 7 + j / n) % n]).collect();
+    out.extend_from_slice(&ids);
+    out
+}
+
+/// `def` with every id its exceptions and restrictions name (roles' and
+/// subjects') moved to `id << 32`: ids that share their low 32 bits.
+fn shift_ids(def: &PolicyDef) -> PolicyDef {
+    let mut v = serde_json::to_value(def).unwrap();
+    let shift = |x: &mut serde_json::Value| {
+        if let Some(i) = x.as_u64() {
+            *x = serde_json::json!(i << 32);
+        }
+    };
+    for holders in ["roles", "subjects"] {
+        let Some(map) = v.get_mut(holders).and_then(|m| m.as_object_mut()) else {
+            continue;
+        };
+        for holder in map.values_mut() {
+            if let Some(es) = holder.get_mut("exceptions").and_then(|e| e.as_array_mut()) {
+                for e in es {
+                    if let Some(id) = e.get_mut("id") {
+                        shift(id);
+                    }
+                }
+            }
+            if let Some(rs) = holder
+                .get_mut("restrictions")
+                .and_then(|r| r.as_array_mut())
+            {
+                for r in rs {
+                    if let Some(ids) = r.get_mut("ids").and_then(|i| i.as_array_mut()) {
+                        ids.iter_mut().for_each(shift);
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(v).unwrap()
+}
+
+/// `can_ids` against `can` for every subject, kind and action of one policy
+/// (and a subject id the policy does not have); returns the number compared.
+fn check_can_ids(def: &PolicyDef, policy: &Policy) -> usize {
+    let ids = id_column();
+    let mut compared = 0;
+    let mut subjects: Vec<SubjectId> = policy.subjects().collect();
+    subjects.push(foreign_owner());
+    for kind in policy.kinds() {
+        for &subject in &subjects {
+            for action in policy.actions(kind) {
+                let bits = policy.can_ids(subject, action, kind, &ids);
+                assert_eq!(bits.len(), ids.len());
+                assert_eq!(bits.count(), bits.iter().count(), "no bits past the end");
+                for (i, &id) in ids.iter().enumerate() {
+                    let r = policy.resource(kind).with_id(id);
+                    let can = policy.can(subject, action, &r);
+                    assert_eq!(
+                        bits.contains(i),
+                        can,
+                        "can_ids: subject {}, action {}, id {id}\npolicy: {}",
+                        policy.subject_name(subject),
+                        policy.action_name(action),
+                        serde_json::to_string(def).unwrap()
+                    );
+                    compared += 1;
+                }
+                // An action of another kind: nothing.
+                for other in policy.kinds().filter(|k| *k != kind) {
+                    assert_eq!(policy.can_ids(subject, action, other, &ids).count(), 0);
+                }
+            }
+        }
+    }
+    compared
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: cases(),
+        failure_persistence: None,
+        max_shrink_iters: 0,
+        ..Config::default()
+    })]
+
+    #[test]
+    fn can_ids_equal_can(stream in vec(any::<u32>(), POLICY_STREAM)) {
+        let (def, policy) = compile(&stream);
+        prop_assert!(check_can_ids(&def, &policy) > 0);
+        // The same policy with every named id `i` written as `i << 32`.
+        let shifted = shift_ids(&def);
+        let policy = Policy::compile(&shifted).expect("shifted policies compile");
+        prop_assert!(check_can_ids(&shifted, &policy) > 0);
     }
 }
 
@@ -627,7 +736,7 @@ fn can_many_mixed_kinds_and_empty() {
     assert!(!bits.contains(200));
 }
 
-/// `can_many` and `filter` on subjects naming many ids that share their low bits
+/// `can_many`, `can_ids` and `filter` on subjects naming many ids that share their low bits
 /// (`i << 32`, multiples of 1024): the two-slot table (3,000 ids) and the walked
 /// one (10,000 ids).
 #[test]
@@ -667,13 +776,71 @@ fn many_structured_exception_ids() {
                 });
             }
         }
+        let column: Vec<u64> = rs.iter().map(|r| r.id().unwrap()).collect();
         for action in policy.actions(kind) {
+            let by_id = policy.can_ids(u, action, kind, &column);
+            for (i, &id) in column.iter().enumerate() {
+                let can = policy.can(u, action, &policy.resource(kind).with_id(id));
+                assert_eq!(by_id.contains(i), can, "can_ids: {n} ids, id {id}");
+            }
             let bits = policy.can_many(u, action, &rs);
             let filter = policy.filter(u, action, kind);
             for (i, r) in rs.iter().enumerate() {
                 let can = policy.can(u, action, r);
                 assert_eq!(bits.contains(i), can, "{n} ids, {r:?}");
                 assert_eq!(filter.matches(r), can, "{n} ids, {r:?}");
+            }
+        }
+    }
+}
+
+/// A subject id the policy did not hand out (another policy's, past the end):
+/// the filter matches nothing and `can_ids`/`can_many` allow nothing, as `can`.
+#[test]
+fn foreign_subject_ids_are_denied() {
+    let (policy, _) = hostile();
+    let stranger = foreign_owner();
+    let view = policy.action("doc", "view").unwrap();
+    let kind = view.kind();
+    let filter = policy.filter(stranger, view, kind);
+    assert!(filter.is_none(), "{filter}");
+    let rs: Vec<Resource> = (0..10).map(|i| policy.resource(kind).with_id(i)).collect();
+    assert!(rs
+        .iter()
+        .all(|r| !policy.can(stranger, view, r) && !filter.matches(r)));
+    assert_eq!(policy.can_many(stranger, view, &rs).count(), 0);
+    assert_eq!(
+        policy
+            .can_ids(stranger, view, kind, &[0, 3, 4, 1 << 32])
+            .count(),
+        0
+    );
+}
+
+/// Subject ids of another policy compiled from the same document (the same
+/// indices, another lineage): whatever `can` answers for them, the filter,
+/// `can_many` and `can_ids` answer the same (lists resolve a subject as `can`
+/// does; see `Policy::list_entry`).
+#[test]
+fn other_policies_subject_ids_answer_as_can() {
+    let (policy, _) = hostile();
+    let (twin, _) = hostile();
+    let kind = policy.kind("doc").unwrap();
+    let rs = universe(&policy, kind);
+    let ids: Vec<u64> = (0..8).chain([1 << 32]).collect();
+    for s in twin.subjects() {
+        for action in policy.actions(kind) {
+            let filter = policy.filter(s, action, kind);
+            let bits = policy.can_many(s, action, &rs);
+            for (i, r) in rs.iter().enumerate() {
+                let can = policy.can(s, action, r);
+                assert_eq!(filter.matches(r), can, "{r:?}");
+                assert_eq!(bits.contains(i), can, "{r:?}");
+            }
+            let by_id = policy.can_ids(s, action, kind, &ids);
+            for (i, &id) in ids.iter().enumerate() {
+                let can = policy.can(s, action, &policy.resource(kind).with_id(id));
+                assert_eq!(by_id.contains(i), can, "id {id}");
             }
         }
     }
