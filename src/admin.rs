@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compile::SubjectNames;
 use crate::def::{
-    ChangeKind, ExceptionDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
+    ChangeKind, ExceptionDef, IdDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
 };
 use crate::error::{check_name, hint, nearest, Item, PolicyError, Shown};
 use crate::ids::{Actions, Resource, SubjectId};
@@ -61,35 +61,40 @@ pub enum Change {
         /// On or off.
         on: bool,
     },
-    /// Adds a subject's exception, replacing one on the same `(kind, id)`.
+    /// Adds a subject's exception, replacing one on the same `(kind, in, id)`.
     SetException {
         /// The subject.
         subject: String,
         /// The exception.
         exception: ExceptionDef,
     },
-    /// Removes a subject's exception on `(kind, id)`.
+    /// Removes a subject's exception on `(kind, in, id)`.
     RemoveException {
         /// The subject.
         subject: String,
         /// The kind.
         kind: String,
-        /// The instance.
-        id: InstanceId,
+        /// The ancestor kind, for an exception written `in` one.
+        within: Option<String>,
+        /// The instance (with `within`, the ancestor instance).
+        id: IdDef,
     },
-    /// Adds a subject's restriction, replacing one on the same kind.
+    /// Adds a subject's restriction, replacing one on the same `(kind, in)`.
     SetRestriction {
         /// The subject.
         subject: String,
         /// The restriction.
         restriction: RestrictionDef,
     },
-    /// Removes a subject's restriction on a kind.
+    /// Removes a subject's restriction on a kind (with `within`, its restriction
+    /// written `in` that ancestor kind).
     RemoveRestriction {
         /// The subject.
         subject: String,
         /// The kind.
         kind: String,
+        /// The ancestor kind, for a restriction written `in` one.
+        within: Option<String>,
     },
     /// Sets the subjects a subject manages.
     SetManages {
@@ -190,29 +195,46 @@ impl fmt::Display for Change {
             }
             Change::SetException { subject, exception } => write!(
                 f,
-                "set an exception for `{}` on `{}:{}`",
+                "set an exception for `{}` on `{}`",
                 p(subject),
-                p(&exception.kind),
-                exception.id
+                p(&on_instance(
+                    &exception.kind,
+                    exception.within.as_deref(),
+                    &exception.id
+                ))
             ),
-            Change::RemoveException { subject, kind, id } => {
+            Change::RemoveException {
+                subject,
+                kind,
+                within,
+                id,
+            } => {
                 write!(
                     f,
-                    "remove the exception for `{}` on `{}:{id}`",
+                    "remove the exception for `{}` on `{}`",
                     p(subject),
-                    p(kind)
+                    p(&on_instance(kind, within.as_deref(), id))
                 )
             }
             Change::SetRestriction {
                 subject,
                 restriction,
-            } => write!(f, "restrict `{}` on `{}`", p(subject), p(&restriction.kind)),
-            Change::RemoveRestriction { subject, kind } => {
+            } => write!(
+                f,
+                "restrict `{}` on `{}`",
+                p(subject),
+                p(&on_kind(&restriction.kind, restriction.within.as_deref()))
+            ),
+            Change::RemoveRestriction {
+                subject,
+                kind,
+                within,
+            } => {
                 write!(
                     f,
                     "remove the restriction of `{}` on `{}`",
                     p(subject),
-                    p(kind)
+                    p(&on_kind(kind, within.as_deref()))
                 )
             }
             Change::SetManages { subject, .. } => write!(f, "set whom `{}` manages", p(subject)),
@@ -524,11 +546,19 @@ impl Policy {
             return Ok(false);
         };
         self.check_names(change, name)?;
+        // The shortcut is for number ids written on the instance itself; the
+        // rest goes through a recompile of the subject.
         let (kind, id, new) = match change {
-            Change::SetException { exception, .. } => {
-                (exception.kind.as_str(), exception.id, Some(exception))
-            }
-            Change::RemoveException { kind, id, .. } => (kind.as_str(), *id, None),
+            Change::SetException { exception, .. } => match (&exception.within, &exception.id) {
+                (None, IdDef::Number(id)) => (exception.kind.as_str(), *id, Some(exception)),
+                _ => return Ok(false),
+            },
+            Change::RemoveException {
+                kind,
+                within: None,
+                id: IdDef::Number(id),
+                ..
+            } => (kind.as_str(), *id, None),
             _ => return Ok(false),
         };
         let Some(&k) = self.schema.kind_index.get(kind) else {
@@ -742,33 +772,39 @@ fn edit_subject(def: &mut SubjectDef, change: &Change, name: &str) -> Result<(),
             }
         }
         Change::SetException { exception, .. } => {
-            def.exceptions
-                .retain(|e| !(e.kind == exception.kind && e.id == exception.id));
+            def.exceptions.retain(|e| {
+                !(e.kind == exception.kind && e.within == exception.within && e.id == exception.id)
+            });
             def.exceptions.push(exception.clone());
         }
-        Change::RemoveException { kind, id, .. } => {
+        Change::RemoveException {
+            kind, within, id, ..
+        } => {
             let before = def.exceptions.len();
-            def.exceptions.retain(|e| !(e.kind == *kind && e.id == *id));
+            def.exceptions
+                .retain(|e| !(e.kind == *kind && e.within == *within && e.id == *id));
             if def.exceptions.len() == before {
                 return Err(ChangeError::NothingToRemove {
                     subject: name.to_string(),
                     what: Item::Exception,
-                    on: format!("{kind}:{id}"),
+                    on: on_instance(kind, within.as_deref(), id),
                 });
             }
         }
         Change::SetRestriction { restriction, .. } => {
-            def.restrictions.retain(|r| r.kind != restriction.kind);
+            def.restrictions
+                .retain(|r| !(r.kind == restriction.kind && r.within == restriction.within));
             def.restrictions.push(restriction.clone());
         }
-        Change::RemoveRestriction { kind, .. } => {
+        Change::RemoveRestriction { kind, within, .. } => {
             let before = def.restrictions.len();
-            def.restrictions.retain(|r| r.kind != *kind);
+            def.restrictions
+                .retain(|r| !(r.kind == *kind && r.within == *within));
             if def.restrictions.len() == before {
                 return Err(ChangeError::NothingToRemove {
                     subject: name.to_string(),
                     what: Item::Restriction,
-                    on: kind.clone(),
+                    on: on_kind(kind, within.as_deref()),
                 });
             }
         }
@@ -887,5 +923,21 @@ impl LivePolicy {
         };
         // The old snapshot is dropped here, outside the lock.
         drop(old);
+    }
+}
+
+/// `kind:id`, or `kind in ancestor:id` for a rule written in an ancestor.
+pub(crate) fn on_instance(kind: &str, within: Option<&str>, id: &IdDef) -> String {
+    match within {
+        Some(a) => format!("{kind} in {a}:{id}"),
+        None => format!("{kind}:{id}"),
+    }
+}
+
+/// `kind`, or `kind in ancestor` for a restriction written in an ancestor.
+pub(crate) fn on_kind(kind: &str, within: Option<&str>) -> String {
+    match within {
+        Some(a) => format!("{kind} in {a}"),
+        None => kind.to_string(),
     }
 }

@@ -2,8 +2,8 @@
 //! with chained calls, compiled by the same compiler.
 
 use crate::def::{
-    ExceptionDef, GrantDef, InstanceId, KindDef, PolicyDef, PrerequisiteDef, RestrictionDef,
-    RoleDef, StateRuleDef, SubjectDef, ToggleDef,
+    ExceptionDef, GrantDef, IdDef, KindDef, PolicyDef, PrerequisiteDef, RestrictionDef, RoleDef,
+    StateRuleDef, SubjectDef, ToggleDef,
 };
 use crate::error::PolicyError;
 use crate::ids::TypedKind;
@@ -201,6 +201,14 @@ impl StateRuleDef {
 }
 
 impl PrerequisiteDef {
+    /// The same prerequisite, decided on the ancestor instance of `kind` the
+    /// resource is in (see [`PrerequisiteDef::on_ancestor`]).
+    #[must_use]
+    pub fn on_ancestor(mut self) -> Self {
+        self.on_ancestor = true;
+        self
+    }
+
     /// `action` needs every action of `level` on `kind`.
     pub fn level(
         action: impl Into<String>,
@@ -212,6 +220,7 @@ impl PrerequisiteDef {
             kind: kind.into(),
             actions: Vec::new(),
             level: Some(level.into()),
+            on_ancestor: false,
         }
     }
 
@@ -226,6 +235,7 @@ impl PrerequisiteDef {
             kind: kind.into(),
             actions: strings(actions),
             level: None,
+            on_ancestor: false,
         }
     }
 }
@@ -366,25 +376,34 @@ impl SubjectDef {
 
 impl ExceptionDef {
     /// On instance `id` of `kind`, the set becomes `level`.
-    pub fn level(kind: impl Into<String>, id: InstanceId, level: impl Into<String>) -> Self {
+    pub fn level(kind: impl Into<String>, id: impl Into<IdDef>, level: impl Into<String>) -> Self {
         ExceptionDef {
             kind: kind.into(),
-            id,
+            id: id.into(),
             level: Some(level.into()),
             ..Self::default()
         }
     }
 
+    /// The same exception, for every instance of its kind inside instance `id` of
+    /// the ancestor kind `ancestor`.
+    #[must_use]
+    pub fn within(mut self, ancestor: impl Into<String>) -> Self {
+        self.within = Some(ancestor.into());
+        self
+    }
+
     /// On instance `id` of `kind`, add `allow` and then take away `deny`.
     pub fn allow_deny<A: Into<String>, D: Into<String>>(
         kind: impl Into<String>,
-        id: InstanceId,
+        id: impl Into<IdDef>,
         allow: impl IntoIterator<Item = A>,
         deny: impl IntoIterator<Item = D>,
     ) -> Self {
         ExceptionDef {
             kind: kind.into(),
-            id,
+            within: None,
+            id: id.into(),
             level: None,
             allow: strings(allow),
             deny: strings(deny),
@@ -394,16 +413,25 @@ impl ExceptionDef {
 
 impl RestrictionDef {
     /// `actions` of `kind` hold on `ids` only.
-    pub fn new<S: Into<String>>(
+    pub fn new<S: Into<String>, I: Into<IdDef>>(
         kind: impl Into<String>,
         actions: impl IntoIterator<Item = S>,
-        ids: impl IntoIterator<Item = InstanceId>,
+        ids: impl IntoIterator<Item = I>,
     ) -> Self {
         RestrictionDef {
             kind: kind.into(),
             actions: strings(actions),
-            ids: ids.into_iter().collect(),
+            within: None,
+            ids: ids.into_iter().map(Into::into).collect(),
         }
+    }
+
+    /// The same restriction, with `ids` naming instances of the ancestor kind
+    /// `ancestor`: the actions hold only on instances of `kind` inside them.
+    #[must_use]
+    pub fn within(mut self, ancestor: impl Into<String>) -> Self {
+        self.within = Some(ancestor.into());
+        self
     }
 }
 

@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use smallvec::SmallVec;
 
 use crate::def::{
-    ExceptionDef, GrantDef, KindDef, NamedMap, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
+    ExceptionDef, GrantDef, IdDef, InstanceId, KindDef, NamedMap, PolicyDef, RestrictionDef,
+    RoleDef, SubjectDef,
 };
 use crate::error::{check_name, nearest, Item, PolicyError};
 use crate::ids::{ActionId, KindId, SubjectId, MAX_ACTIONS};
 use crate::policy::{
     close, role_tag, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy,
     Prerequisite, ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule,
-    Subject, SubjectExtra, SubjectInfo, SubjectRef, Toggle,
+    Subject, SubjectExtra, SubjectInfo, SubjectRef, Texts, Toggle,
 };
 use crate::pvec::PVec;
 use crate::table::{Affine, IdTable};
@@ -75,7 +76,16 @@ impl Policy {
 
     /// [`Policy::compile`], numbering subjects after `prior`'s when given.
     fn compile_keeping(def: &PolicyDef, prior: Option<&Policy>) -> Result<Policy> {
-        let schema = Schema::compile(def)?;
+        // Every string id the document names, numbered once (keeping `prior`'s
+        // numbers, so string ids it resolved stay good).
+        let mut texts = prior.map_or_else(Texts::default, |p| p.texts.clone());
+        for (_, r) in def.roles.iter() {
+            texts.intern_rules(&r.exceptions, &r.restrictions);
+        }
+        for (_, s) in def.subjects.iter() {
+            texts.intern_rules(&s.exceptions, &s.restrictions);
+        }
+        let schema = Schema::compile(def, &texts)?;
         let mut index = NameIndex::new();
         // Each subject's position: document order, or its position in `prior`
         // (new names after the last of `prior`'s).
@@ -140,6 +150,7 @@ impl Policy {
             names: PVec::default(),
             index,
             lineage,
+            texts,
         };
         let mut records: Vec<Subject> = vec![Subject::removed(); n_slots as usize];
         for (((name, sdef), &s), by) in def.subjects.iter().zip(&slots).zip(
@@ -334,7 +345,7 @@ impl Profiles {
 
 impl Schema {
     /// Kinds, roles and toggles of `def`.
-    pub(crate) fn compile(def: &PolicyDef) -> Result<Schema> {
+    pub(crate) fn compile(def: &PolicyDef, texts: &Texts) -> Result<Schema> {
         let kind_index = index_names(&def.kinds, "kinds", Item::Kind)?;
         let role_index = index_names(&def.roles, "roles", Item::Role)?;
         let toggle_index = index_names(&def.toggles, "toggles", Item::Toggle)?;
@@ -884,9 +895,13 @@ impl Schema {
             },
             _ => return None,
         };
+        let IdDef::Number(id) = e.id else { return None };
+        if e.within.is_some() {
+            return None;
+        }
         Some(Exception {
             kind: k,
-            id: e.id,
+            id,
             op,
             origin: origin.clone(),
         })
@@ -922,9 +937,15 @@ impl Schema {
                 deny: kind.close_up(self.mask(kind, &e.deny, &format!("{path}.deny"))?),
             },
         };
+        let IdDef::Number(id) = e.id else {
+            return Err(PolicyError::Malformed {
+                path: path.to_string(),
+                problem: "string ids: not yet",
+            });
+        };
         Ok(Exception {
             kind: k,
-            id: e.id,
+            id,
             op,
             origin,
         })
@@ -939,7 +960,14 @@ impl Schema {
                 problem: "a restriction restricts no action",
             });
         }
-        let mut ids = r.ids.clone();
+        let mut ids: Vec<InstanceId> = r
+            .ids
+            .iter()
+            .filter_map(|i| match i {
+                IdDef::Number(n) => Some(*n),
+                IdDef::String(_) => None,
+            })
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         Ok(Restriction {

@@ -14,8 +14,110 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Resource instance ids, as used in exceptions, restrictions and checks.
+/// Numeric resource instance ids, as used in exceptions, restrictions and checks.
 pub type InstanceId = u64;
+
+/// An instance id as a document writes it: a number, or a string (a slug, a UUID)
+/// for a kind declared with `"ids": "string"`.
+///
+/// ```
+/// use accessmask::IdDef;
+/// let ids: Vec<IdDef> = serde_json::from_str(r#"[7, "acme/web"]"#)?;
+/// assert_eq!(ids, [IdDef::from(7), IdDef::from("acme/web")]);
+/// assert_eq!(ids[1].to_string(), "acme/web");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum IdDef {
+    /// A numeric id, for a kind with number ids (the default).
+    Number(InstanceId),
+    /// A string id, for a kind declared with `"ids": "string"`. Matched exactly.
+    String(String),
+}
+
+impl<'de> Deserialize<'de> for IdDef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl Visitor<'_> for IdVisitor {
+            type Value = IdDef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an instance id (a number from 0 to 2^64-1, or a string)")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdDef, E> {
+                Ok(IdDef::Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdDef, E> {
+                u64::try_from(v)
+                    .map(IdDef::Number)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IdDef, E> {
+                Ok(IdDef::String(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<IdDef, E> {
+                Ok(IdDef::String(v))
+            }
+        }
+        deserializer.deserialize_any(IdVisitor)
+    }
+}
+
+impl Default for IdDef {
+    fn default() -> Self {
+        IdDef::Number(0)
+    }
+}
+
+impl From<InstanceId> for IdDef {
+    fn from(id: InstanceId) -> Self {
+        IdDef::Number(id)
+    }
+}
+
+impl From<&str> for IdDef {
+    fn from(id: &str) -> Self {
+        IdDef::String(id.to_owned())
+    }
+}
+
+impl From<String> for IdDef {
+    fn from(id: String) -> Self {
+        IdDef::String(id)
+    }
+}
+
+impl fmt::Display for IdDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdDef::Number(n) => write!(f, "{n}"),
+            IdDef::String(s) => f.write_str(s),
+        }
+    }
+}
+
+impl PartialEq<InstanceId> for IdDef {
+    fn eq(&self, other: &InstanceId) -> bool {
+        *self == IdDef::Number(*other)
+    }
+}
+
+/// The type of a kind's instance ids.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdType {
+    /// `u64` ids (the default).
+    #[default]
+    Number,
+    /// String ids (slugs, UUIDs), matched exactly.
+    String,
+}
+
+impl IdType {
+    fn is_number(&self) -> bool {
+        *self == IdType::Number
+    }
+}
 
 /// An ordered list of `(name, value)` pairs that serializes as a map.
 ///
@@ -272,6 +374,14 @@ pub struct KindDef {
     /// `false` switches the kind off: nothing on it is allowed.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub available: bool,
+    /// The kind its instances are inside (a contact's database, a pull request's
+    /// repository). Chains are allowed, at most
+    /// [`MAX_ANCESTORS`](crate::MAX_ANCESTORS) deep; cycles are an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// The type of the kind's instance ids: `number` (the default) or `string`.
+    #[serde(default, skip_serializing_if = "IdType::is_number")]
+    pub ids: IdType,
 }
 
 /// In `state`, the actions in `hold` are removed unless the subject has one of
@@ -306,6 +416,12 @@ pub struct PrerequisiteDef {
     /// A level of `kind` whose actions are all needed ("at least Read Only").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
+    /// `kind` is an ancestor of the declaring kind, and the prerequisite is
+    /// decided in full on the ancestor instance the resource is in (its
+    /// exceptions included), not on the kind-wide set. A resource that does not
+    /// say which instance it is in does not meet it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_ancestor: bool,
 }
 
 /// The scope a grant holds in.
@@ -469,13 +585,21 @@ pub struct SubjectDef {
 
 /// A rule for one instance `(kind, id)`: either set a `level` (replacing the set),
 /// or add `allow` and take away `deny` (deny beats allow).
+///
+/// With `in`, the rule is for every instance of `kind` inside instance `id` of the
+/// ancestor kind `in`: `{"kind": "contact", "in": "database", "id": 42, "deny":
+/// ["edit"]}` denies `edit` on every contact in database 42.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionDef {
     /// The instance's kind.
     pub kind: String,
-    /// The instance's id.
-    pub id: InstanceId,
+    /// An ancestor kind of `kind`: the rule is for every instance of `kind` in
+    /// the ancestor instance `id`.
+    #[serde(rename = "in", default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
+    /// The instance's id (with `in`, the ancestor instance's id).
+    pub id: IdDef,
     /// A level that replaces the set on this instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
@@ -488,6 +612,10 @@ pub struct ExceptionDef {
 }
 
 /// "Only these instances": `actions` hold on `ids` and nowhere else of `kind`.
+///
+/// With `in`, they hold only on instances of `kind` inside the listed instances of
+/// the ancestor kind `in`: `{"kind": "contact", "actions": ["edit"], "in":
+/// "database", "ids": [1, 2]}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RestrictionDef {
@@ -495,6 +623,9 @@ pub struct RestrictionDef {
     pub kind: String,
     /// The restricted actions.
     pub actions: Vec<String>,
-    /// The instances on which they hold.
-    pub ids: Vec<InstanceId>,
+    /// An ancestor kind of `kind`: `ids` are ids of that kind.
+    #[serde(rename = "in", default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
+    /// The instances on which they hold (with `in`, the ancestor instances).
+    pub ids: Vec<IdDef>,
 }

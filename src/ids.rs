@@ -110,6 +110,16 @@ impl KindId {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// Instance `id` of this kind (a kind with number ids; for string ids see
+    /// [`Policy::instance`](crate::Policy::instance)).
+    pub fn instance(self, id: InstanceId) -> Instance {
+        Instance {
+            id,
+            kind: self,
+            stamp: 0,
+        }
+    }
 }
 
 impl RoleId {
@@ -156,6 +166,14 @@ impl ActionId {
 pub struct Resource {
     pub(crate) kind: KindId,
     pub(crate) id: Option<InstanceId>,
+    /// What a check must look at beyond the common path: [`Resource::ANCESTORS`],
+    /// [`Resource::TEXT`], [`Resource::INVALID`].
+    pub(crate) rare: u8,
+    /// How many of `ancestors` are given (parent first).
+    pub(crate) depth: u8,
+    /// The own id's stamp: 0 for a number id, else see [`Instance`].
+    pub(crate) stamp: u32,
+    pub(crate) ancestors: [Instance; MAX_ANCESTORS],
     pub(crate) state: Option<StateId>,
     pub(crate) owner: Option<SubjectId>,
     pub(crate) owner_key: Option<u64>,
@@ -172,6 +190,10 @@ impl Resource {
         Resource {
             kind,
             id: None,
+            rare: 0,
+            depth: 0,
+            stamp: 0,
+            ancestors: [Instance::NONE; MAX_ANCESTORS],
             state: None,
             owner: None,
             owner_key: None,
@@ -180,11 +202,82 @@ impl Resource {
         }
     }
 
-    /// The same resource, about instance `id`.
+    /// The same resource, about instance `id` (of a kind with number ids).
     #[must_use]
     pub fn with_id(mut self, id: InstanceId) -> Self {
         self.id = Some(id);
+        self.stamp = 0;
+        self.rare &= !Self::TEXT;
         self
+    }
+
+    /// The same resource, about `instance`: a string id resolved with
+    /// [`Policy::instance`](crate::Policy::instance), or a number id
+    /// ([`KindId::instance`]). An instance of another kind makes the resource
+    /// invalid: every check on it is denied, and explained.
+    #[must_use]
+    pub fn with_instance(mut self, instance: Instance) -> Self {
+        if instance.kind != self.kind {
+            self.rare |= Self::INVALID;
+        }
+        self.id = Some(instance.id);
+        self.stamp = instance.stamp;
+        if instance.stamp != 0 {
+            self.rare |= Self::TEXT;
+        } else {
+            self.rare &= !Self::TEXT;
+        }
+        self
+    }
+
+    /// The same resource, inside `ancestor`: call it first with the instance's
+    /// parent, then with the grandparent, and so on up the kind's `parent` chain.
+    /// An ancestor of a kind that is not next in the chain, or more than
+    /// [`MAX_ANCESTORS`], makes the resource invalid: every check on it is denied,
+    /// and explained. Ancestors not given are "not known": rules written in them
+    /// treat the resource as in no instance, and a prerequisite on them is not met.
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {
+    /// #   "repo": {"actions": ["push"], "ids": "string"},
+    /// #   "pull_request": {"actions": ["merge"], "parent": "repo"}},
+    /// #   "roles": {"Dev": {"grants": {"pull_request": ["merge"]},
+    /// #     "exceptions": [{"kind": "pull_request", "in": "repo", "id": "acme/web", "deny": ["merge"]}]}},
+    /// #   "subjects": {"dan": {"role": "Dev"}}}"#)?;
+    /// # let policy = Policy::compile(&def)?;
+    /// let dan = policy.subject("dan").ok_or("no dan")?;
+    /// let pr = policy.kind("pull_request").ok_or("no kind")?;
+    /// let repo = policy.kind("repo").ok_or("no kind")?;
+    /// let merge = policy.action("pull_request", "merge").ok_or("no action")?;
+    /// let web = policy.resource(pr).with_id(700).within(policy.instance(repo, "acme/web"));
+    /// let api = policy.resource(pr).with_id(701).within(policy.instance(repo, "acme/api"));
+    /// assert!(!policy.can(dan, merge, &web));
+    /// assert!(policy.can(dan, merge, &api));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn within(mut self, ancestor: Instance) -> Self {
+        match self.ancestors.get_mut(usize::from(self.depth)) {
+            Some(slot) => {
+                *slot = ancestor;
+                self.depth += 1;
+                self.rare |= Self::ANCESTORS;
+            }
+            None => self.rare |= Self::INVALID,
+        }
+        self
+    }
+
+    /// The ancestors given with [`Resource::within`], parent first.
+    pub fn ancestors(&self) -> &[Instance] {
+        self.ancestors.get(..usize::from(self.depth)).unwrap_or(&[])
+    }
+
+    /// Whether the resource was built inconsistently (an instance of another kind,
+    /// too many ancestors): every check on it is denied.
+    pub fn is_invalid(&self) -> bool {
+        self.rare & Self::INVALID != 0
     }
 
     /// The same resource, in `state`.
@@ -242,6 +335,63 @@ impl Resource {
     /// The owner, if any.
     pub fn owner(&self) -> Option<SubjectId> {
         self.owner
+    }
+}
+
+impl Resource {
+    /// `rare`: ancestors are given.
+    pub(crate) const ANCESTORS: u8 = 1;
+    /// `rare`: the own id is a string id.
+    pub(crate) const TEXT: u8 = 2;
+    /// `rare`: built inconsistently; denies everything.
+    pub(crate) const INVALID: u8 = 4;
+}
+
+/// How many ancestors a resource can carry, and how deep a kind's `parent` chain
+/// can be.
+pub const MAX_ANCESTORS: usize = 4;
+
+/// One instance of a kind: its kind and its id, a number or a string resolved by
+/// [`Policy::instance`](crate::Policy::instance). Small and `Copy`; used for a
+/// resource's own id ([`Resource::with_instance`]) and its ancestors
+/// ([`Resource::within`]).
+///
+/// A string id resolves to the policy's own number for it, so checks compare
+/// numbers, never strings or hashes of strings. A string the policy names
+/// nowhere resolves to "unnamed", which answers like any instance no rule
+/// names. A resolved string id is good for the snapshot that resolved it and the
+/// snapshots changed from it (an "unnamed" one, until a change names some new
+/// string id: then it is denied, so that resolve it again); in a policy compiled
+/// apart, it is denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Instance {
+    pub(crate) id: InstanceId,
+    pub(crate) kind: KindId,
+    /// 0 for a number id; for a string id, the resolving policy's text stamp
+    /// (never 0).
+    pub(crate) stamp: u32,
+}
+
+impl Instance {
+    const NONE: Instance = Instance {
+        id: 0,
+        kind: KindId(u32::MAX),
+        stamp: 0,
+    };
+
+    /// The instance's kind.
+    pub fn kind(&self) -> KindId {
+        self.kind
+    }
+
+    /// The number id, for an instance of a kind with number ids.
+    pub fn number(&self) -> Option<InstanceId> {
+        (self.stamp == 0).then_some(self.id)
+    }
+
+    /// Whether the id is a string resolved by a policy.
+    pub fn is_string(&self) -> bool {
+        self.stamp != 0
     }
 }
 

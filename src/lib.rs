@@ -258,8 +258,8 @@ pub use error::{name_problem, Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
 pub use filter::{Clause, Cond, Except, Filter, Named, Owner, States};
 pub use ids::{
-    ActionId, ActionSet, Actions, KindId, Resource, ResourceKind, RoleId, StateId, SubjectId,
-    TypedKind, MAX_ACTIONS,
+    ActionId, ActionSet, Actions, Instance, KindId, Resource, ResourceKind, RoleId, StateId,
+    SubjectId, TypedKind, MAX_ACTIONS, MAX_ANCESTORS,
 };
 #[cfg(any(feature = "json", feature = "toml"))]
 pub use load::{LoadError, SourceFormat};

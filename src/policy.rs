@@ -10,10 +10,12 @@ use smallvec::SmallVec;
 use std::sync::Arc;
 
 use crate::def::{
-    AdminRuleDef, ChangeKind, ExceptionDef, InstanceId, KindDef, RestrictionDef, RoleDef, ToggleDef,
+    AdminRuleDef, ChangeKind, ExceptionDef, IdDef, InstanceId, KindDef, RestrictionDef, RoleDef,
+    ToggleDef,
 };
 use crate::ids::{
-    ActionId, ActionSet, Actions, KindId, Resource, ResourceKind, RoleId, StateId, SubjectId,
+    ActionId, ActionSet, Actions, Instance, KindId, Resource, ResourceKind, RoleId, StateId,
+    SubjectId,
 };
 use crate::pvec::PVec;
 use crate::table::{Affine, IdTable};
@@ -880,6 +882,80 @@ impl NameIndex {
     }
 }
 
+/// String instance ids to the policy's own numbers for them, append-only: a
+/// string keeps its number in every snapshot changed from the one that first
+/// named it. Sharded like [`NameIndex`], so naming a new string copies one shard.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Texts {
+    index: NameIndex,
+    names: PVec<Arc<str>>,
+}
+
+impl Default for Texts {
+    fn default() -> Self {
+        Texts {
+            index: NameIndex::new(),
+            names: PVec::default(),
+        }
+    }
+}
+
+impl Texts {
+    /// The number of a resolved string id that no rule names: this bit, plus how
+    /// many strings were named when it was resolved.
+    pub(crate) const UNNAMED: u64 = 1 << 63;
+
+    /// The number of `text`, if some rule names it.
+    pub(crate) fn get(&self, text: &str) -> Option<InstanceId> {
+        self.index.get(text).map(u64::from)
+    }
+
+    /// The number of `text`, naming it if it is new.
+    pub(crate) fn intern(&mut self, text: &str) -> InstanceId {
+        if let Some(n) = self.get(text) {
+            return n;
+        }
+        let n = self.names.len() as u32;
+        let name: Arc<str> = Arc::from(text);
+        self.index.insert(name.clone(), n);
+        self.names.push(name);
+        u64::from(n)
+    }
+
+    /// Names every string id of these rules.
+    pub(crate) fn intern_rules(
+        &mut self,
+        exceptions: &[ExceptionDef],
+        restrictions: &[RestrictionDef],
+    ) {
+        for e in exceptions {
+            if let IdDef::String(t) = &e.id {
+                self.intern(t);
+            }
+        }
+        for r in restrictions {
+            for id in &r.ids {
+                if let IdDef::String(t) = id {
+                    self.intern(t);
+                }
+            }
+        }
+    }
+
+    /// The string of a number this table gave, if it is one.
+    pub(crate) fn text(&self, id: InstanceId) -> Option<&str> {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.names.get(i))
+            .map(|t| &**t)
+    }
+
+    /// How many strings are named.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
 /// A compiled policy: answers checks in constant time.
 ///
 /// Build one with [`Policy::compile`] from a [`PolicyDef`](crate::PolicyDef) (a document read with
@@ -904,9 +980,55 @@ pub struct Policy {
     /// Set by a fresh compile ([`crate::ids::lineage`]) and kept by every snapshot
     /// derived from it; with each name, it makes the subject's tag.
     pub(crate) lineage: u64,
+    /// String instance ids named by rules.
+    pub(crate) texts: Texts,
 }
 
 impl Policy {
+    /// Instance `id` of `kind`, a kind with string ids (`"ids": "string"`): the
+    /// string resolved once to the policy's number for it, so checks compare
+    /// numbers. A string no rule names resolves to "unnamed", which answers like
+    /// any instance no rule names. For a kind with number ids, the instance is
+    /// denied on every check (use [`KindId::instance`] there).
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"repo": {"actions": ["push"], "ids": "string"}},
+    /// #   "roles": {"Dev": {"grants": {"repo": ["push"]},
+    /// #     "exceptions": [{"kind": "repo", "id": "acme/web", "deny": ["push"]}]}},
+    /// #   "subjects": {"dan": {"role": "Dev"}}}"#)?;
+    /// # let policy = Policy::compile(&def)?;
+    /// let dan = policy.subject("dan").ok_or("no dan")?;
+    /// let repo = policy.kind("repo").ok_or("no kind")?;
+    /// let push = policy.action("repo", "push").ok_or("no action")?;
+    /// let web = policy.resource(repo).with_instance(policy.instance(repo, "acme/web"));
+    /// let other = policy.resource(repo).with_instance(policy.instance(repo, "acme/Web"));
+    /// assert!(!policy.can(dan, push, &web));
+    /// assert!(policy.can(dan, push, &other)); // exact match only
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn instance(&self, kind: KindId, id: &str) -> Instance {
+        Instance {
+            id: self
+                .texts
+                .get(id)
+                .unwrap_or(Texts::UNNAMED | self.texts.len() as u64),
+            kind,
+            stamp: self.text_stamp(),
+        }
+    }
+
+    /// The stamp of string ids this policy's lineage resolves (never 0).
+    pub(crate) fn text_stamp(&self) -> u32 {
+        (self.lineage >> 32) as u32 | 1
+    }
+
+    /// Whether a string id's number is good in this snapshot.
+    pub(crate) fn text_ok(&self, id: InstanceId, stamp: u32) -> bool {
+        stamp == self.text_stamp()
+            && (id < self.texts.len() as u64 || id == Texts::UNNAMED | self.texts.len() as u64)
+    }
+
     /// The subject named `name`.
     pub fn subject(&self, name: &str) -> Option<SubjectId> {
         self.index.get(name).and_then(|s| self.id_at(s))

@@ -111,7 +111,9 @@ impl<'d> Layer<'d> {
     /// Adds (or replaces, on the same key) these exceptions and restrictions.
     fn overlay(&mut self, exceptions: &'d [ExceptionDef], restrictions: &'d [RestrictionDef]) {
         for e in exceptions {
-            self.exceptions.insert((e.kind.as_str(), e.id), e);
+            if let crate::def::IdDef::Number(id) = e.id {
+                self.exceptions.insert((e.kind.as_str(), id), e);
+            }
         }
         for r in restrictions {
             self.restrictions.insert(r.kind.as_str(), r);
@@ -295,7 +297,7 @@ fn apply_layer(
     if let Some(r) = layer.restrictions.get(kind_name) {
         let actions = resolve(kind, &r.actions, false)?;
         match id {
-            Some(id) if r.ids.contains(&id) => add(kind, set, &actions),
+            Some(id) if r.ids.contains(&crate::def::IdDef::Number(id)) => add(kind, set, &actions),
             _ => remove(kind, set, &actions),
         }
     }

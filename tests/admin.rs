@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use accessmask::{
-    Change, ChangeError, ExceptionDef, LivePolicy, Policy, PolicyDef, Resource, RestrictionDef,
-    RoleDef, SubjectDef,
+    Change, ChangeError, ExceptionDef, IdDef, LivePolicy, Policy, PolicyDef, Resource,
+    RestrictionDef, RoleDef, SubjectDef,
 };
 use proptest::prelude::*;
 
@@ -68,16 +68,31 @@ fn base() -> Policy {
 /// Every answer of `policy` by names, over every equivalence class of resources:
 /// no id or each id named anywhere, no state or each state, owner none/self/each
 /// other subject.
+fn number(id: &IdDef) -> Option<u64> {
+    match id {
+        IdDef::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
 fn answers(policy: &Policy) -> Vec<String> {
     let def = policy.to_definition();
     let mut ids: Vec<u64> = vec![1, 2, 3, 4];
     for (_, s) in def.subjects.iter() {
-        ids.extend(s.exceptions.iter().map(|e| e.id));
-        ids.extend(s.restrictions.iter().flat_map(|r| r.ids.iter().copied()));
+        ids.extend(s.exceptions.iter().filter_map(|e| number(&e.id)));
+        ids.extend(
+            s.restrictions
+                .iter()
+                .flat_map(|r| r.ids.iter().filter_map(number)),
+        );
     }
     for (_, r) in def.roles.iter() {
-        ids.extend(r.exceptions.iter().map(|e| e.id));
-        ids.extend(r.restrictions.iter().flat_map(|r| r.ids.iter().copied()));
+        ids.extend(r.exceptions.iter().filter_map(|e| number(&e.id)));
+        ids.extend(
+            r.restrictions
+                .iter()
+                .flat_map(|r| r.ids.iter().filter_map(number)),
+        );
     }
     ids.sort_unstable();
     ids.dedup();
@@ -201,7 +216,8 @@ fn every_change_kind_takes_effect() {
         .change(&Change::RemoveException {
             subject: "ada".into(),
             kind: "upload".into(),
-            id: 7,
+            within: None,
+            id: 7.into(),
         })
         .unwrap();
     assert!(can(&q, "ada", "upload", "edit", Some(7)));
@@ -218,6 +234,7 @@ fn every_change_kind_takes_effect() {
         .change(&Change::RemoveRestriction {
             subject: "ada".into(),
             kind: "upload".into(),
+            within: None,
         })
         .unwrap();
     assert!(can(&q, "ada", "upload", "delete", Some(4)));
@@ -352,7 +369,8 @@ fn bad_changes_are_typed_errors() {
             Change::RemoveException {
                 subject: "uma".into(),
                 kind: "upload".into(),
-                id: 1,
+                within: None,
+                id: 1.into(),
             },
             "subject `uma` has no exception on `upload:1`",
         ),
@@ -360,6 +378,7 @@ fn bad_changes_are_typed_errors() {
             Change::RemoveRestriction {
                 subject: "uma".into(),
                 kind: "upload".into(),
+                within: None,
             },
             "subject `uma` has no restriction on `upload`",
         ),
@@ -375,7 +394,7 @@ fn bad_changes_are_typed_errors() {
                 subject: "uma".into(),
                 exception: ExceptionDef {
                     kind: "upload".into(),
-                    id: 1,
+                    id: 1.into(),
                     ..Default::default()
                 },
             },
@@ -596,7 +615,8 @@ fn change_strategy() -> impl Strategy<Value = Change> {
         (subject.clone(), 1u64..4).prop_map(|(s, id)| Change::RemoveException {
             subject: s.into(),
             kind: "upload".into(),
-            id
+            within: None,
+            id: id.into()
         }),
         (subject.clone(), action.clone(), 1u64..4).prop_map(|(s, a, id)| Change::SetRestriction {
             subject: s.into(),
@@ -604,7 +624,8 @@ fn change_strategy() -> impl Strategy<Value = Change> {
         }),
         subject.clone().prop_map(|s| Change::RemoveRestriction {
             subject: s.into(),
-            kind: "upload".into()
+            kind: "upload".into(),
+            within: None
         }),
         (
             subject.clone(),

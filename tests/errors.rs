@@ -333,8 +333,9 @@ fn wrong_types_are_serde_errors_with_position() {
     let cases = [
         (r#"{"kinds": {"k": {"actions": "view"}}}"#, "invalid type: string \"view\", expected a sequence at line 1 column 34"),
         (r#"{"roles": {"R": {"grants": {"k": 5}}}}"#, "invalid type: integer `5`, expected a list of action names or a grant object at line 1 column 34"),
-        (r#"{"subjects": {"u": {"role": "R", "exceptions": [{"kind": "k", "id": "42", "allow": ["x"]}]}}}"#, "invalid type: string \"42\", expected u64 at line 1 column 72"),
-        (r#"{"kinds": {"k": {"actions": [], "colour": 1}}}"#, "unknown field `colour`, expected one of `actions`, `needs`, `levels`, `states`, `state_rules`, `prerequisites`, `available` at line 1 column 40"),
+        (r#"{"subjects": {"u": {"role": "R", "exceptions": [{"kind": "k", "id": -4, "allow": ["x"]}]}}}"#, "invalid value: integer `-4`, expected an instance id (a number from 0 to 2^64-1, or a string) at line 1 column 70"),
+        (r#"{"subjects": {"u": {"role": "R", "exceptions": [{"kind": "k", "id": true, "allow": ["x"]}]}}}"#, "invalid type: boolean `true`, expected an instance id (a number from 0 to 2^64-1, or a string) at line 1 column 72"),
+        (r#"{"kinds": {"k": {"actions": [], "colour": 1}}}"#, "unknown field `colour`, expected one of `actions`, `needs`, `levels`, `states`, `state_rules`, `prerequisites`, `available`, `parent`, `ids` at line 1 column 40"),
         (r#"{"roles": []}"#, "invalid type: sequence, expected a map of names at line 1 column 10"),
         (r#"{"subjects": {"u": {}}}"#, "missing field `role` at line 1 column 21"),
     ];

@@ -547,7 +547,8 @@ fn gen_change(d: &mut Draw, def: &PolicyDef) -> Change {
         7 => Change::RemoveException {
             subject,
             kind: kind_name,
-            id,
+            within: None,
+            id: id.into(),
         },
         _ => {
             let role = d.pick(&roles).cloned().unwrap_or_default();

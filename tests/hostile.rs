@@ -241,7 +241,8 @@ fn long_lists_compile_and_change_in_bounded_time() {
     u.restrictions = vec![RestrictionDef {
         kind: "task".into(),
         actions: vec!["view".into()],
-        ids: (0..n).map(|i| i << 20).collect(),
+        within: None,
+        ids: (0..n).map(|i| (i << 20).into()).collect(),
     }];
     u.manages = vec!["root".into()];
     d.subjects.insert("u", u);
@@ -353,7 +354,8 @@ fn exception_changes_on_long_lists_match_a_recompile() {
     u.restrictions = vec![RestrictionDef {
         kind: "task".into(),
         actions: vec!["view".into()],
-        ids: (0..30u64).map(|i| i * 5).collect(),
+        within: None,
+        ids: (0..30u64).map(|i| (i * 5).into()).collect(),
     }];
     d.subjects.insert("u", u);
     let mut p = Policy::compile(&d).unwrap();
@@ -364,7 +366,8 @@ fn exception_changes_on_long_lists_match_a_recompile() {
                 Change::RemoveException {
                     subject: "u".into(),
                     kind: "task".into(),
-                    id: (i * 3) % 120,
+                    within: None,
+                    id: ((i * 3) % 120).into(),
                 }
             } else if i % 2 == 0 {
                 Change::SetException {

@@ -337,7 +337,7 @@ fn add_deny(d: &mut Draw, def: &mut PolicyDef) -> String {
         match e {
             None => Some(ExceptionDef {
                 kind: kind.clone(),
-                id,
+                id: id.into(),
                 deny: vec![action.clone()],
                 ..ExceptionDef::default()
             }),
@@ -561,7 +561,7 @@ proptest! {
         };
         let role_exception = ExceptionDef {
             kind: kind.clone(),
-            id: FRESH,
+            id: FRESH.into(),
             allow: if user_allows { vec![] } else { vec![x.clone()] },
             deny: if user_allows { vec![x.clone()] } else { vec![] },
             ..ExceptionDef::default()
@@ -569,13 +569,13 @@ proptest! {
         let user_exception = match &level {
             Some((name, _)) => ExceptionDef {
                 kind: kind.clone(),
-                id: FRESH,
+                id: FRESH.into(),
                 level: Some(name.clone()),
                 ..ExceptionDef::default()
             },
             None => ExceptionDef {
                 kind: kind.clone(),
-                id: FRESH,
+                id: FRESH.into(),
                 allow: if user_allows { vec![x.clone()] } else { vec![] },
                 deny: if user_allows { vec![] } else { vec![x.clone()] },
                 ..ExceptionDef::default()
@@ -685,13 +685,13 @@ proptest! {
             });
             role.exceptions.push(ExceptionDef {
                 kind: "gate".into(),
-                id: 1,
+                id: 1.into(),
                 allow: vec!["pass".into()],
                 ..ExceptionDef::default()
             });
             baseline.subjects.get_mut(&subject).expect("subject").exceptions.push(ExceptionDef {
                 kind: "gate".into(),
-                id: 2,
+                id: 2.into(),
                 level: Some("open".into()),
                 ..ExceptionDef::default()
             });
@@ -701,6 +701,7 @@ proptest! {
                 kind: "gate".into(),
                 actions: if d.chance(50) { vec!["pass".into()] } else { vec![] },
                 level: Some("open".into()),
+                on_ancestor: false,
             });
         }
 
@@ -714,7 +715,7 @@ proptest! {
             .map(|(n, _)| n.to_owned());
         let allow_x = |level: bool| ExceptionDef {
             kind: kind.clone(),
-            id,
+            id: id.into(),
             level: if level { holding_level.clone() } else { None },
             allow: if level && holding_level.is_some() { vec![] } else { vec![x.clone()] },
             ..ExceptionDef::default()
@@ -732,7 +733,7 @@ proptest! {
             s.exceptions.push(allow_x(user_level));
             if restrict {
                 s.restrictions.retain(|r| r.kind != kind);
-                s.restrictions.push(RestrictionDef { kind: kind.clone(), actions: vec![x.clone()], ids: vec![id] });
+                s.restrictions.push(RestrictionDef { kind: kind.clone(), actions: vec![x.clone()], within: None, ids: vec![id.into()] });
             }
             opened.push(format!("role level: {role_level}, user level: {user_level}, restricted: {restrict}"));
         }

@@ -22,7 +22,8 @@ pub fn base() -> PolicyDef {
 pub fn exception(id: u64) -> ExceptionDef {
     ExceptionDef {
         kind: "doc".into(),
-        id,
+        within: None,
+        id: id.into(),
         level: None,
         allow: vec!["edit".into()],
         deny: vec!["delete".into()],
@@ -45,8 +46,9 @@ pub fn restriction_ids(n: u64) -> PolicyDef {
     u.restrictions = vec![RestrictionDef {
         kind: "doc".into(),
         actions: vec!["edit".into()],
+        within: None,
         ids: (0..n)
-            .map(|i| i.wrapping_mul(0x9e37_79b9) ^ (i << 40))
+            .map(|i| (i.wrapping_mul(0x9e37_79b9) ^ (i << 40)).into())
             .collect(),
     }];
     def.subjects.insert("u", u);

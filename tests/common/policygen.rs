@@ -152,7 +152,7 @@ pub fn gen_exceptions(
         let levels = level_names(kind);
         let mut e = ExceptionDef {
             kind: kind_name,
-            id,
+            id: id.into(),
             ..ExceptionDef::default()
         };
         if !levels.is_empty() && d.chance(35) {
@@ -197,7 +197,8 @@ pub fn gen_restrictions(
         out.push(RestrictionDef {
             kind: kind_name,
             actions,
-            ids,
+            within: None,
+            ids: ids.into_iter().map(Into::into).collect(),
         });
     }
     out
@@ -273,6 +274,7 @@ pub fn gen_policy(d: &mut Draw) -> PolicyDef {
                 state_rules,
                 prerequisites: Vec::new(),
                 available: !d.chance(15),
+                ..KindDef::default()
             },
         );
     }
@@ -305,6 +307,7 @@ pub fn gen_policy(d: &mut Draw) -> PolicyDef {
                 kind: other_name,
                 actions,
                 level,
+                on_ancestor: false,
             });
         }
         if let Some(kind) = def.kinds.get_mut(&kind_names[i]) {

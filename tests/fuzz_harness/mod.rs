@@ -150,15 +150,19 @@ pub fn questions(p: &Policy, def: &PolicyDef, budget: usize) -> Vec<Question> {
         .flat_map(|(_, r)| {
             r.exceptions
                 .iter()
-                .map(|e| e.id)
-                .chain(r.restrictions.iter().flat_map(|x| x.ids.iter().copied()))
+                .map(|e| &e.id)
+                .chain(r.restrictions.iter().flat_map(|x| x.ids.iter()))
         })
         .chain(def.subjects.iter().flat_map(|(_, s)| {
             s.exceptions
                 .iter()
-                .map(|e| e.id)
-                .chain(s.restrictions.iter().flat_map(|x| x.ids.iter().copied()))
-        }));
+                .map(|e| &e.id)
+                .chain(s.restrictions.iter().flat_map(|x| x.ids.iter()))
+        }))
+        .filter_map(|id| match id {
+            accessmask::IdDef::Number(n) => Some(*n),
+            accessmask::IdDef::String(_) => None,
+        });
     for id in named {
         if ids.len() >= 7 {
             break;
@@ -429,7 +433,7 @@ fn exception(b: &mut Bytes, def: &PolicyDef, names: &Names) -> accessmask::Excep
     let actions = actions_of(def, &kind);
     let mut e = accessmask::ExceptionDef {
         kind: kind.clone(),
-        id: b.id(),
+        id: b.id().into(),
         ..Default::default()
     };
     if b.chance(5) {
@@ -510,7 +514,8 @@ fn role_def(b: &mut Bytes, def: &PolicyDef, names: &Names) -> accessmask::RoleDe
         r.restrictions.push(accessmask::RestrictionDef {
             kind,
             actions,
-            ids: vec![b.id(), b.id()],
+            within: None,
+            ids: vec![b.id().into(), b.id().into()],
         });
     }
     r
@@ -554,20 +559,27 @@ fn change_from_bytes(b: &mut Bytes, def: &PolicyDef) -> Change {
         6 => Change::RemoveException {
             subject,
             kind: b.name(&names.kinds),
-            id: b.id(),
+            within: None,
+            id: b.id().into(),
         },
         7 => {
             let kind = b.name(&names.kinds);
             let actions = b.names(&actions_of(def, &kind));
-            let ids = (0..b.below(3)).map(|_| b.id()).collect();
+            let ids = (0..b.below(3)).map(|_| b.id().into()).collect();
             Change::SetRestriction {
                 subject,
-                restriction: accessmask::RestrictionDef { kind, actions, ids },
+                restriction: accessmask::RestrictionDef {
+                    kind,
+                    actions,
+                    within: None,
+                    ids,
+                },
             }
         }
         8 => Change::RemoveRestriction {
             subject,
             kind: b.name(&names.kinds),
+            within: None,
         },
         9 => Change::SetManages {
             subject,
