@@ -277,10 +277,10 @@ fn many_exceptions_on_one_subject_answer_like_the_reference() {
         for id in 0..n * 3 + 2 {
             let r = policy.resource(k).with_id(id);
             let got: Vec<&str> = policy.allowed(cy, &r).iter().collect();
-            let q = accessmask::reference::Query {
+            let q = accessmask::reference::Question {
                 subject: "cy",
                 kind: "scheduled_upload",
-                id: Some(id),
+                id: Some(id.into()),
                 ..Default::default()
             };
             assert_eq!(

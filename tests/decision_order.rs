@@ -10,8 +10,8 @@
 // Test helpers outside `#[test]` functions may fail loudly too.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use accessmask::reference::{self, Query};
-use accessmask::{Policy, PolicyDef};
+use accessmask::reference::{self, Question};
+use accessmask::{IdDef, Policy, PolicyDef};
 
 /// A policy document together with its compiled engine.
 struct Case {
@@ -32,25 +32,25 @@ fn case(doc: &str) -> Case {
 }
 
 /// A query for `subject` doing `action` on `kind`, with no id, state or owner.
-fn q<'a>(subject: &'a str, kind: &'a str, action: &'a str) -> Query<'a> {
-    Query {
+fn q<'a>(subject: &'a str, kind: &'a str, action: &'a str) -> Question<'a> {
+    Question {
         subject,
         kind,
         action,
-        ..Query::default()
+        ..Question::default()
     }
 }
 
-/// Builder-style setters for [`Query`].
+/// Builder-style setters for [`Question`].
 trait With<'a> {
     fn id(self, id: u64) -> Self;
     fn state(self, state: &'a str) -> Self;
     fn owner(self, owner: &'a str) -> Self;
 }
 
-impl<'a> With<'a> for Query<'a> {
+impl<'a> With<'a> for Question<'a> {
     fn id(mut self, id: u64) -> Self {
-        self.id = Some(id);
+        self.id = Some(id.into());
         self
     }
     fn state(mut self, state: &'a str) -> Self {
@@ -66,12 +66,21 @@ impl<'a> With<'a> for Query<'a> {
 /// The engine's answer (`None` when a name does not resolve), after checking that
 /// `explain` and `allowed` agree with `can`.
 #[track_caller]
-fn engine_answer(policy: &Policy, q: &Query<'_>) -> Option<(bool, Vec<String>)> {
+fn engine_answer(policy: &Policy, q: &Question<'_>) -> Option<(bool, Vec<String>)> {
     let subject = policy.subject(q.subject)?;
     let kind = policy.kind(q.kind)?;
     let mut resource = policy.resource(kind);
-    if let Some(id) = q.id {
-        resource = resource.with_id(id);
+    match &q.id {
+        Some(IdDef::Number(id)) => resource = resource.with_id(*id),
+        Some(IdDef::String(id)) => resource = resource.with_instance(policy.instance(kind, id)),
+        None => {}
+    }
+    for (name, id) in &q.ancestors {
+        let ancestor = policy.kind(name)?;
+        resource = resource.within(match id {
+            IdDef::Number(n) => ancestor.instance(*n),
+            IdDef::String(s) => policy.instance(ancestor, s),
+        });
     }
     if let Some(state) = q.state {
         resource = resource.with_state(policy.state(kind, state)?);
@@ -109,7 +118,7 @@ fn engine_answer(policy: &Policy, q: &Query<'_>) -> Option<(bool, Vec<String>)> 
 impl Case {
     /// Asserts that both the reference and the engine answer `expected` for `q`.
     #[track_caller]
-    fn check(&self, q: Query<'_>, expected: bool) {
+    fn check(&self, q: Question<'_>, expected: bool) {
         let by_reference = reference::is_allowed(&self.def, &q);
         let by_engine = engine_answer(&self.policy, &q).is_some_and(|(can, _)| can);
         assert_eq!(by_reference, expected, "reference on {q:?}");
@@ -119,7 +128,7 @@ impl Case {
     /// Asserts that both list exactly `expected` as the allowed actions for `q`
     /// (its action ignored), and that each listed action is individually allowed.
     #[track_caller]
-    fn check_list(&self, q: Query<'_>, expected: &[&str]) {
+    fn check_list(&self, q: Question<'_>, expected: &[&str]) {
         let by_reference = reference::allowed_actions(&self.def, &q);
         let by_engine = engine_answer(&self.policy, &q)
             .map(|(_, listed)| listed)
@@ -128,7 +137,7 @@ impl Case {
         assert_eq!(by_engine, expected, "engine list on {q:?}");
         if let Some(kind) = self.def.kinds.get(q.kind) {
             for action in &kind.actions {
-                let one = Query {
+                let one = Question {
                     action,
                     ..q.clone()
                 };

@@ -3,10 +3,19 @@
 //! Random *valid* policies using every feature together (implications, monotone
 //! levels, states and state rules, prerequisites, unavailable kinds, base-role
 //! chains, scoped / level / `"*"` grants, `remove`, role and subject exceptions and
-//! restrictions, toggles, explicit levels, managed subjects) are compiled, and
-//! random queries are asked of both [`Policy`] and [`accessmask::reference`]:
-//! `can` must equal `reference::is_allowed`, the names of `allowed` must equal
+//! restrictions, toggles, explicit levels, managed subjects; and containment:
+//! parent chains, string ids, exceptions and restrictions written `in` an
+//! ancestor, `on_ancestor` prerequisites) are compiled, and random queries are
+//! asked of both [`Policy`] and [`accessmask::reference`]: `can` must equal
+//! `reference::is_allowed`, the names of `allowed` must equal
 //! `reference::allowed_actions`, and `explain(..).allowed()` must equal `can`.
+//!
+//! Queries give the instance's ancestors (a random prefix of its kind's parent
+//! chain, ids from the pool), use string ids (from the pool, or near misses such
+//! as `"S0"` and `"s0 "` that only exact matching tells apart), and now and then
+//! ask about an inconsistent resource (an ancestor of the wrong kind, more
+//! ancestors than the chain is long, a number id on a string kind or the other
+//! way round), which both must deny.
 //!
 //! By default 512 policies are generated, with 64 queries each. Set the
 //! environment variable `ACCESSMASK_PROPTEST_CASES` to run more policies, e.g.
@@ -17,18 +26,22 @@
 //! Shrinking the streams shrinks poorly (a changed count shifts every later
 //! choice), so proptest's shrinking is off; instead, on the first disagreement
 //! `compare` minimises the policy and the query structurally (dropping subjects,
-//! kinds, roles, toggles, grants, exceptions, rules and list items while the
-//! policy still compiles and the disagreement remains) and the failure prints the
+//! kinds, parents, roles, toggles, grants, exceptions, rules and list items, and
+//! the query's id, ancestors, state and owner, while the policy still compiles and
+//! the disagreement remains) and the failure prints the
 //! minimised policy as JSON with the query. No regression file is written.
 //!
-//! `generation_stats` (deterministic) prints the share of allowed queries and the
-//! number of distinct features per policy, to keep the generator honest.
+//! `generation_stats` (deterministic) prints the share of allowed queries, the
+//! number of distinct features per policy and the share of containment features
+//! in policies and queries, to keep the generator honest.
 
 // Test helpers outside `#[test]` functions may fail loudly too.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use accessmask::reference::{self, Query};
-use accessmask::{GrantDef, KindDef, NamedMap, Policy, PolicyDef, RoleDef, SubjectDef};
+use accessmask::reference::{self, Question};
+use accessmask::{
+    GrantDef, IdDef, IdType, KindDef, NamedMap, Policy, PolicyDef, Resource, RoleDef, SubjectDef,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -40,9 +53,9 @@ const QUERIES: usize = 64;
 /// `0..=ID_POOL`, so one id is never mentioned.
 const ID_POOL: usize = policygen::ID_POOL;
 /// Length of the random stream a policy is decoded from (more than it needs).
-const POLICY_STREAM: usize = 1500;
+const POLICY_STREAM: usize = 2000;
 /// Length of the random stream the queries are decoded from.
-const QUERY_STREAM: usize = QUERIES * 10;
+const QUERY_STREAM: usize = QUERIES * 24;
 
 fn cases() -> u32 {
     std::env::var("ACCESSMASK_PROPTEST_CASES")
@@ -55,28 +68,119 @@ fn cases() -> u32 {
 mod policygen;
 use policygen::*;
 
-/// A query by names; the owner is always a subject of the policy.
+/// A query by names; the owner is always a subject of the policy, and every
+/// ancestor's kind is a kind of the policy.
 #[derive(Debug, Clone)]
 struct Ask {
     subject: String,
     kind: String,
     action: String,
-    id: Option<u64>,
+    id: Option<IdDef>,
+    ancestors: Vec<(String, IdDef)>,
     state: Option<String>,
     owner: Option<String>,
 }
 
 impl Ask {
-    fn query(&self) -> Query<'_> {
-        Query {
+    fn query(&self) -> Question<'_> {
+        Question {
             subject: &self.subject,
             kind: &self.kind,
             action: &self.action,
-            id: self.id,
+            id: self.id.clone(),
+            ancestors: self
+                .ancestors
+                .iter()
+                .map(|(k, id)| (k.as_str(), id.clone()))
+                .collect(),
             state: self.state.as_deref(),
             owner: self.owner.as_deref(),
         }
     }
+}
+
+/// An id of `kind`'s pool (`0..=ID_POOL`, the last named by no rule), now and
+/// then, for a string kind, a near miss of a pool string.
+fn gen_id(d: &mut Draw, kind: &KindDef) -> IdDef {
+    if kind.ids == IdType::String && d.chance(12) {
+        let near = d.pick(&NEAR_MISSES).copied().unwrap_or_default();
+        return IdDef::from(near);
+    }
+    pool_id(kind, d.below(ID_POOL + 1))
+}
+
+/// The ancestors of an instance of `kind`: a random prefix of its chain (often
+/// the whole chain), ids from the pool. About one query in 16 is made
+/// inconsistent: an ancestor of the wrong kind, one ancestor too many (or more
+/// than `MAX_ANCESTORS`), or an id of the wrong type (own or ancestor's).
+fn gen_ancestors(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kind: &str,
+    id: &mut Option<IdDef>,
+) -> Vec<(String, IdDef)> {
+    let chain = parent_chain(def, kind);
+    let mut out = Vec::new();
+    if !chain.is_empty() && d.chance(80) {
+        let len = if d.chance(60) {
+            chain.len()
+        } else {
+            d.range(1, chain.len())
+        };
+        for name in chain.iter().take(len) {
+            out.push((name.clone(), gen_id(d, kind_named(def, name))));
+        }
+    }
+    if d.chance(6) {
+        let kinds: Vec<String> = def.kinds.iter().map(|(k, _)| k.to_owned()).collect();
+        match d.below(3) {
+            // An ancestor of another kind than the chain has there.
+            0 => {
+                let at = d.below(out.len() + 1).min(chain.len());
+                let expected = chain.get(at);
+                let wrong: Vec<String> = kinds
+                    .iter()
+                    .filter(|k| Some(*k) != expected)
+                    .cloned()
+                    .collect();
+                if let Some(w) = d.pick(&wrong).cloned() {
+                    let wid = pool_id(kind_named(def, &w), d.below(ID_POOL + 1));
+                    out.truncate(at);
+                    out.push((w, wid));
+                }
+            }
+            // Too many ancestors: one more than the chain, or past the limit.
+            1 => {
+                out = chain
+                    .iter()
+                    .map(|n| (n.clone(), pool_id(kind_named(def, n), 0)))
+                    .collect();
+                let extra = if d.chance(30) {
+                    accessmask::MAX_ANCESTORS + 1 - out.len()
+                } else {
+                    1
+                };
+                for _ in 0..extra {
+                    let k = d.pick(&kinds).cloned().unwrap_or_default();
+                    let kid = pool_id(kind_named(def, &k), 0);
+                    out.push((k, kid));
+                }
+            }
+            // An id of the wrong type, the instance's own or an ancestor's.
+            _ => {
+                let i = d.below(ID_POOL + 1);
+                match d.below(out.len() + 1).checked_sub(1) {
+                    Some(at) => {
+                        if let Some((k, slot)) = out.get_mut(at) {
+                            *slot = mistyped_id(kind_named(def, k), i);
+                        }
+                    }
+                    None => *id = Some(mistyped_id(kind_named(def, kind), i)),
+                }
+            }
+        }
+    }
+    out
 }
 
 fn gen_queries(d: &mut Draw, def: &PolicyDef) -> Vec<Ask> {
@@ -89,7 +193,8 @@ fn gen_queries(d: &mut Draw, def: &PolicyDef) -> Vec<Ask> {
             break;
         };
         let action = d.pick(&kdef.actions).cloned().unwrap_or_default();
-        let id = d.chance(80).then(|| d.below(ID_POOL + 1) as u64);
+        let mut id = d.chance(80).then(|| gen_id(d, kdef));
+        let ancestors = gen_ancestors(d, def, kind, &mut id);
         let state = if !kdef.states.is_empty() && d.chance(50) {
             d.pick(&kdef.states).cloned()
         } else {
@@ -106,6 +211,7 @@ fn gen_queries(d: &mut Draw, def: &PolicyDef) -> Vec<Ask> {
             kind: kind.to_owned(),
             action,
             id,
+            ancestors,
             state,
             owner,
         });
@@ -125,8 +231,19 @@ fn check_one(policy: &Policy, def: &PolicyDef, ask: &Ask) -> Result<bool, String
         .action(q.kind, q.action)
         .ok_or("engine does not know the action")?;
     let mut resource = policy.resource(kind);
-    if let Some(id) = q.id {
-        resource = resource.with_id(id);
+    match &q.id {
+        Some(IdDef::Number(n)) => resource = resource.with_id(*n),
+        Some(IdDef::String(s)) => resource = resource.with_instance(policy.instance(kind, s)),
+        None => {}
+    }
+    for (name, id) in &q.ancestors {
+        let ancestor = policy
+            .kind(name)
+            .ok_or("engine does not know the ancestor's kind")?;
+        resource = resource.within(match id {
+            IdDef::Number(n) => ancestor.instance(*n),
+            IdDef::String(s) => policy.instance(ancestor, s),
+        });
     }
     if let Some(state) = q.state {
         let state = policy
@@ -140,20 +257,32 @@ fn check_one(policy: &Policy, def: &PolicyDef, ask: &Ask) -> Result<bool, String
             .ok_or("engine does not know the owner")?;
         resource = resource.with_owner(owner);
     }
-    let can = policy.can(subject, action, &resource);
-    let explanation = policy.explain(subject, action, &resource);
-    let expected = reference::is_allowed(def, &q);
+    check_resource(policy, def, subject, action, &resource, &q)
+}
+
+/// [`check_one`] once the resource is built.
+fn check_resource(
+    policy: &Policy,
+    def: &PolicyDef,
+    subject: accessmask::SubjectId,
+    action: accessmask::ActionId,
+    resource: &Resource,
+    q: &Question<'_>,
+) -> Result<bool, String> {
+    let can = policy.can(subject, action, resource);
+    let explanation = policy.explain(subject, action, resource);
+    let expected = reference::is_allowed(def, q);
     if can != expected {
         return Err(format!(
             "can = {can}, reference::is_allowed = {expected}\nexplain:\n{explanation}"
         ));
     }
     let listed: Vec<String> = policy
-        .allowed(subject, &resource)
+        .allowed(subject, resource)
         .iter()
         .map(|n| n.to_string())
         .collect();
-    let expected_list = reference::allowed_actions(def, &q);
+    let expected_list = reference::allowed_actions(def, q);
     if listed != expected_list {
         return Err(format!(
             "allowed = {listed:?}, reference::allowed_actions = {expected_list:?}"
@@ -224,6 +353,14 @@ fn minimise(mut def: PolicyDef, mut ask: Ask) -> (PolicyDef, Ask) {
 
 fn ask_simplifications(ask: &Ask) -> Vec<Ask> {
     let mut out = Vec::new();
+    if !ask.ancestors.is_empty() {
+        let mut fewer = ask.ancestors.clone();
+        fewer.pop();
+        out.push(Ask {
+            ancestors: fewer,
+            ..ask.clone()
+        });
+    }
     if ask.id.is_some() {
         out.push(Ask {
             id: None,
@@ -272,6 +409,36 @@ fn grant_at(d: &mut PolicyDef, is_role: bool, i: usize, g: usize) -> Option<&mut
         .map(|(_, g)| g)
 }
 
+/// Drops every rule written `in` a kind that is no longer an ancestor of its
+/// kind, and every `on_ancestor` prerequisite on one, so that a document whose
+/// parents were cut still compiles.
+fn prune_containment(d: &mut PolicyDef) {
+    let chains: Vec<(String, Vec<String>)> = d
+        .kinds
+        .iter()
+        .map(|(k, _)| (k.to_owned(), parent_chain(d, k)))
+        .collect();
+    let ok = |kind: &str, within: Option<&String>| {
+        within.map_or(true, |w| {
+            chains
+                .iter()
+                .any(|(k, chain)| k == kind && chain.contains(w))
+        })
+    };
+    for (name, k) in d.kinds.0.iter_mut() {
+        k.prerequisites
+            .retain(|p| !p.on_ancestor || ok(name, Some(&p.kind)));
+    }
+    for (_, r) in d.roles.0.iter_mut() {
+        r.exceptions.retain(|e| ok(&e.kind, e.within.as_ref()));
+        r.restrictions.retain(|e| ok(&e.kind, e.within.as_ref()));
+    }
+    for (_, s) in d.subjects.0.iter_mut() {
+        s.exceptions.retain(|e| ok(&e.kind, e.within.as_ref()));
+        s.restrictions.retain(|e| ok(&e.kind, e.within.as_ref()));
+    }
+}
+
 /// Removes element `i` of `v`, if there is one.
 fn drop_at<T>(v: &mut Vec<T>, i: usize) {
     if i < v.len() {
@@ -304,11 +471,17 @@ fn simplifications(def: &PolicyDef, ask: &Ask) -> Vec<PolicyDef> {
         });
     }
     for (name, _) in def.kinds.iter() {
-        if name == ask.kind {
+        if name == ask.kind || ask.ancestors.iter().any(|(k, _)| k == name) {
             continue;
         }
         edit(&|d| {
             d.kinds.remove(name);
+            for (_, k) in d.kinds.0.iter_mut() {
+                if k.parent.as_deref() == Some(name) {
+                    k.parent = None;
+                }
+            }
+            prune_containment(d);
             for (_, k) in d.kinds.0.iter_mut() {
                 k.prerequisites.retain(|p| p.kind != name);
             }
@@ -365,6 +538,14 @@ fn simplifications(def: &PolicyDef, ask: &Ask) -> Vec<PolicyDef> {
                 k.available = true;
             }
         });
+        if kind.parent.is_some() {
+            edit(&|d| {
+                if let Some(k) = kind_at(d, ki) {
+                    k.parent = None;
+                }
+                prune_containment(d);
+            });
+        }
         for i in 0..kind.state_rules.len() {
             edit(&|d| {
                 if let Some(k) = kind_at(d, ki) {
@@ -590,7 +771,7 @@ fn streams() -> impl Strategy<Value = (Vec<u32>, Vec<u32>)> {
 }
 
 fn decode(policy_stream: &[u32], query_stream: &[u32]) -> (PolicyDef, Vec<Ask>) {
-    let def = gen_policy(&mut Draw::new(policy_stream));
+    let def = gen_contained_policy(&mut Draw::new(policy_stream));
     let asks = gen_queries(&mut Draw::new(query_stream), &def);
     (def, asks)
 }
@@ -660,6 +841,90 @@ fn features(def: &PolicyDef) -> usize {
     .count()
 }
 
+/// The containment features a policy uses, as flags: a parent chain, a chain of
+/// two or more, a string-id kind, an exception written `in` an ancestor (a
+/// role's, a subject's), a restriction written `in` one, an `on_ancestor`
+/// prerequisite, a derived role's exception replacing an inherited one on the
+/// same key written `in` an ancestor.
+const CONTAINMENT_FEATURES: [&str; 8] = [
+    "parent",
+    "chain of 2+",
+    "string ids",
+    "role exception in",
+    "subject exception in",
+    "restriction in",
+    "on_ancestor",
+    "derived replaces in",
+];
+
+fn containment_features(def: &PolicyDef) -> [bool; 8] {
+    let kinds = || def.kinds.iter();
+    let roles = || def.roles.iter().map(|(_, r)| r);
+    let subjects = || def.subjects.iter().map(|(_, s)| s);
+    // Any base up the chain (generated chains are acyclic and short).
+    let bases = |role: &RoleDef| {
+        std::iter::successors(role.base.as_ref().and_then(|b| def.roles.get(b)), |r| {
+            r.base.as_ref().and_then(|b| def.roles.get(b))
+        })
+        .take(def.roles.len())
+    };
+    let replaced = roles().any(|r| {
+        r.exceptions.iter().filter(|e| e.within.is_some()).any(|e| {
+            bases(r).any(|b| {
+                b.exceptions
+                    .iter()
+                    .any(|x| x.kind == e.kind && x.within == e.within && x.id == e.id)
+            })
+        })
+    });
+    [
+        kinds().any(|(_, k)| k.parent.is_some()),
+        kinds().any(|(k, _)| parent_chain(def, k).len() >= 2),
+        kinds().any(|(_, k)| k.ids == IdType::String),
+        roles().any(|r| r.exceptions.iter().any(|e| e.within.is_some())),
+        subjects().any(|s| s.exceptions.iter().any(|e| e.within.is_some())),
+        roles()
+            .flat_map(|r| r.restrictions.iter())
+            .chain(subjects().flat_map(|s| s.restrictions.iter()))
+            .any(|r| r.within.is_some()),
+        kinds().any(|(_, k)| k.prerequisites.iter().any(|p| p.on_ancestor)),
+        replaced,
+    ]
+}
+
+/// What a query exercises: ancestors given, a string id (own or ancestor's), a
+/// near miss, an inconsistent resource (as the reference sees it: it denies every
+/// action, although the subject holds some action on the kind-wide resource).
+fn query_features(def: &PolicyDef, ask: &Ask) -> [bool; 4] {
+    let chain = parent_chain(def, &ask.kind);
+    let string = |id: &IdDef| matches!(id, IdDef::String(_));
+    let near = |id: &IdDef| matches!(id, IdDef::String(s) if NEAR_MISSES.contains(&s.as_str()));
+    let fits = |kind: &str, id: &IdDef| {
+        def.kinds
+            .get(kind)
+            .is_some_and(|k| (k.ids == IdType::String) == string(id))
+    };
+    let invalid = ask.ancestors.len() > chain.len()
+        || ask
+            .ancestors
+            .iter()
+            .zip(&chain)
+            .any(|((k, id), c)| k != c || !fits(k, id))
+        || ask.id.as_ref().is_some_and(|id| !fits(&ask.kind, id));
+    [
+        !ask.ancestors.is_empty(),
+        ask.id
+            .iter()
+            .chain(ask.ancestors.iter().map(|(_, id)| id))
+            .any(string),
+        ask.id
+            .iter()
+            .chain(ask.ancestors.iter().map(|(_, id)| id))
+            .any(near),
+        invalid,
+    ]
+}
+
 #[test]
 fn generation_stats() {
     const POLICIES: usize = 200;
@@ -668,13 +933,17 @@ fn generation_stats() {
     let (mut queries, mut allowed, mut feature_sum) = (0usize, 0usize, 0usize);
     let mut listed_sum = 0usize;
     let mut max_draws = 0usize;
+    let mut max_query_draws = 0usize;
+    let mut policy_has = [0usize; 8];
+    let mut query_has = [0usize; 4];
+    let mut allowed_within = (0usize, 0usize);
     for _ in 0..POLICIES {
         let (policy_stream, query_stream) = strategy
             .new_tree(&mut runner)
             .expect("strategy generates")
             .current();
         let mut draw = Draw::new(&policy_stream);
-        let def = gen_policy(&mut draw);
+        let def = gen_contained_policy(&mut draw);
         max_draws = max_draws.max(draw.pos);
         assert!(
             draw.pos <= POLICY_STREAM,
@@ -688,13 +957,41 @@ fn generation_stats() {
             "queries needed {} draws",
             qdraw.pos
         );
+        max_query_draws = max_query_draws.max(qdraw.pos);
         feature_sum += features(&def);
+        for (n, has) in policy_has.iter_mut().zip(containment_features(&def)) {
+            *n += usize::from(has);
+        }
         for ask in &asks {
             queries += 1;
-            allowed += usize::from(reference::is_allowed(&def, &ask.query()));
+            let yes = reference::is_allowed(&def, &ask.query());
+            allowed += usize::from(yes);
             listed_sum += reference::allowed_actions(&def, &ask.query()).len();
+            let has = query_features(&def, ask);
+            for (n, h) in query_has.iter_mut().zip(has) {
+                *n += usize::from(h);
+            }
+            if has[0] && !has[3] {
+                allowed_within.0 += 1;
+                allowed_within.1 += usize::from(yes);
+            }
         }
     }
+    let pct = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
+    let policy_shares: Vec<String> = CONTAINMENT_FEATURES
+        .iter()
+        .zip(policy_has)
+        .map(|(name, n)| format!("{name} {:.0}%", pct(n, POLICIES)))
+        .collect();
+    eprintln!(
+        "containment: policies with {}; queries with ancestors {:.1}%, string ids {:.1}%, near misses {:.1}%, inconsistent {:.1}%; {:.1}% of consistent queries with ancestors allowed; at most {max_query_draws} of {QUERY_STREAM} query draws used",
+        policy_shares.join(", "),
+        pct(query_has[0], queries),
+        pct(query_has[1], queries),
+        pct(query_has[2], queries),
+        pct(query_has[3], queries),
+        pct(allowed_within.1, allowed_within.0),
+    );
     let share = allowed as f64 / queries as f64;
     eprintln!(
         "differential generator: {:.1}% of {queries} queries allowed, {:.2} actions allowed per query, {:.1} of 22 features per policy on average, at most {max_draws} of {POLICY_STREAM} draws used",
@@ -706,4 +1003,19 @@ fn generation_stats() {
         (0.15..=0.65).contains(&share),
         "allowed share {share} out of the useful range"
     );
+    for (name, n) in CONTAINMENT_FEATURES.iter().zip(policy_has) {
+        assert!(
+            (2.0..=95.0).contains(&pct(n, POLICIES)),
+            "containment feature {name:?} in {n} of {POLICIES} policies"
+        );
+    }
+    for (name, n) in ["ancestors", "string ids", "near misses", "inconsistent"]
+        .iter()
+        .zip(query_has)
+    {
+        assert!(
+            (1.0..=60.0).contains(&pct(n, queries)),
+            "queries with {name}: {n} of {queries}"
+        );
+    }
 }

@@ -373,7 +373,7 @@ fn the_reference_follows_long_base_chains_without_recursion() {
     }
     let doc = json!({"kinds": {"k": {"actions": ["a", "b"]}}, "roles": roles, "subjects": {"u": {"role": "r11999"}}});
     let def: PolicyDef = serde_json::from_value(doc).unwrap();
-    let q = |action| accessmask::reference::Query {
+    let q = |action| accessmask::reference::Question {
         subject: "u",
         kind: "k",
         action,

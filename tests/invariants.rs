@@ -3,7 +3,8 @@
 //! states and state rules; prerequisites; unavailable kinds; base-role chains;
 //! level, scoped and `"*"` grants; `remove`; role and subject exceptions, both
 //! level and allow/deny, and restrictions; toggles; explicit levels; managed
-//! subjects; admin rules):
+//! subjects; admin rules; and containment: parent chains, string ids, exceptions
+//! and restrictions written `in` an ancestor, `on_ancestor` prerequisites):
 //!
 //! - `closed_under_implications`: every `allowed(..)` set (and every role's
 //!   `role_allowed`) holds everything its actions `need`, transitively (the
@@ -20,11 +21,22 @@
 //! - `explain_agrees_with_can`: on every subject x action x resource;
 //! - `serde_round_trip_keeps_every_answer`: document -> compile ->
 //!   `to_definition` -> JSON -> `PolicyDef` -> compile answers exactly as before;
-//! - `who_can_is_exactly_the_subjects_that_can`.
+//! - `who_can_is_exactly_the_subjects_that_can`;
+//! - `an_ancestor_deny_never_reopens`: an exception written `in` an ancestor
+//!   with `deny` (a new one, or added to the one in force) leaves every answer a
+//!   subset;
+//! - `own_exception_beats_ancestor_exceptions`: with a subject's level exception
+//!   on an instance, the subject's exceptions written in that instance's ancestors
+//!   change nothing on it: the answer is the level's actions, less only what
+//!   prerequisites and state rules take;
+//! - `a_prerequisite_on_the_parent_never_grants`: adding an `on_ancestor`
+//!   prerequisite leaves every answer a subset.
 //!
 //! "Every resource" is every kind x id (none, the ids exceptions use, an id
-//! nothing names, `u64::MAX`) x state (none or each) x owner (none or each
-//! subject).
+//! nothing names, and `u64::MAX` or the near miss `"S0"` by the kind's id type) x
+//! ancestors (none, and prefixes of the kind's chain with a few id patterns) x
+//! state (none or each) x owner (none or each subject). The containment
+//! properties give a kind a parent when the generated policy has none.
 //!
 //! Cases: by default 192 policies per property, 512 for the two constructed
 //! exception properties (they ask few questions) and 48 for the explain property
@@ -43,8 +55,8 @@
 )]
 
 use accessmask::{
-    ExceptionDef, GrantDef, KindDef, Policy, PolicyDef, PrerequisiteDef, Resource, RestrictionDef,
-    StateRuleDef,
+    ExceptionDef, GrantDef, IdDef, KindDef, Policy, PolicyDef, PrerequisiteDef, Resource,
+    RestrictionDef, StateRuleDef,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -52,12 +64,10 @@ use proptest::test_runner::Config;
 
 /// Instance ids used by generated exceptions and restrictions are `0..ID_POOL`.
 const ID_POOL: u64 = policygen::ID_POOL as u64;
-/// An id no generated policy names (used to add fresh exceptions).
-const FRESH: u64 = 1_000_003;
 /// Length of the random stream a policy is decoded from (more than it needs).
-const POLICY_STREAM: usize = 1500;
+const POLICY_STREAM: usize = 2000;
 /// Length of the random stream a mutation is decoded from.
-const EDIT_STREAM: usize = 64;
+const EDIT_STREAM: usize = 128;
 
 fn cases(default: u32, divisor: u32) -> u32 {
     std::env::var("ACCESSMASK_PROPTEST_CASES")
@@ -113,17 +123,33 @@ fn compiled(def: &PolicyDef) -> Result<Policy, TestCaseError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Spot {
     kind: String,
-    id: Option<u64>,
+    id: Option<IdDef>,
+    /// `(kind, id)`, parent first.
+    ancestors: Vec<(String, IdDef)>,
     state: Option<String>,
     owner: Option<String>,
+}
+
+/// An instance of `kind`, by its id as a document writes it.
+fn instance(policy: &Policy, kind: accessmask::KindId, id: &IdDef) -> accessmask::Instance {
+    match id {
+        IdDef::Number(n) => kind.instance(*n),
+        IdDef::String(s) => policy.instance(kind, s),
+    }
 }
 
 impl Spot {
     fn resolve(&self, policy: &Policy) -> Resource {
         let kind = policy.kind(&self.kind).expect("known kind");
         let mut r = policy.resource(kind);
-        if let Some(id) = self.id {
-            r = r.with_id(id);
+        match &self.id {
+            Some(IdDef::Number(n)) => r = r.with_id(*n),
+            Some(id) => r = r.with_instance(instance(policy, kind, id)),
+            None => {}
+        }
+        for (name, id) in &self.ancestors {
+            let k = policy.kind(name).expect("known ancestor kind");
+            r = r.within(instance(policy, k, id));
         }
         if let Some(state) = &self.state {
             r = r.with_state(policy.state(kind, state).expect("known state"));
@@ -135,15 +161,44 @@ impl Spot {
     }
 }
 
-/// The ids every resource list asks about.
-fn ids() -> Vec<Option<u64>> {
+/// The ids every resource list asks about, of the kind's id type: the pool (the
+/// last named by no rule), a fresh id, and `u64::MAX` or a near miss of `"s0"`.
+fn ids(kind: &KindDef) -> Vec<Option<IdDef>> {
     let mut v = vec![None];
-    v.extend((0..=ID_POOL).map(Some));
-    v.extend([Some(FRESH), Some(u64::MAX)]);
+    v.extend((0..=ID_POOL as usize).map(|i| Some(pool_id(kind, i))));
+    v.push(Some(fresh_id(kind)));
+    v.push(Some(match kind.ids {
+        accessmask::IdType::Number => IdDef::Number(u64::MAX),
+        accessmask::IdType::String => IdDef::from(NEAR_MISSES[0]),
+    }));
     v
 }
 
-/// Every resource of `kind`: id x state x owner.
+/// The ancestors every resource list asks about: none, and each prefix of the
+/// kind's chain with three id patterns (named ids at every depth, the parent's id
+/// named by no rule, and shifted).
+fn ancestor_choices(def: &PolicyDef, kind: &str) -> Vec<Vec<(String, IdDef)>> {
+    let chain = parent_chain(def, kind);
+    let mut out = vec![Vec::new()];
+    for len in 1..=chain.len() {
+        for shift in [0, 2, ID_POOL as usize] {
+            out.push(
+                chain
+                    .iter()
+                    .take(len)
+                    .enumerate()
+                    .map(|(depth, a)| {
+                        let i = (shift + depth) % (ID_POOL as usize + 1);
+                        (a.clone(), pool_id(kind_named(def, a), i))
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// Every resource of `kind`: id x ancestors x state x owner.
 fn spots_of(def: &PolicyDef, kind: &str) -> Vec<Spot> {
     let k = kind_named(def, kind);
     let states: Vec<Option<String>> = std::iter::once(None)
@@ -153,15 +208,18 @@ fn spots_of(def: &PolicyDef, kind: &str) -> Vec<Spot> {
         .chain(def.subjects.iter().map(|(n, _)| Some(n.to_owned())))
         .collect();
     let mut out = Vec::new();
-    for id in ids() {
-        for state in &states {
-            for owner in &owners {
-                out.push(Spot {
-                    kind: kind.to_owned(),
-                    id,
-                    state: state.clone(),
-                    owner: owner.clone(),
-                });
+    for id in ids(k) {
+        for ancestors in ancestor_choices(def, kind) {
+            for state in &states {
+                for owner in &owners {
+                    out.push(Spot {
+                        kind: kind.to_owned(),
+                        id: id.clone(),
+                        ancestors: ancestors.clone(),
+                        state: state.clone(),
+                        owner: owner.clone(),
+                    });
+                }
             }
         }
     }
@@ -236,7 +294,7 @@ fn action_bit(def: &PolicyDef, kind: &str, action: &str) -> u64 {
 }
 
 /// The roles `role` derives from, nearest first (not `role` itself).
-fn ancestors(def: &PolicyDef, role: &str) -> Vec<String> {
+fn base_roles(def: &PolicyDef, role: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = def.roles.get(role).and_then(|r| r.base.clone());
     while let Some(b) = cur {
@@ -301,22 +359,28 @@ fn add_grant(d: &mut Draw, def: &mut PolicyDef) -> String {
     format!("grant {kind}.{action} ({scope}) to {holder}")
 }
 
-/// The exception of `role` on `(kind, id)` in force: its own, or the nearest
-/// base role's.
+/// Whether `e` is the exception on `(kind, in within, id)`.
+fn keyed(e: &ExceptionDef, kind: &str, within: Option<&str>, id: &IdDef) -> bool {
+    e.kind == kind && e.within.as_deref() == within && e.id == *id
+}
+
+/// The exception of `role` on `(kind, in within, id)` in force: its own, or the
+/// nearest base role's.
 fn role_exception_in_force(
     def: &PolicyDef,
     role: &str,
     kind: &str,
-    id: u64,
+    within: Option<&str>,
+    id: &IdDef,
 ) -> Option<ExceptionDef> {
     std::iter::once(role.to_owned())
-        .chain(ancestors(def, role))
+        .chain(base_roles(def, role))
         .find_map(|r| {
             def.roles
                 .get(&r)?
                 .exceptions
                 .iter()
-                .find(|e| e.kind == kind && e.id == id)
+                .find(|e| keyed(e, kind, within, id))
                 .cloned()
         })
 }
@@ -332,61 +396,158 @@ fn add_deny(d: &mut Draw, def: &mut PolicyDef) -> String {
         .pick(&kind_named(def, &kind).actions)
         .cloned()
         .expect("an action");
-    let id = d.below(ID_POOL as usize + 1) as u64;
+    let id = pool_id(kind_named(def, &kind), d.below(ID_POOL as usize + 1));
+    if d.below(3) == 0 {
+        let i = d.below(def.roles.len());
+        let remove = &mut def.roles.0[i].1.remove;
+        match remove.get_mut(&kind) {
+            Some(list) if list.contains(&action) => {}
+            Some(list) => list.push(action.clone()),
+            None => remove.insert(kind.clone(), vec![action.clone()]),
+        }
+        return format!("remove {kind}.{action} from role {}", def.roles.0[i].0);
+    }
+    deny_in_a_layer(d, def, &kind, None, &id, &action)
+}
+
+/// Adds `action` to the deny list of a role's or a subject's exception on
+/// `(kind, in within, id)`: a new exception, or the one in force (the layer's own,
+/// or for a role an inherited one) with the action added. Replaces nothing: a
+/// level exception in force is left alone. Returns a description of the edit.
+fn deny_in_a_layer(
+    d: &mut Draw,
+    def: &mut PolicyDef,
+    kind: &str,
+    within: Option<&str>,
+    id: &IdDef,
+    action: &str,
+) -> String {
     let with_deny = |e: Option<ExceptionDef>| -> Option<ExceptionDef> {
         match e {
             None => Some(ExceptionDef {
-                kind: kind.clone(),
-                id: id.into(),
-                deny: vec![action.clone()],
+                kind: kind.to_owned(),
+                within: within.map(str::to_owned),
+                id: id.clone(),
+                deny: vec![action.to_owned()],
                 ..ExceptionDef::default()
             }),
             Some(e) if e.level.is_some() => None,
             Some(mut e) => {
-                if !e.deny.contains(&action) {
-                    e.deny.push(action.clone());
+                if !e.deny.iter().any(|a| a == action) {
+                    e.deny.push(action.to_owned());
                 }
                 Some(e)
             }
         }
     };
-    match d.below(3) {
-        0 => {
-            let i = d.below(def.roles.len());
-            let remove = &mut def.roles.0[i].1.remove;
-            match remove.get_mut(&kind) {
-                Some(list) if list.contains(&action) => {}
-                Some(list) => list.push(action.clone()),
-                None => remove.insert(kind.clone(), vec![action.clone()]),
-            }
-            format!("remove {kind}.{action} from role {}", def.roles.0[i].0)
-        }
-        1 => {
-            let i = d.below(def.roles.len());
-            let role = def.roles.0[i].0.clone();
-            let Some(e) = with_deny(role_exception_in_force(def, &role, &kind, id)) else {
-                return "nothing (a level exception is in force)".into();
-            };
-            let list = &mut def.roles.0[i].1.exceptions;
-            list.retain(|x| !(x.kind == kind && x.id == id));
-            list.push(e);
-            format!("deny {kind}.{action} on id {id} for role {role}")
-        }
-        _ => {
-            let i = d.below(def.subjects.len());
-            let list = &mut def.subjects.0[i].1.exceptions;
-            let current = list.iter().find(|x| x.kind == kind && x.id == id).cloned();
-            let Some(e) = with_deny(current) else {
-                return "nothing (a level exception is in force)".into();
-            };
-            list.retain(|x| !(x.kind == kind && x.id == id));
-            list.push(e);
-            format!(
-                "deny {kind}.{action} on id {id} for subject {}",
-                def.subjects.0[i].0
-            )
-        }
+    let place = match within {
+        Some(a) => format!("in {a} {id}"),
+        None => format!("on id {id}"),
+    };
+    if d.chance(50) {
+        let i = d.below(def.roles.len());
+        let role = def.roles.0[i].0.clone();
+        let Some(e) = with_deny(role_exception_in_force(def, &role, kind, within, id)) else {
+            return "nothing (a level exception is in force)".into();
+        };
+        let list = &mut def.roles.0[i].1.exceptions;
+        list.retain(|x| !keyed(x, kind, within, id));
+        list.push(e);
+        format!("deny {kind}.{action} {place} for role {role}")
+    } else {
+        let i = d.below(def.subjects.len());
+        let list = &mut def.subjects.0[i].1.exceptions;
+        let current = list.iter().find(|x| keyed(x, kind, within, id)).cloned();
+        let Some(e) = with_deny(current) else {
+            return "nothing (a level exception is in force)".into();
+        };
+        list.retain(|x| !keyed(x, kind, within, id));
+        list.push(e);
+        format!(
+            "deny {kind}.{action} {place} for subject {}",
+            def.subjects.0[i].0
+        )
     }
+}
+
+/// Gives a kind a parent when no kind has one, so that the containment
+/// properties always have an ancestor to work with (the generated policy has no
+/// rule `in` any kind then, so it stays valid).
+fn ensure_parent(def: &mut PolicyDef) {
+    if def.kinds.iter().any(|(_, k)| k.parent.is_some()) {
+        return;
+    }
+    let parent = def.kinds.0[0].0.clone();
+    def.kinds.0[1].1.parent = Some(parent);
+}
+
+/// The kinds that have a parent.
+fn contained_kinds(def: &PolicyDef) -> Vec<String> {
+    def.kinds
+        .iter()
+        .filter(|(_, k)| k.parent.is_some())
+        .map(|(n, _)| n.to_owned())
+        .collect()
+}
+
+/// Adds a deny written in an ancestor: an action of a contained kind, denied on
+/// its instances inside one ancestor instance, for a role or a subject.
+fn add_ancestor_deny(d: &mut Draw, def: &mut PolicyDef) -> String {
+    let kind = d
+        .pick(&contained_kinds(def))
+        .cloned()
+        .expect("a kind with a parent");
+    let chain = parent_chain(def, &kind);
+    let within = d.pick(&chain).cloned().expect("an ancestor");
+    let action = d
+        .pick(&kind_named(def, &kind).actions)
+        .cloned()
+        .expect("an action");
+    let id = pool_id(kind_named(def, &within), d.below(ID_POOL as usize + 1));
+    deny_in_a_layer(d, def, &kind, Some(&within), &id, &action)
+}
+
+/// Adds an `on_ancestor` prerequisite to a contained kind (unless it would close
+/// a prerequisite loop). Returns a description of the edit.
+fn add_ancestor_prerequisite(d: &mut Draw, def: &mut PolicyDef) -> String {
+    let kind = d
+        .pick(&contained_kinds(def))
+        .cloned()
+        .expect("a kind with a parent");
+    let chain = parent_chain(def, &kind);
+    let ancestor = d.pick(&chain).cloned().expect("an ancestor");
+    let other = kind_named(def, &ancestor).clone();
+    let action = d
+        .pick(&kind_named(def, &kind).actions)
+        .cloned()
+        .expect("an action");
+    let level = if other.levels.is_empty() || d.chance(50) {
+        None
+    } else {
+        Some(other.levels.0[d.below(other.levels.len())].0.clone())
+    };
+    let mut actions = d.subset(&other.actions, 30);
+    let level_empty = level
+        .as_ref()
+        .and_then(|l| other.levels.get(l))
+        .map_or(true, |l| l.is_empty());
+    if level_empty && actions.is_empty() {
+        actions.extend(d.pick(&other.actions).cloned());
+    }
+    let p = PrerequisiteDef {
+        action: action.clone(),
+        kind: ancestor.clone(),
+        actions: actions.clone(),
+        level: level.clone(),
+        on_ancestor: true,
+    };
+    let k = def.kinds.get_mut(&kind).expect("kind");
+    k.prerequisites.push(p);
+    if prerequisite_loop(def) {
+        def.kinds.get_mut(&kind).expect("kind").prerequisites.pop();
+        return "nothing (it would close a prerequisite loop)".into();
+    }
+    format!("{kind}.{action} needs {actions:?} and level {level:?} on its {ancestor}")
 }
 
 fn names_of(bits: u64, kind: &KindDef) -> Vec<&str> {
@@ -435,7 +596,7 @@ proptest! {
 
     #[test]
     fn closed_under_implications((stream, _) in streams()) {
-        let def = gen_policy(&mut Draw::new(&stream));
+        let def = gen_contained_policy(&mut Draw::new(&stream));
         let policy = compiled(&def)?;
         for (subject, spot, bits) in answers(&policy, &def) {
             let down = needs_closure(kind_named(&def, &spot.kind));
@@ -465,7 +626,7 @@ proptest! {
 
     #[test]
     fn adding_a_grant_never_removes((stream, edits) in streams()) {
-        let def = gen_policy(&mut Draw::new(&stream));
+        let def = gen_contained_policy(&mut Draw::new(&stream));
         let mut edited = def.clone();
         let mut d = Draw::new(&edits);
         let mut what = Vec::new();
@@ -477,7 +638,7 @@ proptest! {
 
     #[test]
     fn adding_a_deny_never_adds((stream, edits) in streams()) {
-        let def = gen_policy(&mut Draw::new(&stream));
+        let def = gen_contained_policy(&mut Draw::new(&stream));
         let mut edited = def.clone();
         let mut d = Draw::new(&edits);
         let mut what = Vec::new();
@@ -488,8 +649,34 @@ proptest! {
     }
 
     #[test]
+    fn an_ancestor_deny_never_reopens((stream, edits) in streams()) {
+        let mut def = gen_contained_policy(&mut Draw::new(&stream));
+        ensure_parent(&mut def);
+        let mut edited = def.clone();
+        let mut d = Draw::new(&edits);
+        let mut what = Vec::new();
+        for _ in 0..d.range(1, 3) {
+            what.push(add_ancestor_deny(&mut d, &mut edited));
+        }
+        compare_monotone(&def, &edited, &what.join(", "), false)?;
+    }
+
+    #[test]
+    fn a_prerequisite_on_the_parent_never_grants((stream, edits) in streams()) {
+        let mut def = gen_contained_policy(&mut Draw::new(&stream));
+        ensure_parent(&mut def);
+        let mut edited = def.clone();
+        let mut d = Draw::new(&edits);
+        let mut what = Vec::new();
+        for _ in 0..d.range(1, 2) {
+            what.push(add_ancestor_prerequisite(&mut d, &mut edited));
+        }
+        compare_monotone(&def, &edited, &what.join(", "), false)?;
+    }
+
+    #[test]
     fn serde_round_trip_keeps_every_answer((stream, _) in streams()) {
-        let def = gen_policy(&mut Draw::new(&stream));
+        let def = gen_contained_policy(&mut Draw::new(&stream));
         let policy = compiled(&def)?;
         let exported = policy.to_definition();
         let text = serde_json::to_string(&exported).expect("serializes");
@@ -508,7 +695,7 @@ proptest! {
 
     #[test]
     fn who_can_is_exactly_the_subjects_that_can((stream, _) in streams()) {
-        let def = gen_policy(&mut Draw::new(&stream));
+        let def = gen_contained_policy(&mut Draw::new(&stream));
         let policy = compiled(&def)?;
         for spot in all_spots(&def) {
             let r = spot.resolve(&policy);
@@ -534,15 +721,16 @@ proptest! {
 
     #[test]
     fn user_exception_beats_role_exception((stream, edits) in streams()) {
-        let def = gen_policy(&mut Draw::new(&stream));
+        let def = gen_contained_policy(&mut Draw::new(&stream));
         let mut d = Draw::new(&edits);
         let (subject, sdef) = def.subjects.0[d.below(def.subjects.len())].clone();
         let kind = def.kinds.0[d.below(def.kinds.len())].0.clone();
         let kdef = kind_named(&def, &kind).clone();
+        let fresh = fresh_id(&kdef);
         let x = d.pick(&kdef.actions).cloned().expect("an action");
         // The role exception is the subject's role's own or an inherited one.
         let mut chain = vec![sdef.role.clone()];
-        chain.extend(ancestors(&def, &sdef.role));
+        chain.extend(base_roles(&def, &sdef.role));
         let writer = d.pick(&chain).cloned().expect("a role");
         // The subject's exception: allow/deny, or a level that holds X or not.
         let level = if kdef.levels.is_empty() || d.chance(50) {
@@ -561,7 +749,7 @@ proptest! {
         };
         let role_exception = ExceptionDef {
             kind: kind.clone(),
-            id: FRESH.into(),
+            id: fresh.clone(),
             allow: if user_allows { vec![] } else { vec![x.clone()] },
             deny: if user_allows { vec![x.clone()] } else { vec![] },
             ..ExceptionDef::default()
@@ -569,13 +757,13 @@ proptest! {
         let user_exception = match &level {
             Some((name, _)) => ExceptionDef {
                 kind: kind.clone(),
-                id: FRESH.into(),
+                id: fresh.clone(),
                 level: Some(name.clone()),
                 ..ExceptionDef::default()
             },
             None => ExceptionDef {
                 kind: kind.clone(),
-                id: FRESH.into(),
+                id: fresh.clone(),
                 allow: if user_allows { vec![x.clone()] } else { vec![] },
                 deny: if user_allows { vec![] } else { vec![x.clone()] },
                 ..ExceptionDef::default()
@@ -587,7 +775,7 @@ proptest! {
         // The ceiling: the same, but with the role agreeing with the subject.
         let mut agreeing = edited.clone();
         let role_exceptions = &mut agreeing.roles.get_mut(&writer).expect("role").exceptions;
-        role_exceptions.retain(|e| e.id != FRESH);
+        role_exceptions.retain(|e| !keyed(e, &kind, None, &fresh));
         role_exceptions.push(ExceptionDef {
             allow: role_exception.deny.clone(),
             deny: role_exception.allow.clone(),
@@ -597,7 +785,7 @@ proptest! {
         let ceiling = compiled(&agreeing)?;
         let u = policy.subject(&subject).expect("subject");
         let action = policy.action(&kind, &x).expect("action");
-        for spot in spots_of(&def, &kind).into_iter().filter(|s| s.id == Some(FRESH)) {
+        for spot in spots_of(&def, &kind).into_iter().filter(|s| s.id.as_ref() == Some(&fresh)) {
             let can = policy.can(u, action, &spot.resolve(&policy));
             let expected = user_allows
                 && ceiling.can(u, action, &spot.resolve(&ceiling));
@@ -618,8 +806,93 @@ proptest! {
     }
 
     #[test]
+    fn own_exception_beats_ancestor_exceptions((stream, edits) in streams()) {
+        let mut def = gen_contained_policy(&mut Draw::new(&stream));
+        ensure_parent(&mut def);
+        let mut d = Draw::new(&edits);
+        let subject = def.subjects.0[d.below(def.subjects.len())].0.clone();
+        let kind = d.pick(&contained_kinds(&def)).cloned().expect("a kind with a parent");
+        // The level the subject's exception sets: one of the kind's, or a new
+        // (only) level holding every action.
+        if kind_named(&def, &kind).levels.is_empty() {
+            let all = kind_named(&def, &kind).actions.clone();
+            def.kinds.get_mut(&kind).expect("kind").levels.insert("Top", all);
+        }
+        let kdef = kind_named(&def, &kind).clone();
+        let (level, listed) = kdef.levels.0[d.below(kdef.levels.len())].clone();
+        let id = if d.chance(50) { fresh_id(&kdef) } else { pool_id(&kdef, d.below(ID_POOL as usize)) };
+        let chain = parent_chain(&def, &kind);
+
+        let mut edited = def.clone();
+        let s = edited.subjects.get_mut(&subject).expect("subject");
+        s.exceptions.retain(|e| !keyed(e, &kind, None, &id));
+        s.exceptions.push(ExceptionDef {
+            kind: kind.clone(),
+            id: id.clone(),
+            level: Some(level.clone()),
+            ..ExceptionDef::default()
+        });
+        // Exceptions in the same layer written in the instance's ancestors (on
+        // top of any the subject has).
+        for a in &chain {
+            for i in 0..=ID_POOL as usize {
+                if d.chance(40) {
+                    let aid = pool_id(kind_named(&def, a), i);
+                    let mut e = ExceptionDef {
+                        kind: kind.clone(),
+                        within: Some(a.clone()),
+                        id: aid.clone(),
+                        ..ExceptionDef::default()
+                    };
+                    gen_exception_body(&mut d, &kdef, &mut e);
+                    s.exceptions.retain(|x| !keyed(x, &kind, Some(a), &aid));
+                    s.exceptions.push(e);
+                }
+            }
+        }
+        let mut bare = edited.clone();
+        bare.subjects.get_mut(&subject).expect("subject").exceptions
+            .retain(|e| !(e.kind == kind && e.within.is_some()));
+
+        let policy = compiled(&edited)?;
+        let without = compiled(&bare)?;
+        let u = policy.subject(&subject).expect("subject");
+        let ub = without.subject(&subject).expect("subject");
+        let down = needs_closure(&kdef);
+        let level_bits = listed.iter()
+            .map(|a| down[kdef.actions.iter().position(|b| b == a).expect("known")])
+            .fold(0u64, |m, b| m | b);
+        let nothing_else_removes = kdef.available && kdef.prerequisites.is_empty();
+        let spots: Vec<Spot> = spots_of(&edited, &kind)
+            .into_iter()
+            .filter(|s| s.id.as_ref() == Some(&id))
+            .collect();
+        for spot in spots {
+            let got = policy.allowed(u, &spot.resolve(&policy)).bits();
+            let bare_bits = without.allowed(ub, &spot.resolve(&without)).bits();
+            prop_assert_eq!(
+                got, bare_bits,
+                "{} on {:?}: the subject's exceptions in ancestors changed the answer under its level exception {}\npolicy: {}",
+                subject, spot, level, json(&edited)
+            );
+            prop_assert_eq!(
+                got & !level_bits, 0,
+                "{} on {:?}: {:?} beyond the level {}\npolicy: {}",
+                subject, spot, names_of(got & !level_bits, &kdef), level, json(&edited)
+            );
+            if nothing_else_removes && spot.state.is_none() {
+                prop_assert_eq!(
+                    got, level_bits,
+                    "{} on {:?}: not exactly the level {}\npolicy: {}",
+                    subject, spot, level, json(&edited)
+                );
+            }
+        }
+    }
+
+    #[test]
     fn exceptions_never_reopen_state_rules_or_prerequisites((stream, edits) in streams()) {
-        let def = gen_policy(&mut Draw::new(&stream));
+        let def = gen_contained_policy(&mut Draw::new(&stream));
         let mut d = Draw::new(&edits);
         let (subject, sdef) = def.subjects.0[d.below(def.subjects.len())].clone();
         let kind = def.kinds.0[d.below(def.kinds.len())].0.clone();
@@ -646,7 +919,7 @@ proptest! {
                 .filter(|r| *r != sdef.role)
                 .filter(|_| d.chance(40))
                 .collect();
-            for r in ancestors(&def, &sdef.role) {
+            for r in base_roles(&def, &sdef.role) {
                 if !unless_roles.contains(&r) {
                     unless_roles.push(r);
                 }
@@ -706,7 +979,7 @@ proptest! {
         }
 
         // Exceptions and a restriction that all allow X on one instance.
-        let id = if d.chance(50) { FRESH } else { d.below(ID_POOL as usize) as u64 };
+        let id = if d.chance(50) { fresh_id(&kdef) } else { pool_id(&kdef, d.below(ID_POOL as usize)) };
         let holding_level = kdef.levels.iter()
             .find(|(_, acts)| acts.iter().any(|b| {
                 down[kdef.actions.iter().position(|c| c == b).expect("known")]
@@ -715,7 +988,7 @@ proptest! {
             .map(|(n, _)| n.to_owned());
         let allow_x = |level: bool| ExceptionDef {
             kind: kind.clone(),
-            id: id.into(),
+            id: id.clone(),
             level: if level { holding_level.clone() } else { None },
             allow: if level && holding_level.is_some() { vec![] } else { vec![x.clone()] },
             ..ExceptionDef::default()
@@ -726,14 +999,14 @@ proptest! {
             let user_level = d.chance(30);
             let restrict = d.chance(50);
             let role = doc.roles.get_mut(&sdef.role).expect("role");
-            role.exceptions.retain(|e| !(e.kind == kind && e.id == id));
+            role.exceptions.retain(|e| !keyed(e, &kind, None, &id));
             role.exceptions.push(allow_x(role_level));
             let s = doc.subjects.get_mut(&subject).expect("subject");
-            s.exceptions.retain(|e| !(e.kind == kind && e.id == id));
+            s.exceptions.retain(|e| !keyed(e, &kind, None, &id));
             s.exceptions.push(allow_x(user_level));
             if restrict {
-                s.restrictions.retain(|r| r.kind != kind);
-                s.restrictions.push(RestrictionDef { kind: kind.clone(), actions: vec![x.clone()], within: None, ids: vec![id.into()] });
+                s.restrictions.retain(|r| !(r.kind == kind && r.within.is_none()));
+                s.restrictions.push(RestrictionDef { kind: kind.clone(), actions: vec![x.clone()], within: None, ids: vec![id.clone()] });
             }
             opened.push(format!("role level: {role_level}, user level: {user_level}, restricted: {restrict}"));
         }
@@ -745,7 +1018,7 @@ proptest! {
         let rule = if by_state { format!("state rule holding {a} in {state}") } else { format!("unmet prerequisite of {a}") };
         let spots: Vec<Spot> = spots_of(&edited, &kind)
             .into_iter()
-            .filter(|s| s.id == Some(id))
+            .filter(|s| s.id.as_ref() == Some(&id))
             .filter(|s| !by_state || s.state.as_deref() == Some(state.as_str()))
             .collect();
         prop_assert!(!spots.is_empty());
@@ -774,7 +1047,7 @@ proptest! {
 
     #[test]
     fn explain_agrees_with_can((stream, _) in streams()) {
-        let def = gen_policy(&mut Draw::new(&stream));
+        let def = gen_contained_policy(&mut Draw::new(&stream));
         let policy = compiled(&def)?;
         let spots = all_spots(&def);
         for s in policy.subjects() {

@@ -15,7 +15,7 @@ mod policygen;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use accessmask::reference::{self, Query};
+use accessmask::reference::{self, Question};
 use accessmask::{
     Change, ExceptionDef, LivePolicy, Policy, PolicyDef, PrincipalDef, Resource, RoleDef,
     SubjectDef,
@@ -74,11 +74,12 @@ proptest! {
                             let principal = policy.allowed_principal(&p, &by_key).bits();
                             prop_assert_eq!(directory, principal, "{} on {:?}", name, by_key);
                             let kname = policy.kind_name(kind);
-                            let expected: Vec<String> = reference::allowed_actions(&def, &Query {
+                            let expected: Vec<String> = reference::allowed_actions(&def, &Question {
                                 subject: name,
                                 kind: kname,
                                 action: "",
-                                id,
+                                id: id.map(Into::into),
+                                ancestors: Vec::new(),
                                 state: state.map(|st| policy.state_name(st)),
                                 owner: owner.map(|o| names[o].as_str()),
                             });

@@ -10,7 +10,7 @@
 
 use std::error::Error;
 
-use accessmask::reference::{is_allowed, Query};
+use accessmask::reference::{is_allowed, Question};
 use accessmask::{
     ActionId, Explanation, KindId, Policy, PolicyDef, Resource, Rule, StateId, SubjectId,
 };
@@ -403,11 +403,12 @@ pub fn assert_explain_agrees_with_can(seed: &str, ids: &[Option<u64>]) -> TestRe
                             let listed = policy.allowed(s, &r).contains(a);
                             let reference = is_allowed(
                                 def,
-                                &Query {
+                                &Question {
                                     subject: sname,
                                     kind: kind_name,
                                     action: action_name,
-                                    id: *id,
+                                    id: id.map(Into::into),
+                                    ancestors: Vec::new(),
                                     state: *state,
                                     owner: *owner,
                                 },

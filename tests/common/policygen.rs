@@ -1,14 +1,20 @@
 //! The random policy generator shared by the differential and invariant tests:
 //! valid policies that use every feature together, decoded from a stream of
 //! random numbers (so proptest can shrink and replay them).
+//!
+//! [`gen_policy`] makes the policies every user of this file has always had;
+//! [`gen_contained_policy`] adds containment (parent chains, string ids, rules
+//! written `in` an ancestor, prerequisites `on_ancestor`) at a moderate rate, so
+//! that the older features keep their share.
 
 #![allow(dead_code, clippy::indexing_slicing, clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
 
 use accessmask::{
-    ActionRefDef, AdminRuleDef, ChangeKind, ExceptionDef, GrantDef, KindDef, NamedMap, PolicyDef,
-    PrerequisiteDef, RestrictionDef, RoleDef, StateRuleDef, SubjectDef, ToggleDef,
+    ActionRefDef, AdminRuleDef, ChangeKind, ExceptionDef, GrantDef, IdDef, IdType, KindDef,
+    NamedMap, PolicyDef, PrerequisiteDef, RestrictionDef, RoleDef, StateRuleDef, SubjectDef,
+    ToggleDef, MAX_ANCESTORS,
 };
 
 /// Property cases: `ACCESSMASK_PROPTEST_CASES` when set (the long modes), else
@@ -22,6 +28,90 @@ pub fn proptest_cases(default: u32) -> u32 {
 
 /// Instance ids come from a small pool so that exceptions are hit often.
 pub const ID_POOL: usize = 5;
+
+/// Strings a question may use for a string id that differ from a pool id
+/// (`"s0"`, `"s1"`) by case, whitespace or length: exact matching must tell them
+/// apart.
+pub const NEAR_MISSES: [&str; 4] = ["S0", "s0 ", "", " s1"];
+
+/// Which optional features a generated policy uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Features {
+    /// Parent chains, string ids, rules written `in` ancestors, `on_ancestor`
+    /// prerequisites.
+    pub containment: bool,
+}
+
+impl Features {
+    /// Every feature, containment included.
+    pub const ALL: Features = Features { containment: true };
+}
+
+/// Id `i` of a kind's pool: `i` for number ids, `"s{i}"` for string ids. Rules
+/// use `i < ID_POOL`; `ID_POOL` itself is named by no rule.
+pub fn pool_id(kind: &KindDef, i: usize) -> IdDef {
+    match kind.ids {
+        IdType::Number => IdDef::Number(i as u64),
+        IdType::String => IdDef::String(format!("s{i}")),
+    }
+}
+
+/// An id of the kind's type that no generated rule names.
+pub fn fresh_id(kind: &KindDef) -> IdDef {
+    match kind.ids {
+        IdType::Number => IdDef::Number(1_000_003),
+        IdType::String => IdDef::String("fresh".to_owned()),
+    }
+}
+
+/// An id of the other type than the kind's `ids` (an inconsistent resource).
+pub fn mistyped_id(kind: &KindDef, i: usize) -> IdDef {
+    match kind.ids {
+        IdType::Number => IdDef::String(format!("s{i}")),
+        IdType::String => IdDef::Number(i as u64),
+    }
+}
+
+/// The kind's parent chain, parent first (for a generated policy: no cycles,
+/// known parents; bounded anyway).
+pub fn parent_chain(def: &PolicyDef, kind: &str) -> Vec<String> {
+    let mut chain = Vec::new();
+    let mut cur = def.kinds.get(kind).and_then(|k| k.parent.clone());
+    while let Some(p) = cur {
+        if chain.len() > MAX_ANCESTORS || chain.contains(&p) {
+            break;
+        }
+        cur = def.kinds.get(&p).and_then(|k| k.parent.clone());
+        chain.push(p);
+    }
+    chain
+}
+
+/// Whether the kinds' prerequisites (kind-wide and `on_ancestor`, as edges from
+/// a kind to the kind it needs) form a loop: the generator keeps them acyclic, so
+/// that no prerequisite cycle can be reported.
+pub fn prerequisite_loop(def: &PolicyDef) -> bool {
+    let kinds: Vec<&str> = def.kinds.iter().map(|(k, _)| k).collect();
+    // Kahn's algorithm: repeatedly drop kinds that need no remaining kind.
+    let mut left: Vec<&str> = kinds.clone();
+    loop {
+        let before = left.len();
+        let snapshot = left.clone();
+        left.retain(|k| {
+            def.kinds.get(k).is_some_and(|kd| {
+                kd.prerequisites
+                    .iter()
+                    .any(|p| snapshot.contains(&p.kind.as_str()))
+            })
+        });
+        if left.is_empty() {
+            return false;
+        }
+        if left.len() == before {
+            return true;
+        }
+    }
+}
 
 /// Choices decoded from a stream of random numbers; past the end, every choice
 /// is 0, the simplest.
@@ -133,42 +223,81 @@ pub fn gen_grant(d: &mut Draw, kind: &KindDef) -> GrantDef {
     }
 }
 
+/// The ancestor kind a rule on `kind_name` is written in: `None` (the instance
+/// itself) unless containment is on, the kind has a parent, and a 35% draw says so.
+fn gen_within(d: &mut Draw, def: &PolicyDef, kind_name: &str, f: Features) -> Option<String> {
+    if !f.containment {
+        return None;
+    }
+    let chain = parent_chain(def, kind_name);
+    if chain.is_empty() || !d.chance(35) {
+        return None;
+    }
+    d.pick(&chain).cloned()
+}
+
+/// The kind whose ids a rule on `kind_name` written in `within` lists.
+fn id_kind<'d>(def: &'d PolicyDef, kind_name: &str, within: Option<&String>) -> &'d KindDef {
+    kind_named(def, within.map_or(kind_name, String::as_str))
+}
+
+/// A level, or allow and deny sets (at least one action), for an exception on
+/// `kind`.
+pub fn gen_exception_body(d: &mut Draw, kind: &KindDef, e: &mut ExceptionDef) {
+    let levels = level_names(kind);
+    if !levels.is_empty() && d.chance(35) {
+        e.level = d.pick(&levels).cloned();
+    } else {
+        e.allow = d.subset(&kind.actions, 25);
+        e.deny = d.subset(&kind.actions, 25);
+        if e.allow.is_empty() && e.deny.is_empty() {
+            let one = d.pick(&kind.actions).cloned().unwrap_or_default();
+            if d.chance(50) {
+                e.allow.push(one);
+            } else {
+                e.deny.push(one);
+            }
+        }
+    }
+}
+
 pub fn gen_exceptions(
     d: &mut Draw,
     def: &PolicyDef,
     kinds: &[String],
     max: usize,
 ) -> Vec<ExceptionDef> {
+    gen_exceptions_with(d, def, kinds, max, Features::default())
+}
+
+pub fn gen_exceptions_with(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kinds: &[String],
+    max: usize,
+    f: Features,
+) -> Vec<ExceptionDef> {
     let mut out: Vec<ExceptionDef> = Vec::new();
     for _ in 0..d.range(0, max) {
         let Some(kind_name) = d.pick(kinds).cloned() else {
             continue;
         };
-        let id = d.below(ID_POOL) as u64;
-        if out.iter().any(|e| e.kind == kind_name && e.id == id) {
+        let within = gen_within(d, def, &kind_name, f);
+        let id = pool_id(id_kind(def, &kind_name, within.as_ref()), d.below(ID_POOL));
+        if out
+            .iter()
+            .any(|e| e.kind == kind_name && e.within == within && e.id == id)
+        {
             continue;
         }
         let kind = kind_named(def, &kind_name);
-        let levels = level_names(kind);
         let mut e = ExceptionDef {
             kind: kind_name,
-            id: id.into(),
+            within,
+            id,
             ..ExceptionDef::default()
         };
-        if !levels.is_empty() && d.chance(35) {
-            e.level = d.pick(&levels).cloned();
-        } else {
-            e.allow = d.subset(&kind.actions, 25);
-            e.deny = d.subset(&kind.actions, 25);
-            if e.allow.is_empty() && e.deny.is_empty() {
-                let one = d.pick(&kind.actions).cloned().unwrap_or_default();
-                if d.chance(50) {
-                    e.allow.push(one);
-                } else {
-                    e.deny.push(one);
-                }
-            }
-        }
+        gen_exception_body(d, kind, &mut e);
         out.push(e);
     }
     out
@@ -180,33 +309,156 @@ pub fn gen_restrictions(
     kinds: &[String],
     max: usize,
 ) -> Vec<RestrictionDef> {
+    gen_restrictions_with(d, def, kinds, max, Features::default())
+}
+
+pub fn gen_restrictions_with(
+    d: &mut Draw,
+    def: &PolicyDef,
+    kinds: &[String],
+    max: usize,
+    f: Features,
+) -> Vec<RestrictionDef> {
     let mut out: Vec<RestrictionDef> = Vec::new();
     for _ in 0..d.range(0, max) {
         let Some(kind_name) = d.pick(kinds).cloned() else {
             continue;
         };
-        if out.iter().any(|r| r.kind == kind_name) {
+        let within = gen_within(d, def, &kind_name, f);
+        if out
+            .iter()
+            .any(|r| r.kind == kind_name && r.within == within)
+        {
             continue;
         }
         let kind = kind_named(def, &kind_name);
         let actions = d.non_empty_subset(&kind.actions, 20);
-        let mut ids: Vec<u64> = (0..ID_POOL as u64).filter(|_| d.chance(35)).collect();
+        let mut ids: Vec<usize> = (0..ID_POOL).filter(|_| d.chance(35)).collect();
         if ids.is_empty() {
-            ids.push(d.below(ID_POOL) as u64);
+            ids.push(d.below(ID_POOL));
         }
+        let of = id_kind(def, &kind_name, within.as_ref());
         out.push(RestrictionDef {
             kind: kind_name,
             actions,
-            within: None,
-            ids: ids.into_iter().map(Into::into).collect(),
+            within,
+            ids: ids.into_iter().map(|i| pool_id(of, i)).collect(),
         });
     }
     out
 }
 
+/// The exceptions a role inherits from its bases and does not replace, by key
+/// `(kind, in, id)`.
+fn inherited_exception_keys(
+    def: &PolicyDef,
+    base: Option<&String>,
+) -> Vec<(String, Option<String>, IdDef)> {
+    let mut keys = Vec::new();
+    let mut cur = base.cloned();
+    let mut seen = 0;
+    while let Some(name) = cur {
+        let Some(role) = def.roles.get(&name) else {
+            break;
+        };
+        for e in &role.exceptions {
+            let key = (e.kind.clone(), e.within.clone(), e.id.clone());
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        cur = role.base.clone();
+        seen += 1;
+        if seen > def.roles.len() {
+            break;
+        }
+    }
+    keys
+}
+
+/// Parent chains: a random forest over the kinds, each chain at most 3 deep.
+fn gen_parents(d: &mut Draw, def: &mut PolicyDef, kind_names: &[String]) {
+    if !d.chance(75) {
+        return;
+    }
+    let order = d.permutation(kind_names.len());
+    // depth[i]: the chain length of kind_names[order[i]].
+    let mut depth: Vec<usize> = Vec::new();
+    for (p, &i) in order.iter().enumerate() {
+        let mut mine = 0;
+        if p > 0 && d.chance(65) {
+            let candidates: Vec<usize> = (0..p).filter(|&q| depth[q] < 3).collect();
+            if let Some(&q) = d.pick(&candidates) {
+                let parent = kind_names[order[q]].clone();
+                if let Some(k) = def.kinds.get_mut(&kind_names[i]) {
+                    k.parent = Some(parent);
+                }
+                mine = depth[q] + 1;
+            }
+        }
+        depth.push(mine);
+    }
+}
+
+/// `on_ancestor` prerequisites, kept free of prerequisite loops.
+fn gen_ancestor_prerequisites(d: &mut Draw, def: &mut PolicyDef, kind_names: &[String]) {
+    for name in kind_names {
+        let chain = parent_chain(def, name);
+        if chain.is_empty() || !d.chance(30) {
+            continue;
+        }
+        let ancestor = d.pick(&chain).cloned().unwrap_or_default();
+        let other = kind_named(def, &ancestor);
+        let this = kind_named(def, name);
+        let action = d.pick(&this.actions).cloned().unwrap_or_default();
+        let levels = level_names(other);
+        let level = if !levels.is_empty() && d.chance(40) {
+            d.pick(&levels).cloned()
+        } else {
+            None
+        };
+        let mut actions = d.subset(&other.actions, 20);
+        let level_empty = level
+            .as_ref()
+            .and_then(|l| other.levels.get(l))
+            .map_or(true, |l| l.is_empty());
+        if level_empty && actions.is_empty() {
+            actions.extend(d.pick(&other.actions).cloned());
+        }
+        let p = PrerequisiteDef {
+            action,
+            kind: ancestor,
+            actions,
+            level,
+            on_ancestor: true,
+        };
+        if let Some(k) = def.kinds.get_mut(name) {
+            k.prerequisites.push(p);
+        }
+        if prerequisite_loop(def) {
+            if let Some(k) = def.kinds.get_mut(name) {
+                k.prerequisites.pop();
+            }
+        }
+    }
+}
+
 /// A random valid policy (the differential test's generator, plus implication
-/// cycles and admin rules).
+/// cycles and admin rules), without containment.
 pub fn gen_policy(d: &mut Draw) -> PolicyDef {
+    gen_policy_with(d, Features::default())
+}
+
+/// A random valid policy with containment too: parent chains (a forest, up to 3
+/// deep, in about half the policies), string-id kinds, exceptions and
+/// restrictions written `in` ancestors (on roles, derived ones included, and on
+/// subjects), and `on_ancestor` prerequisites.
+pub fn gen_contained_policy(d: &mut Draw) -> PolicyDef {
+    gen_policy_with(d, Features::ALL)
+}
+
+/// A random valid policy with the features `f` asks for.
+pub fn gen_policy_with(d: &mut Draw, f: Features) -> PolicyDef {
     let kind_names = names("k", d.range(2, 4));
     let role_names = names("r", d.range(1, 5));
     let toggle_names = names("t", d.range(0, 3));
@@ -274,9 +526,17 @@ pub fn gen_policy(d: &mut Draw) -> PolicyDef {
                 state_rules,
                 prerequisites: Vec::new(),
                 available: !d.chance(15),
+                ids: if f.containment && d.chance(25) {
+                    IdType::String
+                } else {
+                    IdType::Number
+                },
                 ..KindDef::default()
             },
         );
+    }
+    if f.containment {
+        gen_parents(d, &mut def, &kind_names);
     }
 
     // Prerequisites: a kind may depend on kinds earlier in a random order.
@@ -314,6 +574,9 @@ pub fn gen_policy(d: &mut Draw) -> PolicyDef {
             kind.prerequisites = prerequisites;
         }
     }
+    if f.containment {
+        gen_ancestor_prerequisites(d, &mut def, &kind_names);
+    }
 
     // Roles: acyclic base chains of depth at most 3.
     let mut depth: Vec<usize> = Vec::new();
@@ -338,8 +601,33 @@ pub fn gen_policy(d: &mut Draw) -> PolicyDef {
                     .insert(kind_name.clone(), d.non_empty_subset(&kind.actions, 10));
             }
         }
-        role.exceptions = gen_exceptions(d, &def, &kind_names, 3);
-        role.restrictions = gen_restrictions(d, &def, &kind_names, 1);
+        role.exceptions = gen_exceptions_with(d, &def, &kind_names, 3, f);
+        role.restrictions =
+            gen_restrictions_with(d, &def, &kind_names, if f.containment { 2 } else { 1 }, f);
+        // A derived role now and then replaces an inherited exception (often one
+        // written in an ancestor) with its own on the same key.
+        if f.containment && role.base.is_some() && d.chance(50) {
+            let mut keys = inherited_exception_keys(&def, role.base.as_ref());
+            if keys.iter().any(|(_, within, _)| within.is_some()) && d.chance(75) {
+                keys.retain(|(_, within, _)| within.is_some());
+            }
+            if let Some((kind, within, id)) = d.pick(&keys).cloned() {
+                let taken = role
+                    .exceptions
+                    .iter()
+                    .any(|e| e.kind == kind && e.within == within && e.id == id);
+                if !taken {
+                    let mut e = ExceptionDef {
+                        kind: kind.clone(),
+                        within,
+                        id,
+                        ..ExceptionDef::default()
+                    };
+                    gen_exception_body(d, kind_named(&def, &kind), &mut e);
+                    role.exceptions.push(e);
+                }
+            }
+        }
         def.roles.insert(name.clone(), role);
     }
 
@@ -367,8 +655,9 @@ pub fn gen_policy(d: &mut Draw) -> PolicyDef {
                 subject.levels.insert(kind_name.clone(), level);
             }
         }
-        subject.exceptions = gen_exceptions(d, &def, &kind_names, 2);
-        subject.restrictions = gen_restrictions(d, &def, &kind_names, 1);
+        subject.exceptions = gen_exceptions_with(d, &def, &kind_names, 2, f);
+        subject.restrictions =
+            gen_restrictions_with(d, &def, &kind_names, if f.containment { 2 } else { 1 }, f);
         let others: Vec<String> = subject_names
             .iter()
             .enumerate()
