@@ -263,6 +263,15 @@ fn denied_to_everyone(doc: &Value, place: &At) {
         let why = policy.explain(root, action, &r);
         assert!(!why.allowed(), "{why}");
         assert!(why.to_string().starts_with("DENY "), "{why}");
+        // One decisive step says why: the resource does not fit the kind.
+        let decisive: Vec<&str> = why
+            .steps()
+            .iter()
+            .filter(|s| s.is_decisive())
+            .map(|s| s.text())
+            .collect();
+        assert_eq!(decisive.len(), 1, "{why}");
+        assert!(decisive[0].ends_with(": denied"), "{why}");
     }
 }
 
@@ -345,4 +354,232 @@ fn an_instance_of_another_kind_is_denied_to_everyone() {
     assert!(policy
         .actions(pr)
         .all(|a| policy.can(root, a, &ok) || policy.action_name(a) == "merge"));
+}
+
+// ---------------------------------------------------------------------------
+// Bad documents: exact messages, naming the item and its path
+// ---------------------------------------------------------------------------
+
+/// `base()` with `edit` applied.
+fn edited(edit: impl FnOnce(&mut Value)) -> Value {
+    let mut doc = base();
+    edit(&mut doc);
+    doc
+}
+
+/// Asserts that `doc` fails to compile with exactly `expected`, whose front is
+/// the error's path.
+#[track_caller]
+fn fails(doc: &Value, expected: &str) {
+    match Policy::compile(&def_of(doc)) {
+        Ok(_) => panic!("compiled, expected error: {expected}"),
+        Err(e) => {
+            assert_eq!(e.to_string(), expected);
+            assert!(
+                expected.starts_with(&format!("{}: ", e.path())),
+                "path {} not at the front of {expected}",
+                e.path()
+            );
+        }
+    }
+}
+
+#[test]
+fn base_document_compiles() {
+    compile(&base());
+}
+
+#[test]
+fn parent_chains_must_be_acyclic_known_and_short() {
+    fails(
+        &edited(|d| d["kinds"]["org"]["parent"] = json!("pr")),
+        "kinds.org.parent: parent cycle org -> pr -> repo -> org",
+    );
+    fails(
+        &edited(|d| d["kinds"]["team"]["parent"] = json!("team")),
+        "kinds.team.parent: parent cycle team -> team",
+    );
+    fails(
+        &edited(|d| d["kinds"]["team"]["parent"] = json!("orgg")),
+        "kinds.team.parent: unknown kind `orgg` (did you mean `org`?)",
+    );
+    fails(
+        &edited(|d| d["kinds"]["team"]["parent"] = json!("zzzzzz")),
+        "kinds.team.parent: unknown kind `zzzzzz`",
+    );
+    // org < repo < pr < a1 < a2: a2 has 4 ancestors, a3 would have 5.
+    let four = edited(|d| {
+        d["kinds"]["a1"] = json!({ "actions": ["x"], "parent": "pr" });
+        d["kinds"]["a2"] = json!({ "actions": ["x"], "parent": "a1" });
+    });
+    compile(&four);
+    let mut five = four.clone();
+    five["kinds"]["a3"] = json!({ "actions": ["x"], "parent": "a2" });
+    fails(
+        &five,
+        "kinds.a3.parent: kind `a3` has more than 4 ancestors",
+    );
+}
+
+#[test]
+fn rules_in_a_kind_that_is_not_an_ancestor_are_refused() {
+    fails(
+        &edited(|d| d["roles"]["Dev"]["exceptions"][0]["in"] = json!("team")),
+        "roles.Dev.exceptions[0].in: kind `team` is not an ancestor of kind `pr` (its ancestors are `repo`, `org`)",
+    );
+    fails(
+        &edited(|d| d["roles"]["Dev"]["exceptions"][0]["in"] = json!("pr")),
+        "roles.Dev.exceptions[0].in: kind `pr` is not an ancestor of kind `pr` (its ancestors are `repo`, `org`)",
+    );
+    fails(
+        &edited(|d| d["roles"]["Dev"]["exceptions"][0]["in"] = json!("orgg")),
+        "roles.Dev.exceptions[0].in: unknown kind `orgg` (did you mean `org`?)",
+    );
+    // A descendant is not an ancestor.
+    fails(
+        &edited(|d| {
+            d["subjects"]["eve"]["exceptions"] =
+                json!([{ "kind": "org", "in": "pr", "id": 1, "deny": ["see"] }]);
+        }),
+        "subjects.eve.exceptions[0].in: kind `pr` is not an ancestor of kind `org` (it has no ancestor)",
+    );
+    fails(
+        &edited(|d| d["roles"]["Dev"]["restrictions"][0]["in"] = json!("team")),
+        "roles.Dev.restrictions[0].in: kind `team` is not an ancestor of kind `repo` (its ancestors are `org`)",
+    );
+    fails(
+        &edited(|d| {
+            d["roles"]["Dev"]["restrictions"][0]["kind"] = json!("org");
+            d["roles"]["Dev"]["restrictions"][0]["actions"] = json!(["see"]);
+        }),
+        "roles.Dev.restrictions[0].in: kind `org` is not an ancestor of kind `org` (it has no ancestor)",
+    );
+}
+
+#[test]
+fn prerequisites_on_ancestor_need_an_ancestor() {
+    fails(
+        &edited(|d| {
+            d["kinds"]["pr"]["prerequisites"][0]["kind"] = json!("team");
+            d["kinds"]["pr"]["prerequisites"][0]["actions"] = json!(["join"]);
+        }),
+        "kinds.pr.prerequisites[0].kind: kind `team` is not an ancestor of kind `pr` (its ancestors are `repo`, `org`)",
+    );
+    fails(
+        &edited(|d| {
+            d["kinds"]["org"]["prerequisites"] = json!([
+                { "action": "see", "kind": "team", "actions": ["join"], "on_ancestor": true }
+            ]);
+        }),
+        "kinds.org.prerequisites[0].kind: kind `team` is not an ancestor of kind `org` (it has no ancestor)",
+    );
+}
+
+#[test]
+fn ids_must_have_their_kinds_type() {
+    // The instance's own kind decides, or with `in`, the ancestor kind.
+    fails(
+        &edited(|d| d["subjects"]["eve"]["exceptions"][0]["id"] = json!("7")),
+        "subjects.eve.exceptions[0].id: kind `pr` has number ids, and `7` is not one",
+    );
+    fails(
+        &edited(|d| d["roles"]["Dev"]["exceptions"][2]["id"] = json!(3)),
+        "roles.Dev.exceptions[2].id: kind `repo` has string ids, and `3` is not one",
+    );
+    fails(
+        &edited(|d| d["roles"]["Dev"]["exceptions"][1]["id"] = json!(3)),
+        "roles.Dev.exceptions[1].id: kind `repo` has string ids, and `3` is not one",
+    );
+    fails(
+        &edited(|d| d["roles"]["Dev"]["exceptions"][0]["id"] = json!("1")),
+        "roles.Dev.exceptions[0].id: kind `org` has number ids, and `1` is not one",
+    );
+    fails(
+        &edited(|d| d["roles"]["Dev"]["restrictions"][0]["ids"] = json!([1, "2"])),
+        "roles.Dev.restrictions[0].ids[1]: kind `org` has number ids, and `2` is not one",
+    );
+    fails(
+        &edited(|d| {
+            d["subjects"]["eve"]["restrictions"] =
+                json!([{ "kind": "repo", "actions": ["push"], "ids": ["a", 5] }]);
+        }),
+        "subjects.eve.restrictions[0].ids[1]: kind `repo` has string ids, and `5` is not one",
+    );
+    // An id type that does not exist is a parse error.
+    let doc = edited(|d| d["kinds"]["team"]["ids"] = json!("uuid"));
+    let err = serde_json::from_value::<PolicyDef>(doc).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown variant `uuid`, expected `number` or `string`"
+    );
+}
+
+#[test]
+fn rule_keys_include_the_ancestor() {
+    fails(
+        &edited(|d| {
+            d["roles"]["Dev"]["exceptions"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({ "kind": "pr", "in": "org", "id": 1, "allow": ["view"] }));
+        }),
+        "roles.Dev.exceptions[3]: duplicate exception `pr in org:1`",
+    );
+    fails(
+        &edited(|d| {
+            d["roles"]["Dev"]["exceptions"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({ "kind": "pr", "in": "repo", "id": "acme/web", "allow": ["view"] }));
+        }),
+        "roles.Dev.exceptions[3]: duplicate exception `pr in repo:acme/web`",
+    );
+    fails(
+        &edited(|d| {
+            d["subjects"]["eve"]["exceptions"] = json!([
+                { "kind": "pr", "in": "org", "id": 1, "deny": ["view"] },
+                { "kind": "pr", "in": "org", "id": 1, "deny": ["merge"] }
+            ]);
+        }),
+        "subjects.eve.exceptions[1]: duplicate exception `pr in org:1`",
+    );
+    fails(
+        &edited(|d| {
+            d["roles"]["Dev"]["restrictions"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({ "kind": "repo", "actions": ["read"], "in": "org", "ids": [3] }));
+        }),
+        "roles.Dev.restrictions[1]: duplicate restriction `repo in org`",
+    );
+    // The same id in different places is three keys, not a duplicate.
+    compile(&edited(|d| {
+        d["subjects"]["eve"]["exceptions"] = json!([
+            { "kind": "pr", "in": "org", "id": 1, "deny": ["view"] },
+            { "kind": "pr", "in": "repo", "id": "1", "deny": ["merge"] },
+            { "kind": "pr", "id": 1, "deny": ["merge"] }
+        ]);
+    }));
+}
+
+/// The question line of an explanation names the resource as the caller gave
+/// it. A number id given to a string kind is shown as the string the policy
+/// numbers the same (`repo:acme/ops` for `with_id(1)`), and a string id given to a
+/// number kind as the policy's internal number for it (`org:9223372036854775810`).
+#[test]
+#[ignore = "engine bug (explain's question text), reported to the lead"]
+fn explain_names_a_mistyped_id_as_given() {
+    let doc = base();
+    let policy = compile(&doc);
+    let root = policy.subject("root").unwrap();
+    let repo = policy.kind("repo").unwrap();
+    let read = policy.action("repo", "read").unwrap();
+    let numbered = policy.resource(repo).with_id(1);
+    let text = policy.explain(root, read, &numbered).to_string();
+    assert!(!text.contains("acme/ops"), "{text}");
+    let stringed = at("pr", Some(n(7)), &[("repo", s("x")), ("org", s("1"))]);
+    let r = stringed.resource(&policy);
+    let view = policy.action("pr", "view").unwrap();
+    let text = policy.explain(root, view, &r).to_string();
+    assert!(!text.contains("9223372036854775810"), "{text}");
 }

@@ -128,7 +128,13 @@ fn gen_ancestors(
             d.range(1, chain.len())
         };
         for name in chain.iter().take(len) {
-            out.push((name.clone(), gen_id(d, kind_named(def, name))));
+            // Half the time an id some rule written in that kind names.
+            let named = ids_named_in(def, name);
+            let id = match d.pick(&named) {
+                Some(id) if d.chance(50) => id.clone(),
+                _ => gen_id(d, kind_named(def, name)),
+            };
+            out.push((name.clone(), id));
         }
     }
     if d.chance(6) {
@@ -845,8 +851,10 @@ fn features(def: &PolicyDef) -> usize {
 /// two or more, a string-id kind, an exception written `in` an ancestor (a
 /// role's, a subject's), a restriction written `in` one, an `on_ancestor`
 /// prerequisite, a derived role's exception replacing an inherited one on the
-/// same key written `in` an ancestor.
-const CONTAINMENT_FEATURES: [&str; 8] = [
+/// same key written `in` an ancestor, one layer with rules on one kind at two
+/// depths (so that their order decides), an `on_ancestor` prerequisite on an
+/// ancestor that has one itself.
+const CONTAINMENT_FEATURES: [&str; 10] = [
     "parent",
     "chain of 2+",
     "string ids",
@@ -855,9 +863,11 @@ const CONTAINMENT_FEATURES: [&str; 8] = [
     "restriction in",
     "on_ancestor",
     "derived replaces in",
+    "two depths in a layer",
+    "nested on_ancestor",
 ];
 
-fn containment_features(def: &PolicyDef) -> [bool; 8] {
+fn containment_features(def: &PolicyDef) -> [bool; 10] {
     let kinds = || def.kinds.iter();
     let roles = || def.roles.iter().map(|(_, r)| r);
     let subjects = || def.subjects.iter().map(|(_, s)| s);
@@ -889,6 +899,26 @@ fn containment_features(def: &PolicyDef) -> [bool; 8] {
             .any(|r| r.within.is_some()),
         kinds().any(|(_, k)| k.prerequisites.iter().any(|p| p.on_ancestor)),
         replaced,
+        roles()
+            .map(|r| (&r.exceptions, &r.restrictions))
+            .chain(subjects().map(|s| (&s.exceptions, &s.restrictions)))
+            .any(|(es, rs)| {
+                let places: Vec<(&String, &Option<String>)> = es
+                    .iter()
+                    .map(|e| (&e.kind, &e.within))
+                    .chain(rs.iter().map(|r| (&r.kind, &r.within)))
+                    .collect();
+                places
+                    .iter()
+                    .any(|(k, w)| w.is_some() && places.iter().any(|(k2, w2)| k2 == k && w2 != w))
+            }),
+        kinds().any(|(_, k)| {
+            k.prerequisites.iter().filter(|p| p.on_ancestor).any(|p| {
+                def.kinds
+                    .get(&p.kind)
+                    .is_some_and(|a| a.prerequisites.iter().any(|q| q.on_ancestor))
+            })
+        }),
     ]
 }
 
@@ -934,7 +964,7 @@ fn generation_stats() {
     let mut listed_sum = 0usize;
     let mut max_draws = 0usize;
     let mut max_query_draws = 0usize;
-    let mut policy_has = [0usize; 8];
+    let mut policy_has = [0usize; 10];
     let mut query_has = [0usize; 4];
     let mut allowed_within = (0usize, 0usize);
     for _ in 0..POLICIES {

@@ -39,10 +39,10 @@
 //! only: owners bear on step 4, which ancestors do not touch). The containment
 //! properties give a kind a parent when the generated policy has none.
 //!
-//! Cases: by default 192 policies per property, 512 for the two constructed
+//! Cases: by default 192 policies per property, 512 for the three constructed
 //! exception properties (they ask few questions) and 48 for the explain property
-//! (it explains every question, which is slow); about 15 s of CPU in a debug
-//! build, under 10 s on two cores. Set `ACCESSMASK_PROPTEST_CASES=N` to run N
+//! (it explains every question, which is slow); about 40 s of CPU in a debug
+//! build, about 25 s on two cores. Set `ACCESSMASK_PROPTEST_CASES=N` to run N
 //! policies per property (N/4 for explain), for example
 //! `ACCESSMASK_PROPTEST_CASES=20000 cargo test --release --test invariants`.
 //! Failures print the policy as JSON; no regression file is written.

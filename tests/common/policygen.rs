@@ -292,13 +292,45 @@ pub fn gen_exceptions_with(
         }
         let kind = kind_named(def, &kind_name);
         let mut e = ExceptionDef {
-            kind: kind_name,
+            kind: kind_name.clone(),
             within,
             id,
             ..ExceptionDef::default()
         };
         gen_exception_body(d, kind, &mut e);
+        // Now and then a companion at another depth of the same layer (another
+        // ancestor, or the instance itself) that says the opposite, so that the
+        // order of depths decides.
+        let companion = match &e.within {
+            Some(a) if d.chance(50) => {
+                let mut places: Vec<Option<String>> = parent_chain(def, &kind_name)
+                    .into_iter()
+                    .filter(|c| c != a)
+                    .map(Some)
+                    .collect();
+                places.push(None);
+                let place = d.pick(&places).cloned().flatten();
+                let id = pool_id(id_kind(def, &kind_name, place.as_ref()), d.below(ID_POOL));
+                Some(ExceptionDef {
+                    within: place,
+                    id,
+                    level: e.level.as_ref().and(d.pick(&level_names(kind)).cloned()),
+                    allow: e.deny.clone(),
+                    deny: e.allow.clone(),
+                    ..e.clone()
+                })
+            }
+            _ => None,
+        };
         out.push(e);
+        if let Some(c) = companion {
+            let taken = out
+                .iter()
+                .any(|x| x.kind == c.kind && x.within == c.within && x.id == c.id);
+            if !taken {
+                out.push(c);
+            }
+        }
     }
     out
 }
@@ -338,12 +370,75 @@ pub fn gen_restrictions_with(
             ids.push(d.below(ID_POOL));
         }
         let of = id_kind(def, &kind_name, within.as_ref());
+        // Now and then the same actions restricted at another depth too, so that
+        // the order of depths decides (the later one wins).
+        let companion = match &within {
+            Some(a) if d.chance(40) => {
+                let mut places: Vec<Option<String>> = parent_chain(def, &kind_name)
+                    .into_iter()
+                    .filter(|c| c != a)
+                    .map(Some)
+                    .collect();
+                places.push(None);
+                let place = d.pick(&places).cloned().flatten();
+                let of = id_kind(def, &kind_name, place.as_ref());
+                let ids: Vec<IdDef> = (0..ID_POOL)
+                    .filter(|_| d.chance(35))
+                    .map(|i| pool_id(of, i))
+                    .collect();
+                Some(RestrictionDef {
+                    kind: kind_name.clone(),
+                    actions: actions.clone(),
+                    within: place,
+                    ids,
+                })
+            }
+            _ => None,
+        };
         out.push(RestrictionDef {
             kind: kind_name,
             actions,
             within,
             ids: ids.into_iter().map(|i| pool_id(of, i)).collect(),
         });
+        if let Some(c) = companion {
+            if !out.iter().any(|r| r.kind == c.kind && r.within == c.within) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Every id a rule written `in` kind `ancestor` names (so that questions can hit
+/// them more often than a uniform draw would).
+pub fn ids_named_in(def: &PolicyDef, ancestor: &str) -> Vec<IdDef> {
+    let mut out: Vec<IdDef> = Vec::new();
+    let layers = def
+        .roles
+        .iter()
+        .map(|(_, r)| (&r.exceptions, &r.restrictions))
+        .chain(
+            def.subjects
+                .iter()
+                .map(|(_, s)| (&s.exceptions, &s.restrictions)),
+        );
+    for (exceptions, restrictions) in layers {
+        let named = exceptions
+            .iter()
+            .filter(|e| e.within.as_deref() == Some(ancestor))
+            .map(|e| &e.id)
+            .chain(
+                restrictions
+                    .iter()
+                    .filter(|r| r.within.as_deref() == Some(ancestor))
+                    .flat_map(|r| r.ids.iter()),
+            );
+        for id in named {
+            if !out.contains(id) {
+                out.push(id.clone());
+            }
+        }
     }
     out
 }
@@ -386,8 +481,13 @@ fn gen_parents(d: &mut Draw, def: &mut PolicyDef, kind_names: &[String]) {
     let mut depth: Vec<usize> = Vec::new();
     for (p, &i) in order.iter().enumerate() {
         let mut mine = 0;
-        if p > 0 && d.chance(65) {
-            let candidates: Vec<usize> = (0..p).filter(|&q| depth[q] < 3).collect();
+        if p > 0 && d.chance(80) {
+            let mut candidates: Vec<usize> = (0..p).filter(|&q| depth[q] < 3).collect();
+            // Half the time the deepest candidates, for longer chains.
+            let deepest = candidates.iter().map(|&q| depth[q]).max().unwrap_or(0);
+            if d.chance(50) {
+                candidates.retain(|&q| depth[q] == deepest);
+            }
             if let Some(&q) = d.pick(&candidates) {
                 let parent = kind_names[order[q]].clone();
                 if let Some(k) = def.kinds.get_mut(&kind_names[i]) {
@@ -402,12 +502,35 @@ fn gen_parents(d: &mut Draw, def: &mut PolicyDef, kind_names: &[String]) {
 
 /// `on_ancestor` prerequisites, kept free of prerequisite loops.
 fn gen_ancestor_prerequisites(d: &mut Draw, def: &mut PolicyDef, kind_names: &[String]) {
-    for name in kind_names {
+    // Parents first, so that a kind whose parent has a prerequisite on its own
+    // ancestor can be given one on that parent more often: deciding it in full
+    // then decides the parent's prerequisite too.
+    let mut by_depth: Vec<(usize, &String)> = kind_names
+        .iter()
+        .map(|k| (parent_chain(def, k).len(), k))
+        .collect();
+    by_depth.sort();
+    for (_, name) in by_depth {
         let chain = parent_chain(def, name);
-        if chain.is_empty() || !d.chance(30) {
+        let parent_has_one = chain.first().is_some_and(|p| {
+            kind_named(def, p)
+                .prerequisites
+                .iter()
+                .any(|x| x.on_ancestor)
+        });
+        let has_child = def
+            .kinds
+            .iter()
+            .any(|(_, k)| k.parent.as_deref() == Some(name.as_str()));
+        let percent = if parent_has_one || has_child { 60 } else { 30 };
+        if chain.is_empty() || !d.chance(percent) {
             continue;
         }
-        let ancestor = d.pick(&chain).cloned().unwrap_or_default();
+        let ancestor = if parent_has_one && d.chance(70) {
+            chain[0].clone()
+        } else {
+            d.pick(&chain).cloned().unwrap_or_default()
+        };
         let other = kind_named(def, &ancestor);
         let this = kind_named(def, name);
         let action = d.pick(&this.actions).cloned().unwrap_or_default();
@@ -418,6 +541,20 @@ fn gen_ancestor_prerequisites(d: &mut Draw, def: &mut PolicyDef, kind_names: &[S
             None
         };
         let mut actions = d.subset(&other.actions, 20);
+        // On a parent with a prerequisite on its own ancestor, usually need the
+        // action that prerequisite is for, so that it bears on this one.
+        let theirs: Vec<String> = other
+            .prerequisites
+            .iter()
+            .filter(|x| x.on_ancestor)
+            .map(|x| x.action.clone())
+            .collect();
+        if !theirs.is_empty() && d.chance(75) {
+            let one = d.pick(&theirs).cloned().unwrap_or_default();
+            if !actions.contains(&one) {
+                actions.push(one);
+            }
+        }
         let level_empty = level
             .as_ref()
             .and_then(|l| other.levels.get(l))
