@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use crate::compile::SubjectNames;
-use crate::def::{
-    ChangeKind, ExceptionDef, IdDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
-};
+use crate::def::{ChangeKind, ExceptionDef, IdDef, PolicyDef, RestrictionDef, RoleDef, SubjectDef};
 use crate::error::{check_name, hint, nearest, Item, PolicyError, Shown};
 use crate::ids::{Actions, Resource, SubjectId};
 use crate::permit::{printable as p, Actor};
@@ -749,26 +747,6 @@ impl Policy {
         self.recompute_profiles();
         Ok(())
     }
-}
-
-/// None, and every id the layers name on `kind`, sorted and unique.
-pub(crate) fn named_ids<'a>(
-    kind: u32,
-    layers: impl IntoIterator<Item = Option<&'a crate::policy::Layer>>,
-) -> Vec<Option<InstanceId>> {
-    let mut ids = vec![None];
-    for layer in layers.into_iter().flatten() {
-        ids.extend(
-            layer
-                .named_instances()
-                .into_iter()
-                .filter(|(k, _)| *k == kind)
-                .map(|(_, id)| Some(id)),
-        );
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    ids
 }
 
 /// Applies a subject-level change to its definition.

@@ -21,7 +21,7 @@ use crate::admin::{Change, ChangeError, Escalation};
 use crate::def::InstanceId;
 use crate::error::Shown;
 use crate::ids::{KindId, Resource, StateId, SubjectId};
-use crate::policy::{slot, AdminRule, Layer, Policy, REMOVED};
+use crate::policy::{AdminRule, Layer, Policy, REMOVED};
 
 /// Who makes a permissioned change: a subject of the policy, by [`SubjectId`] (as
 /// checks take it) or by name.
@@ -458,16 +458,10 @@ impl Probe<'_> {
             // Who can name the ancestor at depth `d`: `kind` itself at depth `d`,
             // and each ancestor between at its own depth to it.
             let mut ids: Vec<InstanceId> = Vec::new();
-            let mut take = |sl: u32| {
+            for sl in self.after.position_slots(kind, d) {
                 let lo = named.partition_point(|&(k, _)| k < sl);
                 let hi = named.partition_point(|&(k, _)| k <= sl);
                 ids.extend(named.get(lo..hi).unwrap_or(&[]).iter().map(|&(_, id)| id));
-            };
-            take(slot(kind, d as u8));
-            for j in 1..=d {
-                if let Some(&a) = chain.get(j - 1) {
-                    take(slot(a, (d - j) as u8));
-                }
             }
             ids.sort_unstable();
             ids.dedup();
@@ -608,13 +602,13 @@ fn instance_in(policy: &Policy, k: u32, class: IdClass) -> crate::Instance {
         .kinds
         .get(k as usize)
         .is_some_and(|kind| kind.text_ids);
-    let unnamed = crate::policy::Texts::UNNAMED | policy.texts.len() as u64;
+    let unnamed = policy.texts.unnamed();
     match class {
         IdClass::Named(id) if text && id < policy.texts.len() as u64 => {
-            crate::Instance::text(KindId(k), id, policy.text_stamp())
+            crate::Instance::text(KindId(k), id, policy.texts.stamp_of(id))
         }
         IdClass::Named(_) | IdClass::Unnamed(_) if text => {
-            crate::Instance::text(KindId(k), unnamed, policy.text_stamp())
+            crate::Instance::text(KindId(k), unnamed, policy.texts.stamp_of(unnamed))
         }
         IdClass::Named(id) | IdClass::Unnamed(id) => KindId(k).instance(id),
     }
