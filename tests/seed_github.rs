@@ -793,7 +793,7 @@ fn every_row() -> TestResult {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(ROWS.len(), 88);
+    assert_eq!(ROWS.len(), 86);
     Ok(())
 }
 

@@ -2003,7 +2003,7 @@ fn per_database_exceptions_and_restrictions() -> TestResult {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(CONTAINED_CASES.len(), 46);
+    assert_eq!(CONTAINED_CASES.len(), 44);
     Ok(())
 }
 
