@@ -516,7 +516,12 @@ impl Policy {
                 self.check_names(change, name)?;
                 let mut def = self.subject_def(info);
                 edit_subject(&mut def, change, name)?;
-                let info = self.schema.compile_subject(s, name, &def, &self.index)?;
+                let mut texts = self.texts.clone();
+                texts.intern_rules(&def.exceptions, &def.restrictions);
+                let info = self
+                    .schema
+                    .compile_subject(s, name, &def, &self.index, &texts)?;
+                self.texts = texts;
                 let new_manages = info.manages.clone();
                 let tag = self.tag_for(name);
                 let record = self.subject_record(info, tag, managed_by);
@@ -573,12 +578,13 @@ impl Policy {
                     role: None,
                     index: others,
                 };
-                let compiled = match self.schema.exception_fast(e, &origin) {
+                let compiled = match self.schema.exception_fast(e, &origin, &self.texts) {
                     Some(c) => c,
                     None => self.schema.exception(
                         e,
                         &format!("subjects.{name}.exceptions[{others}]"),
                         origin,
+                        &self.texts,
                     )?,
                 };
                 Some((e.clone(), compiled))
@@ -678,7 +684,10 @@ impl Policy {
         let mut index = self.index.clone();
         let name_rc: Arc<str> = name.into();
         index.insert(Arc::clone(&name_rc), s);
-        let info = self.schema.compile_subject(s, name, def, &index)?;
+        let mut texts = self.texts.clone();
+        texts.intern_rules(&def.exceptions, &def.restrictions);
+        let info = self.schema.compile_subject(s, name, def, &index, &texts)?;
+        self.texts = texts;
         let manages = info.manages.clone();
         let tag = self.tag_for(name);
         let record = self.subject_record(info, tag, Vec::new());
@@ -725,7 +734,10 @@ impl Policy {
                 .role_index
                 .insert(name.to_string(), schema.roles.len() as u32);
         }
-        schema.roles = schema.compile_roles(&whole)?;
+        let mut texts = self.texts.clone();
+        texts.intern_rules(&def.exceptions, &def.restrictions);
+        schema.roles = schema.compile_roles(&whole, &texts)?;
+        self.texts = texts;
         schema.index_role_instances();
         self.schema = Arc::new(schema);
         self.recompute_profiles();

@@ -6,15 +6,16 @@ use std::collections::HashMap;
 use smallvec::SmallVec;
 
 use crate::def::{
-    ExceptionDef, GrantDef, IdDef, InstanceId, KindDef, NamedMap, PolicyDef, RestrictionDef,
-    RoleDef, SubjectDef,
+    ExceptionDef, GrantDef, IdDef, IdType, InstanceId, KindDef, NamedMap, PolicyDef,
+    RestrictionDef, RoleDef, SubjectDef,
 };
 use crate::error::{check_name, nearest, Item, PolicyError};
-use crate::ids::{ActionId, KindId, SubjectId, MAX_ACTIONS};
+use crate::ids::{ActionId, KindId, SubjectId, MAX_ACTIONS, MAX_ANCESTORS};
 use crate::policy::{
-    close, role_tag, AdminRule, Exception, ExceptionOp, Kind, Layer, NameIndex, Origin, Policy,
-    Prerequisite, ProfileKey, ProfileKind, Profiles, Restriction, Role, Schema, Scoped, StateRule,
-    Subject, SubjectExtra, SubjectInfo, SubjectRef, Texts, Toggle,
+    close, role_tag, AdminRule, AncestorPrerequisite, Exception, ExceptionOp, Kind, Layer,
+    NameIndex, Origin, Policy, Prerequisite, ProfileKey, ProfileKind, Profiles, Restriction, Role,
+    Schema, Scoped, StateRule, Subject, SubjectExtra, SubjectInfo, SubjectRef, Texts, Toggle,
+    MAX_KINDS,
 };
 use crate::pvec::PVec;
 use crate::table::{Affine, IdTable};
@@ -160,9 +161,10 @@ impl Policy {
                 .map(|&s| managed_by.get_mut(s as usize).map(std::mem::take))
                 .collect::<Vec<_>>(),
         ) {
-            let info = policy
-                .schema
-                .compile_subject(s, name, sdef, &policy.index)?;
+            let info =
+                policy
+                    .schema
+                    .compile_subject(s, name, sdef, &policy.index, &policy.texts)?;
             let tag = policy.tag_for(name);
             let record = policy.subject_record(info, tag, by.unwrap_or_default());
             if let Some(slot) = records.get_mut(s as usize) {
@@ -362,11 +364,13 @@ impl Schema {
             toggles: Vec::new(),
             toggle_index,
             role_instances: IdTable::default(),
+            role_deep: IdTable::default(),
             admin: Vec::new(),
             admin_defs: def.admin.clone(),
         };
+        schema.compile_parents(def)?;
         schema.compile_kind_rules(def)?;
-        schema.roles = schema.compile_roles(def)?;
+        schema.roles = schema.compile_roles(def, texts)?;
         schema.toggles = schema.compile_toggles(def)?;
         schema.index_role_instances();
         schema.admin = schema.compile_admin(def)?;
@@ -420,6 +424,7 @@ impl Schema {
 
     pub(crate) fn index_role_instances(&mut self) {
         let mut pairs = Vec::new();
+        let mut deep = Vec::new();
         for (r, role) in self.roles.iter().enumerate() {
             // A role sharing its base's layer shares its base's entries too.
             if role.layer_of != r as u32 {
@@ -428,8 +433,119 @@ impl Schema {
             for ((k, id), a) in role.layer.instance_affines() {
                 pairs.push(((role_tag(r as u32, k), id), a));
             }
+            for sl in role.layer.deep_slots() {
+                deep.push(((role_tag(r as u32, sl), 0), role.layer.default_affine(sl)));
+            }
         }
         self.role_instances = IdTable::build(pairs);
+        self.role_deep = IdTable::build(deep);
+    }
+
+    /// Each kind's `parent` chain, checked: known kinds, no cycle, at most
+    /// [`MAX_ANCESTORS`] deep. Linear in the number of kinds (each chain is
+    /// bounded).
+    fn compile_parents(&mut self, def: &PolicyDef) -> Result<()> {
+        if self.kinds.len() >= MAX_KINDS {
+            return Err(PolicyError::Malformed {
+                path: "kinds".into(),
+                problem: "more kinds than the limit of 16,777,215",
+            });
+        }
+        let mut parents: Vec<Option<u32>> = Vec::with_capacity(self.kinds.len());
+        for (kname, kdef) in def.kinds.iter() {
+            parents.push(match &kdef.parent {
+                None => None,
+                Some(p) => Some(lookup(
+                    &self.kind_index,
+                    p,
+                    format!("kinds.{kname}.parent"),
+                    Item::Kind,
+                )?),
+            });
+        }
+        for (k, (kname, _)) in def.kinds.iter().enumerate() {
+            let mut chain: SmallVec<[u32; MAX_ANCESTORS]> = SmallVec::new();
+            let mut at = parents.get(k).copied().flatten();
+            while let Some(p) = at {
+                if p as usize == k || chain.contains(&p) {
+                    let mut cycle = vec![kname.to_string()];
+                    cycle.extend(chain.iter().chain([&p]).map(|&c| self.kind_name_of(c)));
+                    if p as usize != k {
+                        // Report the loop itself, from its first kind.
+                        let from = cycle.iter().position(|c| *c == self.kind_name_of(p));
+                        cycle.drain(..from.unwrap_or(0));
+                    }
+                    return Err(PolicyError::ParentCycle {
+                        path: format!("kinds.{kname}.parent"),
+                        cycle,
+                    });
+                }
+                if chain.len() == MAX_ANCESTORS {
+                    return Err(PolicyError::TooDeep {
+                        path: format!("kinds.{kname}.parent"),
+                        kind: kname.to_string(),
+                        limit: MAX_ANCESTORS,
+                    });
+                }
+                chain.push(p);
+                at = parents.get(p as usize).copied().flatten();
+            }
+            if let Some(kind) = self.kinds.get_mut(k) {
+                kind.chain = chain;
+            }
+        }
+        Ok(())
+    }
+
+    fn kind_name_of(&self, k: u32) -> String {
+        self.kinds
+            .get(k as usize)
+            .map_or(String::new(), |x| x.name.clone())
+    }
+
+    /// The depth of ancestor kind `within` for `kind` (1: its parent), or the error
+    /// for a kind that is not an ancestor.
+    fn depth_of(&self, k: u32, kind: &Kind, within: &str, path: String) -> Result<(u8, u32)> {
+        let a = lookup(&self.kind_index, within, path.clone(), Item::Kind)?;
+        match kind.chain.iter().position(|&c| c == a) {
+            Some(i) => Ok((i as u8 + 1, a)),
+            None => Err(PolicyError::NotAnAncestor {
+                path,
+                kind: self.kind_name_of(k),
+                ancestor: within.to_string(),
+                chain: kind.chain.iter().map(|&c| self.kind_name_of(c)).collect(),
+            }),
+        }
+    }
+
+    /// The number of `id` for an instance of kind `of`: the id itself, or a string
+    /// id's number in `texts`.
+    fn instance_number(
+        &self,
+        of: u32,
+        id: &IdDef,
+        texts: &Texts,
+        path: &str,
+    ) -> Result<InstanceId> {
+        let kind = self.kinds.get(of as usize);
+        let text_ids = kind.is_some_and(|k| k.text_ids);
+        match (id, text_ids) {
+            (IdDef::Number(n), false) => Ok(*n),
+            (IdDef::String(t), true) => texts.get(t).ok_or_else(|| PolicyError::UnnamedStringId {
+                path: path.to_string(),
+                id: t.clone(),
+            }),
+            (_, _) => Err(PolicyError::IdType {
+                path: path.to_string(),
+                kind: kind.map_or(String::new(), |k| k.name.clone()),
+                expected: if text_ids {
+                    IdType::String
+                } else {
+                    IdType::Number
+                },
+                id: id.to_string(),
+            }),
+        }
     }
 
     /// Step 3's kind-wide sets for a role, toggles and levels, one per kind.
@@ -528,7 +644,7 @@ impl Schema {
                     keep_at: 0,
                     n_classes: kind.n_classes,
                     role: role.map_or(key.role, |r| r.layer_of),
-                    role_names_instances: role.is_some_and(|r| r.layer.names_kind(k)),
+                    flags: profile_flags(kind, role.map(|r| &*r.layer), k),
                 };
                 (pk, self.keeps(kind, key, &sets))
             })
@@ -711,6 +827,7 @@ impl Schema {
                 });
             }
             let mut prerequisites = Vec::new();
+            let mut on_ancestors = Vec::new();
             for (i, p) in kdef.prerequisites.iter().enumerate() {
                 let path = format!("kinds.{kname}.prerequisites[{i}]");
                 let action = self.mask(
@@ -736,6 +853,18 @@ impl Schema {
                         problem: "a prerequisite needs no action (name `actions` or a `level`)",
                     });
                 }
+                if p.on_ancestor {
+                    let k = self.kind_index.get(kname).copied().unwrap_or(0);
+                    let (depth, _) = self.depth_of(k, kind, &p.kind, format!("{path}.kind"))?;
+                    on_ancestors.push(AncestorPrerequisite {
+                        index: i,
+                        action: action.trailing_zeros() as u8,
+                        depth,
+                        kind: k2,
+                        needs: other.close_down(needs),
+                    });
+                    continue;
+                }
                 prerequisites.push(Prerequisite {
                     index: i,
                     action: action.trailing_zeros() as u8,
@@ -743,9 +872,11 @@ impl Schema {
                     needs: other.close_down(needs),
                 });
             }
-            rules.push((state_rules, prerequisites));
+            rules.push((state_rules, (prerequisites, on_ancestors)));
         }
-        for (kind, (state_rules, prerequisites)) in self.kinds.iter_mut().zip(rules) {
+        for (kind, (state_rules, (prerequisites, on_ancestors))) in self.kinds.iter_mut().zip(rules)
+        {
+            kind.ancestor_prerequisites = on_ancestors;
             kind.state_class = vec![0; kind.states.len()];
             kind.n_classes = 0;
             for r in &state_rules {
@@ -866,9 +997,22 @@ impl Schema {
     /// [`Schema::exception`] for an exception whose every name resolves, with no
     /// duplicate and no contradiction; `None` for anything else (then the slow
     /// path reports it).
-    pub(crate) fn exception_fast(&self, e: &ExceptionDef, origin: &Origin) -> Option<Exception> {
+    pub(crate) fn exception_fast(
+        &self,
+        e: &ExceptionDef,
+        origin: &Origin,
+        texts: &Texts,
+    ) -> Option<Exception> {
         let k = *self.kind_index.get(&e.kind)?;
         let kind = self.kinds.get(k as usize)?;
+        if e.within.is_some() {
+            return None;
+        }
+        let id = match (&e.id, kind.text_ids) {
+            (IdDef::Number(n), false) => *n,
+            (IdDef::String(t), true) => texts.get(t)?,
+            _ => return None,
+        };
         let mask = |names: &[String]| {
             let mut m = 0u64;
             for n in names {
@@ -895,12 +1039,9 @@ impl Schema {
             },
             _ => return None,
         };
-        let IdDef::Number(id) = e.id else { return None };
-        if e.within.is_some() {
-            return None;
-        }
         Some(Exception {
             kind: k,
+            depth: 0,
             id,
             op,
             origin: origin.clone(),
@@ -912,8 +1053,14 @@ impl Schema {
         e: &ExceptionDef,
         path: &str,
         origin: Origin,
+        texts: &Texts,
     ) -> Result<Exception> {
         let (k, kind) = self.kind_of(&e.kind, format!("{path}.kind"))?;
+        let (depth, of) = match &e.within {
+            Some(w) => self.depth_of(k, kind, w, format!("{path}.in"))?,
+            None => (0, k),
+        };
+        let id = self.instance_number(of, &e.id, texts, &format!("{path}.id"))?;
         let has_sets = !e.allow.is_empty() || !e.deny.is_empty();
         let op = match (&e.level, has_sets) {
             (Some(_), true) => {
@@ -937,22 +1084,27 @@ impl Schema {
                 deny: kind.close_up(self.mask(kind, &e.deny, &format!("{path}.deny"))?),
             },
         };
-        let IdDef::Number(id) = e.id else {
-            return Err(PolicyError::Malformed {
-                path: path.to_string(),
-                problem: "string ids: not yet",
-            });
-        };
         Ok(Exception {
             kind: k,
+            depth,
             id,
             op,
             origin,
         })
     }
 
-    fn restriction(&self, r: &RestrictionDef, path: &str, origin: Origin) -> Result<Restriction> {
+    fn restriction(
+        &self,
+        r: &RestrictionDef,
+        path: &str,
+        origin: Origin,
+        texts: &Texts,
+    ) -> Result<Restriction> {
         let (k, kind) = self.kind_of(&r.kind, format!("{path}.kind"))?;
+        let (depth, of) = match &r.within {
+            Some(w) => self.depth_of(k, kind, w, format!("{path}.in"))?,
+            None => (0, k),
+        };
         let m = self.mask(kind, &r.actions, &format!("{path}.actions"))?;
         if m == 0 {
             return Err(PolicyError::Malformed {
@@ -960,18 +1112,15 @@ impl Schema {
                 problem: "a restriction restricts no action",
             });
         }
-        let mut ids: Vec<InstanceId> = r
-            .ids
-            .iter()
-            .filter_map(|i| match i {
-                IdDef::Number(n) => Some(*n),
-                IdDef::String(_) => None,
-            })
-            .collect();
+        let mut ids = Vec::with_capacity(r.ids.len());
+        for (i, id) in r.ids.iter().enumerate() {
+            ids.push(self.instance_number(of, id, texts, &format!("{path}.ids[{i}]"))?);
+        }
         ids.sort_unstable();
         ids.dedup();
         Ok(Restriction {
             kind: k,
+            depth,
             actions: m,
             allow: kind.close_down(m),
             deny: kind.close_up(m),
@@ -990,18 +1139,19 @@ impl Schema {
         path: &str,
         role: Option<u32>,
         inherited: Option<&Layer>,
+        texts: &Texts,
     ) -> Result<Layer> {
         let mut own = Layer::default();
         for (i, r) in restrictions.iter().enumerate() {
             let rpath = format!("{path}.restrictions[{i}]");
             own.restrictions
-                .push(self.restriction(r, &rpath, Origin { role, index: i })?);
+                .push(self.restriction(r, &rpath, Origin { role, index: i }, texts)?);
         }
-        own.restrictions.sort_by_key(|r| (r.kind, r.origin.index));
-        if let Some(i) = first_repeat(&own.restrictions, |r| r.kind, |r| r.origin.index) {
-            let kind = restrictions
-                .get(i)
-                .map_or(String::new(), |r| r.kind.clone());
+        own.restrictions.sort_by_key(|r| (r.slot(), r.origin.index));
+        if let Some(i) = first_repeat(&own.restrictions, |r| r.slot(), |r| r.origin.index) {
+            let kind = restrictions.get(i).map_or(String::new(), |r| {
+                crate::admin::on_kind(&r.kind, r.within.as_deref())
+            });
             return Err(PolicyError::Duplicate {
                 path: format!("{path}.restrictions[{i}]"),
                 what: Item::Restriction,
@@ -1013,37 +1163,39 @@ impl Schema {
             let origin = Origin { role, index: i };
             // The common case formats no path; a wrong exception is compiled again
             // with its path, for the error.
-            let e = match self.exception_fast(e, &origin) {
+            let e = match self.exception_fast(e, &origin, texts) {
                 Some(e) => e,
-                None => self.exception(e, &format!("{path}.exceptions[{i}]"), origin)?,
+                None => self.exception(e, &format!("{path}.exceptions[{i}]"), origin, texts)?,
             };
             own.exceptions.push(e);
         }
         own.exceptions
-            .sort_by_key(|e| (e.kind, e.id, e.origin.index));
-        if let Some(i) = first_repeat(&own.exceptions, |e| (e.kind, e.id), |e| e.origin.index) {
+            .sort_by_key(|e| (e.slot(), e.id, e.origin.index));
+        if let Some(i) = first_repeat(&own.exceptions, |e| (e.slot(), e.id), |e| e.origin.index) {
             let e = exceptions.get(i);
             return Err(PolicyError::Duplicate {
                 path: format!("{path}.exceptions[{i}]"),
                 what: Item::Exception,
-                name: e.map_or(String::new(), |e| format!("{}:{}", e.kind, e.id)),
+                name: e.map_or(String::new(), |e| {
+                    crate::admin::on_instance(&e.kind, e.within.as_deref(), &e.id)
+                }),
             });
         }
         if let Some(base) = inherited {
             own.restrictions = merge_by_key(
                 std::mem::take(&mut own.restrictions),
                 &base.restrictions,
-                |r| r.kind,
+                Restriction::slot,
             );
             own.exceptions =
                 merge_by_key(std::mem::take(&mut own.exceptions), &base.exceptions, |e| {
-                    (e.kind, e.id)
+                    (e.slot(), e.id)
                 });
         }
         Ok(own)
     }
 
-    pub(crate) fn compile_roles(&self, def: &PolicyDef) -> Result<Vec<Role>> {
+    pub(crate) fn compile_roles(&self, def: &PolicyDef, texts: &Texts) -> Result<Vec<Role>> {
         let order = self.role_order(def)?;
         let mut done: Vec<Option<Role>> = vec![None; def.roles.len()];
         for r in order {
@@ -1062,7 +1214,7 @@ impl Schema {
             let base_role = base
                 .and_then(|b| done.get(b as usize))
                 .and_then(Option::as_ref);
-            let role = self.compile_role(name, rdef, r, base, base_role)?;
+            let role = self.compile_role(name, rdef, r, base, base_role, texts)?;
             if let Some(slot) = done.get_mut(r as usize) {
                 *slot = Some(role);
             }
@@ -1077,6 +1229,7 @@ impl Schema {
         r: u32,
         base: Option<u32>,
         base_role: Option<&Role>,
+        texts: &Texts,
     ) -> Result<Role> {
         let path = format!("roles.{name}");
         let mut sets: Vec<Scoped> = match base_role {
@@ -1116,6 +1269,7 @@ impl Schema {
                     &path,
                     Some(r),
                     base_role.map(|b| &*b.layer),
+                    texts,
                 )?),
                 r,
             ),
@@ -1212,6 +1366,7 @@ impl Schema {
         name: &str,
         sdef: &SubjectDef,
         subjects: &dyn SubjectNames,
+        texts: &Texts,
     ) -> Result<SubjectInfo> {
         let assignment = Assignment {
             role: &sdef.role,
@@ -1228,6 +1383,7 @@ impl Schema {
             &|| format!("subjects.{name}"),
             &assignment,
             subjects,
+            texts,
         )
     }
 
@@ -1240,6 +1396,7 @@ impl Schema {
         at: &dyn Fn() -> String,
         sdef: &Assignment<'_>,
         subjects: &dyn SubjectNames,
+        texts: &Texts,
     ) -> Result<SubjectInfo> {
         let path = at;
         let role = match self.role_index.get(sdef.role) {
@@ -1302,7 +1459,14 @@ impl Schema {
         let layer = if sdef.exceptions.is_empty() && sdef.restrictions.is_empty() {
             Layer::default()
         } else {
-            self.layer(sdef.exceptions, sdef.restrictions, &path(), None, None)?
+            self.layer(
+                sdef.exceptions,
+                sdef.restrictions,
+                &path(),
+                None,
+                None,
+                texts,
+            )?
         };
         let mut manages = Vec::with_capacity(sdef.manages.len());
         let mut seen = std::collections::HashSet::with_capacity(sdef.manages.len());
@@ -1361,6 +1525,24 @@ impl Schema {
             manages,
         })
     }
+}
+
+/// [`ProfileKind::flags`] for kind `k` under a role's layer.
+fn profile_flags(kind: &Kind, layer: Option<&Layer>, k: u32) -> u8 {
+    let mut f = 0;
+    if layer.is_some_and(|l| l.names_kind(k)) {
+        f |= ProfileKind::NAMES;
+    }
+    if layer.is_some_and(|l| l.rules_in_ancestors(k)) {
+        f |= ProfileKind::DEEP;
+    }
+    if !kind.ancestor_prerequisites.is_empty() {
+        f |= ProfileKind::ANCESTOR_PREREQUISITE;
+    }
+    if kind.text_ids {
+        f |= ProfileKind::TEXT_IDS;
+    }
+    f
 }
 
 /// In `items` sorted by `(key, index)`, the smallest `index` whose key an item
@@ -1535,7 +1717,10 @@ fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         n_classes: 0,
         state_rules: Vec::new(),
         prerequisites: Vec::new(),
+        ancestor_prerequisites: Vec::new(),
         available: k.available,
+        chain: SmallVec::new(),
+        text_ids: k.ids == IdType::String,
     };
     // Direct implications, then the transitive closure by iterating to a fixed
     // point (at most 64 rounds; cycles simply make their actions equivalent).

@@ -119,6 +119,15 @@ impl IdType {
     }
 }
 
+impl fmt::Display for IdType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IdType::Number => "number",
+            IdType::String => "string",
+        })
+    }
+}
+
 /// An ordered list of `(name, value)` pairs that serializes as a map.
 ///
 /// Unlike a `BTreeMap` or `HashMap`, it keeps the document's order (the order of

@@ -44,6 +44,15 @@ impl fmt::Display for Item {
     }
 }
 
+/// "its ancestors are `a`, `b`" or "it has no ancestor".
+fn ancestors_text(chain: &[String]) -> String {
+    if chain.is_empty() {
+        return "it has no ancestor".into();
+    }
+    let list: Vec<String> = chain.iter().map(|c| format!("`{}`", Shown(c))).collect();
+    format!("its ancestors are {}", list.join(", "))
+}
+
 /// ` (did you mean `x`?)` for a suggestion, nothing otherwise.
 pub(crate) fn hint(suggestion: &Option<String>) -> String {
     match suggestion {
@@ -259,6 +268,77 @@ pub enum PolicyError {
         /// An action the lower level holds and this one lacks.
         action: String,
     },
+    /// Kinds whose `parent` chain loops.
+    #[error("{}: parent cycle {}", Shown(path), cycle.join(" -> "))]
+    ParentCycle {
+        /// Where the loop is closed.
+        path: String,
+        /// The kinds on the loop, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// A `parent` chain longer than [`MAX_ANCESTORS`](crate::MAX_ANCESTORS).
+    #[error(
+        "{}: kind `{}` has more than {limit} ancestors",
+        Shown(path),
+        Shown(kind)
+    )]
+    TooDeep {
+        /// Where the chain goes too deep.
+        path: String,
+        /// The kind.
+        kind: String,
+        /// [`MAX_ANCESTORS`](crate::MAX_ANCESTORS).
+        limit: usize,
+    },
+    /// A rule written `in` (or a prerequisite `on_ancestor` of) a kind that is not
+    /// an ancestor of the rule's kind.
+    #[error(
+        "{}: kind `{}` is not an ancestor of kind `{}` ({})",
+        Shown(path),
+        Shown(ancestor),
+        Shown(kind),
+        ancestors_text(chain)
+    )]
+    NotAnAncestor {
+        /// Where the ancestor is named.
+        path: String,
+        /// The rule's kind.
+        kind: String,
+        /// The kind named as its ancestor.
+        ancestor: String,
+        /// The kind's ancestors, parent first.
+        chain: Vec<String>,
+    },
+    /// An id whose type is not the kind's (`"ids"`).
+    #[error(
+        "{}: kind `{}` has {expected} ids, and `{}` is not one",
+        Shown(path),
+        Shown(kind),
+        Shown(id)
+    )]
+    IdType {
+        /// Where the id stands.
+        path: String,
+        /// The kind whose instance it names.
+        kind: String,
+        /// The kind's id type.
+        expected: crate::IdType,
+        /// The id as written.
+        id: String,
+    },
+    /// A principal's rule naming a string id that no rule of the policy names
+    /// (string ids are numbered by the policy, which a principal does not change).
+    #[error(
+        "{}: string id `{}` is named by no rule of the policy; a principal can name only string ids the policy names",
+        Shown(path),
+        Shown(id)
+    )]
+    UnnamedStringId {
+        /// Where the id stands.
+        path: String,
+        /// The id.
+        id: String,
+    },
     /// An item whose fields contradict each other or say nothing.
     #[error("{}: {problem}", Shown(path))]
     Malformed {
@@ -283,6 +363,11 @@ impl PolicyError {
             | PolicyError::PrerequisiteCycle { path, .. }
             | PolicyError::ManagesItself { path, .. }
             | PolicyError::LevelOrder { path, .. }
+            | PolicyError::ParentCycle { path, .. }
+            | PolicyError::TooDeep { path, .. }
+            | PolicyError::NotAnAncestor { path, .. }
+            | PolicyError::IdType { path, .. }
+            | PolicyError::UnnamedStringId { path, .. }
             | PolicyError::Malformed { path, .. } => path,
         }
     }

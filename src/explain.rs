@@ -5,8 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::def::InstanceId;
 use crate::ids::{ActionSet, Actions, KindId, Resource, SubjectId};
-use crate::policy::{ExceptionOp, Kind, Layer, Policy, ProfileKey, Schema};
+use crate::policy::{slot, ExceptionOp, Kind, Layer, Policy, ProfileKey, Schema};
 
 /// Restrictions listing more ids than this are summarised in explanations.
 const SHOWN_IDS: usize = 16;
@@ -425,7 +426,14 @@ impl Policy {
         };
         let mut q = format!("{who} {action} {}", self.kind_name(r.kind));
         if let Some(id) = r.id {
-            q.push_str(&format!(":{id}"));
+            q.push_str(&format!(":{}", self.id_text(r.kind.0, id)));
+        }
+        for a in r.ancestors() {
+            q.push_str(&format!(
+                " in {}:{}",
+                self.kind_name(a.kind),
+                self.id_text(a.kind.0, a.id)
+            ));
         }
         if let Some(s) = r.state {
             q.push_str(&format!(" state={}", self.state_name(s)));
@@ -469,6 +477,14 @@ impl Policy {
             }
             None => None,
         };
+        if let Some(why) = self.invalid(kind, r) {
+            return Err(Step {
+                rule: Rule::Unknown,
+                text: format!("{why}: denied"),
+                decisive: true,
+                relevant: true,
+            });
+        }
         let mut t = Trace {
             kind,
             want,
@@ -647,6 +663,49 @@ impl Policy {
             );
             t.step(Rule::Prerequisite, text, next);
         }
+        // Step 6 on ancestor instances, decided in full.
+        for p in &kind.ancestor_prerequisites {
+            let akind = self.schema.kinds.get(p.kind as usize);
+            let aname = akind.map_or("", |a| a.name.as_str());
+            let needs = akind.map_or(String::new(), |a| names(a, p.needs));
+            let held = match r.ancestor_resource(usize::from(p.depth)) {
+                None => None,
+                Some(anc) => {
+                    let again = who.as_ref().map(|w| Traced {
+                        name: w.name.clone(),
+                        layer: w.layer,
+                        owner: Relation::NoOwner,
+                    });
+                    let bits = self.trace(key, again, 0, &anc).map_or(0, |(set, _)| set);
+                    Some((anc, bits))
+                }
+            };
+            let (met, there) = match &held {
+                None => (
+                    false,
+                    format!("the resource does not say which `{aname}` it is in"),
+                ),
+                Some((anc, bits)) => (
+                    bits & p.needs == p.needs,
+                    format!(
+                        "the subject may do {} on `{aname}:{}`",
+                        akind.map_or(String::new(), |a| names(a, *bits)),
+                        anc.id.map_or(String::new(), |id| self.show_id(p.kind, id))
+                    ),
+                ),
+            };
+            if met {
+                continue;
+            }
+            let next = t.set & !kind.close_up(1u64 << p.action);
+            let text =
+                format!(
+                "prerequisite on the `{aname}` it is in: `{}` needs {needs} there, and {there}: {}",
+                kind.actions.get(usize::from(p.action)).map_or("", String::as_str),
+                t.change(t.set, next)
+            );
+            t.step(Rule::Prerequisite, text, next);
+        }
         // Step 7.
         if let Some(s) = state {
             let sname = kind.states.get(s as usize).map_or("", String::as_str);
@@ -712,52 +771,106 @@ impl Policy {
             }
             _ => who.to_string(),
         };
-        let kname = &t.kind.name;
-        if let Some(res) = layer.restriction(k) {
-            let hit = r.id.is_some_and(|id| res.ids.binary_search(&id).is_ok());
-            let next = if hit {
-                t.set | res.allow
+        let chain = t.kind.chain.clone();
+        // Rules written in ancestors, outermost first, then the instance's own.
+        for d in (0..=chain.len()).rev() {
+            let (sl, id, place) = if d == 0 {
+                (k, r.id, t.kind.name.clone())
             } else {
-                t.set & !res.deny
+                let Some(&ak) = chain.get(d - 1) else {
+                    continue;
+                };
+                let aname = self
+                    .schema
+                    .kinds
+                    .get(ak as usize)
+                    .map_or("", |x| x.name.as_str());
+                (
+                    slot(k, d as u8),
+                    r.ancestors().get(d - 1).map(|a| a.id),
+                    format!("{} in {aname}", t.kind.name),
+                )
             };
-            // A long list is summarised: its length, and where this instance stands.
-            let ids = match (res.ids.len(), r.id) {
-                (n, _) if n <= SHOWN_IDS => {
-                    let list: Vec<String> = res.ids.iter().map(ToString::to_string).collect();
-                    format!("{} {}", if n == 1 { "id" } else { "ids" }, list.join(", "))
-                }
-                (n, Some(id)) if hit => format!("{n} ids, {id} among them"),
-                (n, Some(id)) => format!("{n} ids, {id} not among them"),
-                (n, None) => format!("{n} ids"),
+            let of = if d == 0 {
+                k
+            } else {
+                chain.get(d - 1).copied().unwrap_or(k)
             };
-            let text = format!(
-                "{}'s restriction on {kname} holds {} only on {ids}: {}",
-                owner(res.origin.role),
-                t.names(res.actions),
-                t.change(t.set, next)
-            );
-            t.step(Rule::Restriction, text, next);
+            if let Some(res) = layer.restriction(sl) {
+                let hit = id.is_some_and(|id| res.ids.binary_search(&id).is_ok());
+                let next = if hit {
+                    t.set | res.allow
+                } else {
+                    t.set & !res.deny
+                };
+                // A long list is summarised: its length, and where this instance
+                // stands.
+                let show = |id: InstanceId| self.show_id(of, id);
+                let ids = match (res.ids.len(), id) {
+                    (n, _) if n <= SHOWN_IDS => {
+                        let list: Vec<String> = res.ids.iter().map(|&i| show(i)).collect();
+                        format!("{} {}", if n == 1 { "id" } else { "ids" }, list.join(", "))
+                    }
+                    (n, Some(id)) if hit => format!("{n} ids, {} among them", show(id)),
+                    (n, Some(id)) => format!("{n} ids, {} not among them", show(id)),
+                    (n, None) => format!("{n} ids"),
+                };
+                let given = match (d, id) {
+                    (0, _) | (_, Some(_)) => String::new(),
+                    (_, None) => " (the resource does not say which one it is in)".to_string(),
+                };
+                let text = format!(
+                    "{}'s restriction on {place} holds {} only on {ids}{given}: {}",
+                    owner(res.origin.role),
+                    t.names(res.actions),
+                    t.change(t.set, next)
+                );
+                t.step(Rule::Restriction, text, next);
+            }
+            if let Some(e) = id.and_then(|id| layer.exception(sl, id)) {
+                let next = e.op.affine().apply(t.set);
+                let what = match e.op {
+                    ExceptionOp::Level(l, _) => format!(
+                        "sets level `{}`",
+                        t.kind.levels.get(l).map_or("", |x| x.0.as_str())
+                    ),
+                    ExceptionOp::AllowDeny { allow, deny } => match (allow, deny) {
+                        (a, 0) => format!("allows {}", t.names(a)),
+                        (0, d) => format!("denies {}", t.names(d)),
+                        (a, d) => format!("allows {}, denies {}", t.names(a), t.names(d)),
+                    },
+                };
+                let text = format!(
+                    "{}'s exception on {place} {} {what}: {}",
+                    owner(e.origin.role),
+                    self.show_id(of, e.id),
+                    t.change(t.set, next)
+                );
+                t.step(Rule::Exception, text, next);
+            }
         }
-        if let Some(e) = r.id.and_then(|id| layer.exception(k, id)) {
-            let next = e.op.affine().apply(t.set);
-            let what = match e.op {
-                ExceptionOp::Level(l, _) => format!(
-                    "sets level `{}`",
-                    t.kind.levels.get(l).map_or("", |x| x.0.as_str())
-                ),
-                ExceptionOp::AllowDeny { allow, deny } => match (allow, deny) {
-                    (a, 0) => format!("allows {}", t.names(a)),
-                    (0, d) => format!("denies {}", t.names(d)),
-                    (a, d) => format!("allows {}, denies {}", t.names(a), t.names(d)),
-                },
-            };
-            let text = format!(
-                "{}'s exception on {kname} {} {what}: {}",
-                owner(e.origin.role),
-                e.id,
-                t.change(t.set, next)
-            );
-            t.step(Rule::Exception, text, next);
+    }
+
+    /// An instance id as a document writes it: the number, or the string of a
+    /// kind with string ids.
+    pub(crate) fn show_id(&self, kind: u32, id: InstanceId) -> String {
+        match self.schema.kinds.get(kind as usize) {
+            Some(k) if k.text_ids => match self.texts.text(id) {
+                Some(t) => format!("\"{}\"", crate::error::Shown(t)),
+                None => "(a string id no rule names)".to_string(),
+            },
+            _ => id.to_string(),
+        }
+    }
+
+    /// An instance id as a query writes it (no quotes).
+    pub(crate) fn id_text(&self, kind: u32, id: InstanceId) -> String {
+        match self.schema.kinds.get(kind as usize) {
+            Some(k) if k.text_ids => match self.texts.text(id) {
+                Some(t) => crate::error::Shown(t).to_string(),
+                None => "(unnamed)".to_string(),
+            },
+            _ => id.to_string(),
         }
     }
 

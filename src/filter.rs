@@ -193,7 +193,7 @@ impl<'p> Compiled<'p> {
         // id, the role's default applies. `role_instance` maps `x` to
         // `x & and | or`, so its values on all-zeros and all-ones give that map.
         let role = match id {
-            Some(id) if pk.role_names_instances => Affine {
+            Some(id) if pk.flags & crate::policy::ProfileKind::NAMES != 0 => Affine {
                 and: self.policy.role_instance(pk, self.kind, id, !0),
                 or: self.policy.role_instance(pk, self.kind, id, 0),
             },

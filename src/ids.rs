@@ -274,6 +274,18 @@ impl Resource {
         self.ancestors.get(..usize::from(self.depth)).unwrap_or(&[])
     }
 
+    /// The ancestor at `depth` (1: the parent) as a resource of its own, with the
+    /// ancestors above it; no state, no owner.
+    pub(crate) fn ancestor_resource(&self, depth: usize) -> Option<Resource> {
+        let given = self.ancestors();
+        let a = given.get(depth.checked_sub(1)?)?;
+        let mut r = Resource::new(a.kind).with_instance(*a);
+        for above in given.get(depth..).unwrap_or(&[]) {
+            r = r.within(*above);
+        }
+        Some(r)
+    }
+
     /// Whether the resource was built inconsistently (an instance of another kind,
     /// too many ancestors): every check on it is denied.
     pub fn is_invalid(&self) -> bool {

@@ -15,7 +15,7 @@ use crate::def::{
 };
 use crate::ids::{
     ActionId, ActionSet, Actions, Instance, KindId, Resource, ResourceKind, RoleId, StateId,
-    SubjectId,
+    SubjectId, MAX_ANCESTORS,
 };
 use crate::pvec::PVec;
 use crate::table::{Affine, IdTable};
@@ -69,7 +69,13 @@ pub(crate) struct Kind {
     pub(crate) n_classes: u32,
     pub(crate) state_rules: Vec<StateRule>,
     pub(crate) prerequisites: Vec<Prerequisite>,
+    /// Prerequisites decided on an ancestor instance (`on_ancestor`).
+    pub(crate) ancestor_prerequisites: Vec<AncestorPrerequisite>,
     pub(crate) available: bool,
+    /// The ancestor kinds, parent first (empty for a kind with no parent).
+    pub(crate) chain: SmallVec<[u32; MAX_ANCESTORS]>,
+    /// Instances have string ids (resolved to numbers by [`Texts`]).
+    pub(crate) text_ids: bool,
 }
 
 impl Kind {
@@ -128,6 +134,39 @@ pub(crate) struct Prerequisite {
     pub(crate) kind: u32,
     pub(crate) needs: u64,
 }
+
+/// A prerequisite decided in full on the ancestor instance at `depth` (1: the
+/// parent) of kind `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AncestorPrerequisite {
+    pub(crate) index: usize,
+    pub(crate) action: u8,
+    pub(crate) depth: u8,
+    pub(crate) kind: u32,
+    pub(crate) needs: u64,
+}
+
+/// Where a rule of a layer sits: the kind it rules on, and the depth of the
+/// instance it names (0: the instance itself; 1: its parent; ...). Depth 0 keeps
+/// the kind's own number, so rules on the instance itself are keyed as before.
+pub(crate) fn slot(kind: u32, depth: u8) -> u32 {
+    kind | u32::from(depth) << SLOT_SHIFT
+}
+
+/// The kind of a [`slot`].
+pub(crate) fn slot_kind(slot: u32) -> u32 {
+    slot & ((1 << SLOT_SHIFT) - 1)
+}
+
+/// The depth of a [`slot`].
+pub(crate) fn slot_depth(slot: u32) -> u8 {
+    (slot >> SLOT_SHIFT) as u8
+}
+
+const SLOT_SHIFT: u32 = 24;
+
+/// Kinds are numbered below this, so a kind and a depth fit one [`slot`].
+pub(crate) const MAX_KINDS: usize = 1 << SLOT_SHIFT;
 
 /// A list kept in shared chunks of at most [`Chunked::CHUNK`] items: copying it
 /// copies pointers, and removing or appending one item copies one chunk.
@@ -253,6 +292,8 @@ pub(crate) struct Origin {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Restriction {
     pub(crate) kind: u32,
+    /// 0, or the depth of the ancestor kind it is written `in`.
+    pub(crate) depth: u8,
     /// The restricted actions as written.
     pub(crate) actions: u64,
     /// The restricted actions, closed down (what a listed id gains).
@@ -266,12 +307,29 @@ pub(crate) struct Restriction {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Exception {
     pub(crate) kind: u32,
+    /// 0, or the depth of the ancestor kind it is written `in` (then `id` is the
+    /// ancestor's).
+    pub(crate) depth: u8,
     pub(crate) id: InstanceId,
     pub(crate) op: ExceptionOp,
     pub(crate) origin: Origin,
 }
 
-/// The exceptions and restrictions of one role or subject, sorted by kind (and id).
+impl Restriction {
+    pub(crate) fn slot(&self) -> u32 {
+        slot(self.kind, self.depth)
+    }
+}
+
+impl Exception {
+    pub(crate) fn slot(&self) -> u32 {
+        slot(self.kind, self.depth)
+    }
+}
+
+/// The exceptions and restrictions of one role or subject, sorted by [`slot`] (and
+/// id). Every lookup below takes a slot: for rules on the instance itself, the
+/// kind.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Layer {
     pub(crate) restrictions: Vec<Restriction>,
@@ -283,34 +341,62 @@ impl Layer {
         self.restrictions.is_empty() && self.exceptions.is_empty()
     }
 
-    pub(crate) fn restriction(&self, kind: u32) -> Option<&Restriction> {
-        self.restrictions.iter().find(|r| r.kind == kind)
+    pub(crate) fn restriction(&self, slot: u32) -> Option<&Restriction> {
+        self.restrictions
+            .binary_search_by(|r| r.slot().cmp(&slot))
+            .ok()
+            .and_then(|i| self.restrictions.get(i))
     }
 
-    // INVARIANT (sorted layers): `exceptions` are sorted by `(kind, id)` and unique
-    // on it, `restrictions` by kind and unique on it, and every restriction's `ids`
+    // INVARIANT (sorted layers): `exceptions` are sorted by `(slot, id)` and unique
+    // on it, `restrictions` by slot and unique on it, and every restriction's `ids`
     // sorted and unique (compile's `layer` and `restriction` make them so). The
     // lookups below bisect, so compiling a layer is never quadratic.
-    pub(crate) fn exception(&self, kind: u32, id: InstanceId) -> Option<&Exception> {
+    pub(crate) fn exception(&self, slot: u32, id: InstanceId) -> Option<&Exception> {
         self.exceptions
-            .binary_search_by(|e| (e.kind, e.id).cmp(&(kind, id)))
+            .binary_search_by(|e| (e.slot(), e.id).cmp(&(slot, id)))
             .ok()
             .and_then(|i| self.exceptions.get(i))
     }
 
-    /// Whether the layer names an instance of `kind` (an exception, or an id of
+    /// Whether the layer names an instance at `slot` (an exception, or an id of
     /// its restriction).
-    pub(crate) fn names_kind(&self, kind: u32) -> bool {
-        self.restriction(kind).is_some_and(|x| !x.ids.is_empty())
+    pub(crate) fn names_kind(&self, slot: u32) -> bool {
+        self.restriction(slot).is_some_and(|x| !x.ids.is_empty())
             || self
                 .exceptions
-                .get(self.exceptions.partition_point(|e| e.kind < kind))
-                .is_some_and(|e| e.kind == kind)
+                .get(self.exceptions.partition_point(|e| e.slot() < slot))
+                .is_some_and(|e| e.slot() == slot)
     }
 
-    /// The layer's effect on `kind` when the instance is not one it names.
-    pub(crate) fn default_affine(&self, kind: u32) -> Affine {
-        match self.restriction(kind) {
+    /// Whether the layer has a rule written in an ancestor of `kind`.
+    pub(crate) fn rules_in_ancestors(&self, kind: u32) -> bool {
+        self.restrictions
+            .iter()
+            .any(|r| r.kind == kind && r.depth > 0)
+            || self
+                .exceptions
+                .iter()
+                .any(|e| e.kind == kind && e.depth > 0)
+    }
+
+    /// The slots at depth 1 or more with a rule, each once, in order.
+    pub(crate) fn deep_slots(&self) -> Vec<u32> {
+        let mut out: Vec<u32> = self
+            .restrictions
+            .iter()
+            .map(Restriction::slot)
+            .chain(self.exceptions.iter().map(Exception::slot))
+            .filter(|&s| slot_depth(s) > 0)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The layer's effect at `slot` when the instance is not one it names.
+    pub(crate) fn default_affine(&self, slot: u32) -> Affine {
+        match self.restriction(slot) {
             Some(r) => Affine {
                 and: !r.deny,
                 or: 0,
@@ -319,13 +405,13 @@ impl Layer {
         }
     }
 
-    /// The layer's effect on instance `id` of `kind` (written out, not looked up in
-    /// the compiled tables: used by compile and explain).
-    pub(crate) fn affine(&self, kind: u32, id: Option<InstanceId>) -> Affine {
+    /// The layer's effect at `slot` on instance `id` (written out, not looked up
+    /// in the compiled tables: used by compile and explain).
+    pub(crate) fn affine(&self, slot: u32, id: Option<InstanceId>) -> Affine {
         let Some(id) = id else {
-            return self.default_affine(kind);
+            return self.default_affine(slot);
         };
-        let first = match self.restriction(kind) {
+        let first = match self.restriction(slot) {
             Some(r) if r.ids.binary_search(&id).is_ok() => Affine {
                 and: !0,
                 or: r.allow,
@@ -336,13 +422,13 @@ impl Layer {
             },
             None => Affine::IDENTITY,
         };
-        match self.exception(kind, id) {
+        match self.exception(slot, id) {
             Some(e) => first.then(e.op.affine()),
             None => first,
         }
     }
 
-    /// Every `(kind, id)` the layer names with its effect there
+    /// Every `(slot, id)` the layer names with its effect there
     /// ([`Layer::affine`]), sorted: one merge over the sorted lists, no lookups.
     pub(crate) fn instance_affines(&self) -> Vec<((u32, InstanceId), Affine)> {
         let named = self.named_instances();
@@ -376,9 +462,9 @@ impl Layer {
                 }
                 None => Affine::IDENTITY,
             };
-            while exceptions.next_if(|e| (e.kind, e.id) < (k, id)).is_some() {}
+            while exceptions.next_if(|e| (e.slot(), e.id) < (k, id)).is_some() {}
             let a = match exceptions.peek() {
-                Some(e) if (e.kind, e.id) == (k, id) => first.then(e.op.affine()),
+                Some(e) if (e.slot(), e.id) == (k, id) => first.then(e.op.affine()),
                 _ => first,
             };
             out.push(((k, id), a));
@@ -386,22 +472,22 @@ impl Layer {
         out
     }
 
-    /// Every `(kind, id)` the layer names, each once.
+    /// Every `(slot, id)` the layer names, each once.
     pub(crate) fn named_instances(&self) -> Vec<(u32, InstanceId)> {
         let mut out: Vec<(u32, InstanceId)> = self
             .restrictions
             .iter()
-            .flat_map(|r| r.ids.iter().map(move |id| (r.kind, *id)))
-            .chain(self.exceptions.iter().map(|e| (e.kind, e.id)))
+            .flat_map(|r| r.ids.iter().map(move |id| (r.slot(), *id)))
+            .chain(self.exceptions.iter().map(|e| (e.slot(), e.id)))
             .collect();
         out.sort_unstable();
         out.dedup();
         out
     }
 
-    /// Kinds with a restriction.
+    /// Slots with a restriction.
     pub(crate) fn restricted_kinds(&self) -> impl Iterator<Item = u32> + '_ {
-        self.restrictions.iter().map(|r| r.kind)
+        self.restrictions.iter().map(Restriction::slot)
     }
 }
 
@@ -549,8 +635,12 @@ pub(crate) struct SubjectExtra {
     pub(crate) manages: Box<[u32]>,
     /// The subjects that manage this one. Sorted.
     pub(crate) managed_by: Box<[u32]>,
-    /// `kind` -> the own layer's effect on instances it does not name.
+    /// `slot` -> the own layer's effect on instances it does not name.
     pub(crate) defaults: Box<[(u32, Affine)]>,
+    /// `kind` -> the effect of the own layer's rules written in ancestors, on a
+    /// resource that gives no ancestor (their restrictions, missed, outermost
+    /// first). Only kinds with such rules.
+    pub(crate) deep: Box<[(u32, Affine)]>,
     /// `(kind, id)` -> the own layer's effect on that instance. Inline here, one
     /// load from the subject record, because checks read it.
     pub(crate) instances: Instances,
@@ -578,6 +668,7 @@ impl SubjectExtra {
             .restricted_kinds()
             .map(|k| (k, layer.default_affine(k)))
             .collect();
+        let deep = deep_defaults(layer);
         let instances = Instances::new(layer.instance_affines());
         let own = (!info.layer.is_empty()).then(|| {
             Box::new(OwnLayer {
@@ -590,6 +681,7 @@ impl SubjectExtra {
             manages: info.manages.into(),
             managed_by: managed_by.into(),
             defaults,
+            deep,
             instances,
             own,
         }
@@ -666,6 +758,7 @@ impl SubjectExtra {
             manages: self.manages.clone(),
             managed_by: self.managed_by.clone(),
             defaults: self.defaults.clone(),
+            deep: self.deep.clone(),
             instances: Instances::Many(Box::new(table)),
             own: Some(Box::new(OwnLayer {
                 layer,
@@ -683,18 +776,46 @@ impl SubjectExtra {
         Some(Arc::new(self))
     }
 
+    /// The own layer on a resource of kind `k` that gives no ancestor.
     #[inline]
     pub(crate) fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
+        let own = self.at(k, id);
+        match self.deep.iter().find(|(dk, _)| *dk == k) {
+            Some((_, deep)) => deep.then(own),
+            None => own,
+        }
+    }
+
+    /// The own layer's rules at one slot, on instance `id` there.
+    #[inline]
+    pub(crate) fn at(&self, slot: u32, id: Option<InstanceId>) -> Affine {
         if let Some(id) = id {
-            if let Some(a) = self.instances.get(&(k, id)) {
+            if let Some(a) = self.instances.get(&(slot, id)) {
                 return a;
             }
         }
         self.defaults
             .iter()
-            .find(|(dk, _)| *dk == k)
+            .find(|(dk, _)| *dk == slot)
             .map_or(Affine::IDENTITY, |(_, a)| *a)
     }
+}
+
+/// Per kind with rules written in its ancestors, the layer's effect on a resource
+/// that gives no ancestor.
+pub(crate) fn deep_defaults(layer: &Layer) -> Box<[(u32, Affine)]> {
+    let mut out: Vec<(u32, Affine)> = Vec::new();
+    let mut slots = layer.deep_slots();
+    // Outermost first within a kind.
+    slots.sort_unstable_by_key(|&s| (slot_kind(s), std::cmp::Reverse(slot_depth(s))));
+    for s in slots {
+        let a = layer.default_affine(s);
+        match out.last_mut() {
+            Some((k, acc)) if *k == slot_kind(s) => *acc = acc.then(a),
+            _ => out.push((slot_kind(s), a)),
+        }
+    }
+    out.into()
 }
 
 /// A subject's per-instance effects. Most subjects name a few instances: two sit
@@ -754,8 +875,21 @@ pub(crate) struct ProfileKind {
     /// How many states have a mask of their own (`Kind::n_classes`).
     pub(crate) n_classes: u32,
     pub(crate) role: u32,
+    /// [`ProfileKind::NAMES`] and the [`ProfileKind::RARE`] bits.
+    pub(crate) flags: u8,
+}
+
+impl ProfileKind {
     /// The role names instances of this kind (look them up).
-    pub(crate) role_names_instances: bool,
+    pub(crate) const NAMES: u8 = 1;
+    /// The role has rules written in an ancestor of this kind.
+    pub(crate) const DEEP: u8 = 2;
+    /// The kind has a prerequisite on an ancestor instance.
+    pub(crate) const ANCESTOR_PREREQUISITE: u8 = 4;
+    /// The kind has string ids (a number id on it is denied).
+    pub(crate) const TEXT_IDS: u8 = 8;
+    /// What sends a check off the common path.
+    pub(crate) const RARE: u8 = Self::DEEP | Self::ANCESTOR_PREREQUISITE | Self::TEXT_IDS;
 }
 
 /// Kinds, roles and toggles: what changes only when a role does.
@@ -767,9 +901,13 @@ pub(crate) struct Schema {
     pub(crate) role_index: HashMap<String, u32>,
     pub(crate) toggles: Vec<Toggle>,
     pub(crate) toggle_index: HashMap<String, u32>,
-    /// `(role, kind, id)` -> the role layer's effect on that instance, keyed by
+    /// `(role, slot, id)` -> the role layer's effect on that instance, keyed by
     /// [`role_tag`].
     pub(crate) role_instances: IdTable<Affine>,
+    /// `(role, slot)` for slots at depth 1 or more where the role's layer has a
+    /// rule -> its effect on instances it does not name (keyed by [`role_tag`],
+    /// id 0).
+    pub(crate) role_deep: IdTable<Affine>,
     pub(crate) admin: Vec<AdminRule>,
     pub(crate) admin_defs: Vec<AdminRuleDef>,
 }
@@ -1292,9 +1430,19 @@ impl Policy {
         if r.owner.is_some() && (pk.set.own | pk.set.managed) != 0 {
             x = self.scoped(s, subj, pk, r, x);
         }
+        // Ancestors, string ids, rules written in ancestors: out of line.
+        if r.rare | (pk.flags & ProfileKind::RARE) != 0 {
+            let extra = subj
+                .extra
+                .as_deref()
+                .filter(|_| subj.flags & Subject::LAYER != 0);
+            return self.contained(pk, profiles, x, extra, r, &|a| {
+                self.allowed_again(subject, a)
+            });
+        }
         // Step 5: the role's layer, then the subject's.
         x = match r.id {
-            Some(id) if pk.role_names_instances => self.role_instance(pk, k, id, x),
+            Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
             _ => pk.role_default.apply(x),
         };
         if subj.flags & Subject::LAYER != 0 {
@@ -1307,6 +1455,156 @@ impl Policy {
             Some(st) => self.state_keep(profiles, pk, k, st),
         };
         x & keep
+    }
+
+    /// [`Policy::allowed_bits`] for a resource with ancestors or a string id, or a
+    /// kind with rules written in ancestors, prerequisites on them, or string ids.
+    /// Costs one lookup per ancestor level with rules, plus a whole check of the
+    /// ancestor per prerequisite on it.
+    ///
+    /// `x` is the set after step 4, `extra` the subject's or principal's own
+    /// layer, and `again` a whole check of the same subject on another resource.
+    #[inline(never)]
+    pub(crate) fn contained(
+        &self,
+        pk: &ProfileKind,
+        profiles: &Profiles,
+        mut x: u64,
+        extra: Option<&SubjectExtra>,
+        r: &Resource,
+        again: &dyn Fn(&Resource) -> u64,
+    ) -> u64 {
+        let k = r.kind.0;
+        let Some(kind) = self.schema.kinds.get(k as usize) else {
+            return 0;
+        };
+        if self.invalid(kind, r).is_some() {
+            return 0;
+        }
+        let mut ids = [0; MAX_ANCESTORS];
+        for (slot, a) in ids.iter_mut().zip(r.ancestors()) {
+            *slot = a.id;
+        }
+        let ancestors = ids.get(..r.ancestors().len()).unwrap_or(&[]);
+        let chain = kind.chain.len();
+        // Step 5: the role's layer (rules in ancestors, outermost first, then the
+        // instance's own), then the subject's.
+        if pk.flags & ProfileKind::DEEP != 0 {
+            for d in (1..=chain).rev() {
+                let sl = slot(k, d as u8);
+                let Some(default) = self.schema.role_deep.get(role_tag(pk.role, sl), 0) else {
+                    continue;
+                };
+                let a = match ancestors.get(d - 1) {
+                    Some(&id) => self
+                        .schema
+                        .role_instances
+                        .get(role_tag(pk.role, sl), id)
+                        .unwrap_or(default),
+                    None => default,
+                };
+                x = a.apply(x);
+            }
+        }
+        x = match r.id {
+            Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
+            _ => pk.role_default.apply(x),
+        };
+        if let Some(extra) = extra {
+            if extra.deep.iter().any(|(dk, _)| *dk == k) {
+                for d in (1..=chain).rev() {
+                    x = extra
+                        .at(slot(k, d as u8), ancestors.get(d - 1).copied())
+                        .apply(x);
+                }
+            }
+            x = extra.at(k, r.id).apply(x);
+        }
+        // Steps 2, 6, 7.
+        let keep = match r.state {
+            None => pk.keep,
+            Some(st) => self.state_keep(profiles, pk, k, st),
+        };
+        x &= keep;
+        // Step 6 on ancestor instances, decided in full.
+        for p in &kind.ancestor_prerequisites {
+            if x & (1u64 << p.action) == 0 {
+                continue;
+            }
+            let met = r
+                .ancestor_resource(usize::from(p.depth))
+                .is_some_and(|anc| again(&anc) & p.needs == p.needs);
+            if !met {
+                x &= !kind.close_up(1u64 << p.action);
+            }
+        }
+        x
+    }
+
+    /// A whole check of an ancestor, out of line (the recursion goes up the chain,
+    /// so it is at most [`MAX_ANCESTORS`] deep).
+    #[inline(never)]
+    fn allowed_again(&self, subject: SubjectId, r: &Resource) -> u64 {
+        self.allowed_bits(subject, r)
+    }
+
+    /// Why `r` is not a consistent resource of `kind`, if it is not: every check
+    /// on it is denied.
+    pub(crate) fn invalid(&self, kind: &Kind, r: &Resource) -> Option<String> {
+        if r.rare & Resource::INVALID != 0 {
+            return Some(
+                "the resource was built inconsistently (an instance of another kind, or more ancestors than fit)"
+                    .into(),
+            );
+        }
+        let id_ok = |kind: &Kind, id: InstanceId, stamp: u32| {
+            if kind.text_ids {
+                stamp != 0 && self.text_ok(id, stamp)
+            } else {
+                stamp == 0
+            }
+        };
+        let id_problem = |kind: &Kind, stamp: u32| -> String {
+            match (kind.text_ids, stamp) {
+                (true, 0) => format!("kind `{}` has string ids, and a number id was given", kind.name),
+                (true, _) => format!(
+                    "the string id given for kind `{}` was resolved by a policy that is not this one or an earlier state of it: resolve it again",
+                    kind.name
+                ),
+                (false, _) => format!("kind `{}` has number ids, and a string id was given", kind.name),
+            }
+        };
+        if let Some(id) = r.id {
+            if !id_ok(kind, id, r.stamp) {
+                return Some(id_problem(kind, r.stamp));
+            }
+        }
+        let given = r.ancestors();
+        if given.len() > kind.chain.len() {
+            return Some(format!(
+                "{} ancestors given, and kind `{}` has {}",
+                given.len(),
+                kind.name,
+                kind.chain.len()
+            ));
+        }
+        for (i, (a, &ak)) in given.iter().zip(&kind.chain).enumerate() {
+            let Some(akind) = self.schema.kinds.get(ak as usize) else {
+                return Some("unknown ancestor kind".into());
+            };
+            if a.kind.0 != ak {
+                return Some(format!(
+                    "ancestor {} should be of kind `{}`, and one of kind `{}` was given",
+                    i + 1,
+                    akind.name,
+                    self.kind_name(a.kind)
+                ));
+            }
+            if !id_ok(akind, a.id, a.stamp) {
+                return Some(id_problem(akind, a.stamp));
+            }
+        }
+        None
     }
 
     #[inline(never)]
