@@ -55,10 +55,11 @@
 
 mod common;
 
-use accessmask::{Policy, Rule};
+use accessmask::reference::{is_allowed, Query};
+use accessmask::{ExceptionDef, Policy, PolicyDef, RestrictionDef, Rule};
 use common::{
-    assert_explain_agrees_with_can, can, can_at, explain_at, has_step, kinds_of, load, needs_of,
-    role_can, role_grant_failures, want_kinds, want_needs, At, Grants, Needs, TestResult, N, Y,
+    can, can_at, explain_at, has_step, kinds_of, load, needs_of, resource, role_can,
+    role_grant_failures, want_kinds, want_needs, At, Grants, Needs, TestResult, N, Y,
 };
 
 const SEED: &str = "magnews";
@@ -2105,9 +2106,111 @@ const IDS: &[Option<u64>] = &[
     Some(103),
 ];
 
+/// The document as the reference interpreter must read it for questions that say
+/// no database. `accessmask::reference` does not read `in` yet: it takes edna's
+/// exception written in database 44 for an exception on contact 44, and dina's
+/// restriction to audiences in database 7 for one to audience 7. With no ancestor
+/// given, the decision order (`CONTAINMENT.md`, step 5) makes a rule written in
+/// an ancestor do this: an exception, nothing; a restriction, remove its actions
+/// (no listed instance can match). So: drop the exceptions written `in`, and make
+/// each restriction written `in` one on the kind with no ids. Exact as long as no
+/// layer also has a restriction of its own on that kind (asserted).
+fn for_questions_without_a_database(def: &PolicyDef) -> PolicyDef {
+    fn reduce(exceptions: &mut Vec<ExceptionDef>, restrictions: &mut [RestrictionDef]) {
+        exceptions.retain(|e| e.within.is_none());
+        let own: Vec<String> = restrictions
+            .iter()
+            .filter(|r| r.within.is_none())
+            .map(|r| r.kind.clone())
+            .collect();
+        for r in restrictions.iter_mut().filter(|r| r.within.is_some()) {
+            assert!(!own.contains(&r.kind), "two restrictions on {}", r.kind);
+            r.within = None;
+            r.ids.clear();
+        }
+    }
+    let mut def = def.clone();
+    let roles: Vec<String> = def.roles.iter().map(|(n, _)| n.to_string()).collect();
+    for name in &roles {
+        if let Some(role) = def.roles.get_mut(name) {
+            reduce(&mut role.exceptions, &mut role.restrictions);
+        }
+    }
+    let subjects: Vec<String> = def.subjects.iter().map(|(n, _)| n.to_string()).collect();
+    for name in &subjects {
+        if let Some(subject) = def.subjects.get_mut(name) {
+            reduce(&mut subject.exceptions, &mut subject.restrictions);
+        }
+    }
+    def
+}
+
+/// For every subject, every action and every resource with no database given
+/// (kind-wide and each of `IDS`, every state, no owner or each subject):
+/// `explain`, `allowed` and the reference interpreter (on the document reduced
+/// as above) agree with `can`. `common::assert_explain_agrees_with_can` does the
+/// same on the document as written, which the reference misreads (see above).
 #[test]
 fn explain_agrees_with_can_on_every_cell() -> TestResult {
-    assert_explain_agrees_with_can(SEED, IDS)
+    let (def, policy) = load(SEED)?;
+    let reduced = for_questions_without_a_database(&def);
+    assert_ne!(reduced, def, "the document has rules written in a database");
+    let names: Vec<&str> = def.subjects.iter().map(|(n, _)| n).collect();
+    let mut owners: Vec<Option<&str>> = vec![None];
+    owners.extend(names.iter().map(|n| Some(*n)));
+    let mut failures = Vec::new();
+    let mut checked = 0usize;
+    for (kind_name, kind) in def.kinds.iter() {
+        let k = policy.kind(kind_name).ok_or(kind_name)?;
+        let mut states: Vec<Option<&str>> = vec![None];
+        states.extend(kind.states.iter().map(|s| Some(s.as_str())));
+        for action_name in &kind.actions {
+            let a = policy.action(kind_name, action_name).ok_or("action")?;
+            for sname in &names {
+                let s = policy.subject(sname).ok_or(*sname)?;
+                for id in IDS {
+                    for state in &states {
+                        for owner in &owners {
+                            let st = match state {
+                                Some(n) => Some(policy.state(k, n).ok_or(*n)?),
+                                None => None,
+                            };
+                            let ow = match owner {
+                                Some(n) => Some(policy.subject(n).ok_or(*n)?),
+                                None => None,
+                            };
+                            let r = resource(&policy, k, *id, st, ow);
+                            let can = policy.can(s, a, &r);
+                            let explained = policy.explain(s, a, &r).allowed();
+                            let listed = policy.allowed(s, &r).contains(a);
+                            let reference = is_allowed(
+                                &reduced,
+                                &Query {
+                                    subject: sname,
+                                    kind: kind_name,
+                                    action: action_name,
+                                    id: *id,
+                                    state: *state,
+                                    owner: *owner,
+                                },
+                            );
+                            checked += 1;
+                            if can != explained || can != listed || can != reference {
+                                failures.push(format!(
+                                    "{sname} {kind_name}.{action_name} id={id:?} state={state:?} \
+                                     owner={owner:?}: can={can} explain={explained} \
+                                     allowed={listed} reference={reference}"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked > 0);
+    Ok(())
 }
 
 /// Contacts and audiences with each id of `IDS`, inside each database the
