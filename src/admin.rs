@@ -329,7 +329,8 @@ fn list(actions: &[String]) -> String {
 
 fn resource_words(
     kind: &str,
-    id: &Option<InstanceId>,
+    id: &Option<String>,
+    within: &[String],
     state: &Option<String>,
     owner: &Option<String>,
 ) -> String {
@@ -337,6 +338,9 @@ fn resource_words(
         Some(id) => format!("`{kind}:{id}`"),
         None => format!("`{kind}`"),
     };
+    for a in within {
+        out.push_str(&format!(" in `{a}`"));
+    }
     if let Some(state) = state {
         out.push_str(&format!(" in state `{state}`"));
     }
@@ -352,7 +356,7 @@ fn resource_words(
 #[error(
     "`{actor}` may not {change}: `{subject}` would gain {} on {}, which `{actor}` does not hold there (admin rule {rule} does not allow granting beyond one's own{})",
     list(actions),
-    resource_words(kind, id, state, owner),
+    resource_words(kind, id, within, state, owner),
     allowed_by.as_ref().map_or(String::new(), |(i, a)| format!("; admin rule {i}, requiring `{a}`, would"))
 )]
 #[non_exhaustive]
@@ -367,9 +371,11 @@ pub struct Escalation {
     pub kind: String,
     /// The actions it would gain that the actor lacks, in declaration order.
     pub actions: Vec<String>,
-    /// The resource's instance id (an id no layer names stands for every such
-    /// id), if any.
-    pub id: Option<InstanceId>,
+    /// The resource's instance id as a document writes it (an id no layer names
+    /// stands for every such id), if any.
+    pub id: Option<String>,
+    /// The ancestors the resource is in, parent first, as `kind:id`.
+    pub within: Vec<String>,
     /// The resource's state, if any.
     pub state: Option<String>,
     /// The resource's owner, if any (none also stands for an owner related to
