@@ -55,12 +55,55 @@
 //!   audiences 101 and 102 ("Restrict access to some audiences"). Subject `otto`
 //!   has his own exception that beats his role's; `lena` is limited to database 42
 //!   ("limit operations to certain databases").
+//! - Databases contain contacts and audiences: `contact` and `audience` have
+//!   `"parent": "database"`, and a check may say which database the contact or
+//!   audience is in (`Resource::within`). A per-database exception ("define
+//!   specific permissions for one or more databases": contact management and
+//!   settings, "including those for audiences") is written on the database and
+//!   `in` it for its contacts and audiences. "Editor without send" may not modify
+//!   the settings of database 42 nor of its audiences; `otto`'s own rule in
+//!   database 42 gives audience editing back to him (the subject's layer comes
+//!   after the role's). `edna`, a plain Editor, has no contact management in
+//!   database 44 and may not touch its settings or audiences.
+//! - "Alternatively, you can limit operations to certain databases": `dina`, a
+//!   Database manager, configures audiences only in database 7 (a restriction
+//!   written `in` database). A contact or audience asked about without its
+//!   database meets no rule written in one: exceptions in a database do not
+//!   apply, and restricted actions do not hold. Every other rule answers as
+//!   before.
 
 use std::error::Error;
+
+use accessmask::{InstanceId, Policy};
 
 #[path = "common/mod.rs"]
 mod common;
 use common::{load, show};
+
+/// Explains `subject action kind:id` for a contact or audience in `database`.
+fn show_in(
+    policy: &Policy,
+    subject: &str,
+    kind: &str,
+    action: &str,
+    id: InstanceId,
+    database: InstanceId,
+) -> Result<(), Box<dyn Error>> {
+    let (Some(s), Some(a), Some(db)) = (
+        policy.subject(subject),
+        policy.action(kind, action),
+        policy.kind("database"),
+    ) else {
+        println!("(skipped `{subject} {action} {kind}:{id} in database:{database}`)\n");
+        return Ok(());
+    };
+    let r = policy
+        .resource(a.kind())
+        .with_id(id)
+        .within(db.instance(database));
+    println!("{}", policy.explain(s, a, &r));
+    Ok(())
+}
 
 const POLICY: &str = include_str!("policies/magnews.json");
 
@@ -93,5 +136,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     for q in questions {
         show(&policy, q)?;
     }
+
+    // Per-database exceptions reach the database's audiences and contacts.
+    show_in(&policy, "nora", "audience", "edit", 101, 42)?;
+    show_in(&policy, "otto", "audience", "edit", 101, 42)?;
+    show_in(&policy, "edna", "contact", "edit", 9, 44)?;
+    show_in(&policy, "edna", "contact", "edit", 9, 7)?;
+    // Audiences configured only in database 7.
+    show_in(&policy, "dina", "audience", "edit", 3, 7)?;
+    show_in(&policy, "dina", "audience", "edit", 3, 8)?;
+    // Without its database, a rule written in one does not apply.
+    show(&policy, "edna edit contact:9")?;
+    show(&policy, "dina edit audience:3")?;
     Ok(())
 }

@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use crate::compile::SubjectNames;
-use crate::def::{
-    ChangeKind, ExceptionDef, IdDef, InstanceId, PolicyDef, RestrictionDef, RoleDef, SubjectDef,
-};
+use crate::def::{ChangeKind, ExceptionDef, IdDef, PolicyDef, RestrictionDef, RoleDef, SubjectDef};
 use crate::error::{check_name, hint, nearest, Item, PolicyError, Shown};
 use crate::ids::{Actions, Resource, SubjectId};
 use crate::permit::{printable as p, Actor};
@@ -329,7 +327,8 @@ fn list(actions: &[String]) -> String {
 
 fn resource_words(
     kind: &str,
-    id: &Option<InstanceId>,
+    id: &Option<String>,
+    within: &[String],
     state: &Option<String>,
     owner: &Option<String>,
 ) -> String {
@@ -337,6 +336,9 @@ fn resource_words(
         Some(id) => format!("`{kind}:{id}`"),
         None => format!("`{kind}`"),
     };
+    for a in within {
+        out.push_str(&format!(" in `{a}`"));
+    }
     if let Some(state) = state {
         out.push_str(&format!(" in state `{state}`"));
     }
@@ -352,7 +354,7 @@ fn resource_words(
 #[error(
     "`{actor}` may not {change}: `{subject}` would gain {} on {}, which `{actor}` does not hold there (admin rule {rule} does not allow granting beyond one's own{})",
     list(actions),
-    resource_words(kind, id, state, owner),
+    resource_words(kind, id, within, state, owner),
     allowed_by.as_ref().map_or(String::new(), |(i, a)| format!("; admin rule {i}, requiring `{a}`, would"))
 )]
 #[non_exhaustive]
@@ -367,9 +369,11 @@ pub struct Escalation {
     pub kind: String,
     /// The actions it would gain that the actor lacks, in declaration order.
     pub actions: Vec<String>,
-    /// The resource's instance id (an id no layer names stands for every such
-    /// id), if any.
-    pub id: Option<InstanceId>,
+    /// The resource's instance id as a document writes it (an id no layer names
+    /// stands for every such id), if any.
+    pub id: Option<String>,
+    /// The ancestors the resource is in, parent first, as `kind:id`.
+    pub within: Vec<String>,
     /// The resource's state, if any.
     pub state: Option<String>,
     /// The resource's owner, if any (none also stands for an owner related to
@@ -743,26 +747,6 @@ impl Policy {
         self.recompute_profiles();
         Ok(())
     }
-}
-
-/// None, and every id the layers name on `kind`, sorted and unique.
-pub(crate) fn named_ids<'a>(
-    kind: u32,
-    layers: impl IntoIterator<Item = Option<&'a crate::policy::Layer>>,
-) -> Vec<Option<InstanceId>> {
-    let mut ids = vec![None];
-    for layer in layers.into_iter().flatten() {
-        ids.extend(
-            layer
-                .named_instances()
-                .into_iter()
-                .filter(|(k, _)| *k == kind)
-                .map(|(_, id)| Some(id)),
-        );
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    ids
 }
 
 /// Applies a subject-level change to its definition.

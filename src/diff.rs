@@ -6,9 +6,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::def::InstanceId;
+use crate::def::{IdDef, InstanceId};
 use crate::ids::{KindId, Resource, SubjectId};
-use crate::policy::Policy;
+use crate::policy::{Layer, Policy};
 
 /// Whose permissions a [`DiffEntry`] is about. Serializes as `{"Subject":
 /// "bo"}` or `{"Role": "Admin"}`.
@@ -44,8 +44,8 @@ pub enum OwnerClass {
     Of(String),
 }
 
-/// One changed answer: on `kind` (instance `id`, in `state`, owned per `owner`),
-/// `holder` gained and lost these actions.
+/// One changed answer: on `kind` (instance `id`, inside the ancestors `within`,
+/// in `state`, owned per `owner`), `holder` gained and lost these actions.
 ///
 /// Serializes as its fields: `{"holder": {"Subject": "bo"}, "kind": "tracking",
 /// "id": null, "state": null, "owner": "None", "gained": [], "lost": ["edit"]}`.
@@ -56,7 +56,11 @@ pub struct DiffEntry {
     /// The kind, by name.
     pub kind: String,
     /// The instance, when the change is on one instance only.
-    pub id: Option<InstanceId>,
+    pub id: Option<IdDef>,
+    /// The ancestors the instances are in, parent first, when the change is only
+    /// inside them: `(kind, id)`, with no id for "any instance no rule names".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub within: Vec<(String, Option<IdDef>)>,
     /// The state, when the change is in one state only.
     pub state: Option<String>,
     /// The owner class.
@@ -79,10 +83,16 @@ impl DiffEntry {
     /// `` `kind:id` in state `s` (its own)``: the class of resources.
     fn class(&self) -> String {
         let mut out = format!("`{}", self.kind);
-        if let Some(id) = self.id {
+        if let Some(id) = &self.id {
             out.push_str(&format!(":{id}"));
         }
         out.push('`');
+        for (k, id) in &self.within {
+            match id {
+                Some(id) => out.push_str(&format!(" in `{k}:{id}`")),
+                None => out.push_str(&format!(" in any other `{k}`")),
+            }
+        }
         if let Some(s) = &self.state {
             out.push_str(&format!(" in state `{s}`"));
         }
@@ -140,12 +150,17 @@ impl fmt::Display for PolicyDiff {
         // Each unchanged entry goes with its nearest listed ancestor.
         let mut except: HashMap<usize, Vec<String>> = HashMap::new();
         for e in self.entries.iter().filter(|e| !e.changed()) {
-            let mut class = parent(&(e.id, e.state.clone(), e.owner.clone()));
+            let mut class = parent(&(
+                e.id.clone(),
+                e.within.clone(),
+                e.state.clone(),
+                e.owner.clone(),
+            ));
             while let Some(c) = class {
                 let hit = self.entries.iter().position(|p| {
                     p.holder == e.holder
                         && p.kind == e.kind
-                        && (p.id, &p.state, &p.owner) == (c.0, &c.1, &c.2)
+                        && (&p.id, &p.within, &p.state, &p.owner) == (&c.0, &c.1, &c.2, &c.3)
                 });
                 if let Some(i) = hit {
                     except.entry(i).or_default().push(e.class());
@@ -188,12 +203,27 @@ impl Side<'_> {
             .collect()
     }
 
-    /// The resource of this side's kind with `id` and the state named `state`;
-    /// none if the kind or the state does not exist on this side.
-    fn resource(&self, id: Option<InstanceId>, state: Option<&str>) -> Option<Resource> {
-        let mut r = Resource::new(self.kind?);
+    /// The resource of this side's kind with `id`, in the ancestors `within`
+    /// (`others` stands in for "any other instance" at each depth) and the state
+    /// named `state`; none if the kind, an ancestor kind or the state does not
+    /// exist on this side.
+    fn resource(
+        &self,
+        id: Option<&IdDef>,
+        within: &[(String, Option<IdDef>)],
+        others: &[IdDef],
+        state: Option<&str>,
+    ) -> Option<Resource> {
+        let p = self.policy;
+        let k = self.kind?;
+        let mut r = Resource::new(k);
         if let Some(id) = id {
-            r = r.with_id(id);
+            r = r.with_instance(instance(p, k, id));
+        }
+        for (d, (kname, id)) in within.iter().enumerate() {
+            let ak = p.kind(kname)?;
+            let id = id.as_ref().or(others.get(d))?;
+            r = r.within(instance(p, ak, id));
         }
         if let Some(st) = self.state(state)? {
             r = r.with_state(st);
@@ -274,10 +304,12 @@ impl Policy {
                 }
             }
             for sname in &subjects {
-                let ids = instance_ids(&[
+                let sides = [
                     (&old, Some(sname.as_str()), None),
                     (&new, Some(sname.as_str()), None),
-                ]);
+                ];
+                let ids = instance_ids(&sides);
+                let (within, others) = ancestor_classes(&sides);
                 let mut group = Group::new(Holder::Subject(sname.clone()), kname);
                 let mut owners = vec![OwnerClass::None, OwnerClass::Own];
                 for p in [self, after] {
@@ -290,28 +322,44 @@ impl Policy {
                         }
                     }
                 }
-                for id in &ids {
+                for (id, w) in ids
+                    .iter()
+                    .flat_map(|id| within.iter().map(move |w| (id, w)))
+                {
                     for st in &states {
                         for owner in &owners {
-                            let a = subject_bits(&old, sname, *id, st.as_deref(), owner);
-                            let b = subject_bits(&new, sname, *id, st.as_deref(), owner);
-                            group.add(*id, st, owner.clone(), old.names_of(a), new.names_of(b));
+                            let at = (id.as_ref(), &w[..], &others[..], st.as_deref());
+                            let a = subject_bits(&old, sname, at, owner);
+                            let b = subject_bits(&new, sname, at, owner);
+                            group.add((id, w), st, owner.clone(), old.names_of(a), new.names_of(b));
                         }
                     }
                 }
                 entries.extend(group.entries);
             }
             for rname in &roles {
-                let ids = instance_ids(&[
+                let sides = [
                     (&old, None, Some(rname.as_str())),
                     (&new, None, Some(rname.as_str())),
-                ]);
+                ];
+                let ids = instance_ids(&sides);
+                let (within, others) = ancestor_classes(&sides);
                 let mut group = Group::new(Holder::Role(rname.clone()), kname);
-                for id in &ids {
+                for (id, w) in ids
+                    .iter()
+                    .flat_map(|id| within.iter().map(move |w| (id, w)))
+                {
                     for st in &states {
-                        let a = role_bits(&old, rname, *id, st.as_deref());
-                        let b = role_bits(&new, rname, *id, st.as_deref());
-                        group.add(*id, st, OwnerClass::None, old.names_of(a), new.names_of(b));
+                        let at = (id.as_ref(), &w[..], &others[..], st.as_deref());
+                        let a = role_bits(&old, rname, at);
+                        let b = role_bits(&new, rname, at);
+                        group.add(
+                            (id, w),
+                            st,
+                            OwnerClass::None,
+                            old.names_of(a),
+                            new.names_of(b),
+                        );
                     }
                 }
                 entries.extend(group.entries);
@@ -322,7 +370,8 @@ impl Policy {
     }
 }
 
-type Class = (Option<InstanceId>, Option<String>, OwnerClass);
+type Within = Vec<(String, Option<IdDef>)>;
+type Class = (Option<IdDef>, Within, Option<String>, OwnerClass);
 type Delta = (Vec<String>, Vec<String>);
 
 /// The names of `a`, then those of `b` not in `a`.
@@ -343,10 +392,14 @@ fn union_of_names<'a>(
 /// without its state, else without its owner.
 fn parent(class: &Class) -> Option<Class> {
     match class {
-        (Some(_), st, o) => Some((None, st.clone(), o.clone())),
-        (None, Some(_), o) => Some((None, None, o.clone())),
-        (None, None, OwnerClass::None) => None,
-        (None, None, _) => Some((None, None, OwnerClass::None)),
+        (Some(_), w, st, o) => Some((None, w.clone(), st.clone(), o.clone())),
+        (None, w, st, o) if !w.is_empty() => {
+            let outer = w.get(..w.len() - 1).unwrap_or(&[]).to_vec();
+            Some((None, outer, st.clone(), o.clone()))
+        }
+        (None, _, Some(_), o) => Some((None, Vec::new(), None, o.clone())),
+        (None, _, None, OwnerClass::None) => None,
+        (None, _, None, _) => Some((None, Vec::new(), None, OwnerClass::None)),
     }
 }
 
@@ -372,7 +425,7 @@ impl Group {
 
     fn add(
         &mut self,
-        id: Option<InstanceId>,
+        (id, within): (&Option<IdDef>, &Within),
         state: &Option<String>,
         owner: OwnerClass,
         before: Vec<String>,
@@ -389,7 +442,7 @@ impl Group {
                 .cloned()
                 .collect(),
         );
-        let class: Class = (id, state.clone(), owner.clone());
+        let class: Class = (id.clone(), within.clone(), state.clone(), owner.clone());
         let inherited = parent(&class).and_then(|p| self.seen.get(&p));
         let listed = match inherited {
             Some(p) => *p != change,
@@ -399,7 +452,8 @@ impl Group {
             self.entries.push(DiffEntry {
                 holder: self.holder.clone(),
                 kind: self.kind.clone(),
-                id,
+                id: id.clone(),
+                within: within.clone(),
                 state: state.clone(),
                 owner,
                 gained: change.0.clone(),
@@ -410,43 +464,164 @@ impl Group {
     }
 }
 
+/// A resource class of one side: id, ancestors, stand-ins for "any other"
+/// ancestor, state.
+type At<'a> = (
+    Option<&'a IdDef>,
+    &'a [(String, Option<IdDef>)],
+    &'a [IdDef],
+    Option<&'a str>,
+);
+
+type Sides<'a, 'p> = [(&'a Side<'p>, Option<&'a str>, Option<&'a str>); 2];
+
+/// The layers bearing on a holder on one side: a subject's own and its role's,
+/// or a role's.
+fn layers<'p>(p: &'p Policy, subject: Option<&str>, role: Option<&str>) -> Vec<&'p Layer> {
+    let mut out = Vec::new();
+    if let Some(info) = subject
+        .and_then(|s| p.subject(s))
+        .and_then(|s| p.info(s.index))
+    {
+        out.push(info.layer());
+        out.extend(p.schema.roles.get(info.role() as usize).map(|r| &*r.layer));
+    }
+    out.extend(
+        role.and_then(|r| p.role(r))
+            .and_then(|r| p.schema.roles.get(r.index()))
+            .map(|r| &*r.layer),
+    );
+    out
+}
+
+/// The ids the layers name at these slots, as documents write them (string ids
+/// by their strings), of an instance of kind `of`.
+fn named_at(p: &Policy, layers: &[&Layer], slots: &[u32], of: u32, out: &mut Vec<IdDef>) {
+    for layer in layers {
+        for (sl, id) in layer.named_instances() {
+            if slots.contains(&sl) {
+                out.push(id_def(p, of, id));
+            }
+        }
+    }
+}
+
+/// A compiled id of kind `of` as a document writes it.
+fn id_def(p: &Policy, of: u32, id: InstanceId) -> IdDef {
+    let text = p.schema.kinds.get(of as usize).is_some_and(|k| k.text_ids);
+    match p.texts.text(id) {
+        Some(t) if text => IdDef::String(t.to_string()),
+        _ => IdDef::Number(id),
+    }
+}
+
+/// Instance `id` of `k` in `p`: a number, or a string resolved in `p` (a string
+/// id on a number kind, or the reverse, gives an instance every check denies).
+fn instance(p: &Policy, k: KindId, id: &IdDef) -> crate::Instance {
+    match id {
+        IdDef::Number(n) => k.instance(*n),
+        IdDef::String(t) => p.instance(k, t),
+    }
+}
+
 /// None, and every id that a layer of the subject (and its role) or of the role
 /// names on the side's kind, on either side.
-fn instance_ids(sides: &[(&Side<'_>, Option<&str>, Option<&str>)]) -> Vec<Option<InstanceId>> {
-    let mut ids = vec![None];
+fn instance_ids(sides: &Sides<'_, '_>) -> Vec<Option<IdDef>> {
+    let mut ids = Vec::new();
     for (side, subject, role) in sides {
         let Some(k) = side.kind else { continue };
         let p = side.policy;
-        let mut layers = Vec::new();
-        if let Some(info) = subject
-            .and_then(|s| p.subject(s))
-            .and_then(|s| p.info(s.index))
-        {
-            layers.push(Some(info.layer()));
-            layers.push(p.schema.roles.get(info.role() as usize).map(|r| &*r.layer));
-        }
-        layers.push(
-            role.and_then(|r| p.role(r))
-                .and_then(|r| p.schema.roles.get(r.index()))
-                .map(|r| &*r.layer),
-        );
-        ids.extend(crate::admin::named_ids(k.0, layers));
+        named_at(p, &layers(p, *subject, *role), &[k.0], k.0, &mut ids);
     }
     ids.sort_unstable();
     ids.dedup();
-    ids
+    std::iter::once(None)
+        .chain(ids.into_iter().map(Some))
+        .collect()
 }
 
-fn subject_bits(
-    side: &Side<'_>,
-    name: &str,
-    id: Option<InstanceId>,
-    state: Option<&str>,
-    owner: &OwnerClass,
-) -> Option<u64> {
+/// The ancestor classes of the kind on either side: no ancestor, then every
+/// prefix of its chain with, at each depth, every id named for that position
+/// and "any other" (`None`); and per depth an id that stands for "any other"
+/// (named by neither side's layers at that position).
+fn ancestor_classes(sides: &Sides<'_, '_>) -> (Vec<Within>, Vec<IdDef>) {
+    let mut out: Vec<Within> = vec![Vec::new()];
+    let mut others = Vec::new();
+    // The chain as the later side has it (else the earlier): a resource in
+    // ancestors of another chain is denied by the side whose chain differs.
+    let Some((side, _, _)) = sides.iter().rev().find(|(s, _, _)| s.kind.is_some()) else {
+        return (out, others);
+    };
+    let (p, Some(k)) = (side.policy, side.kind) else {
+        return (out, others);
+    };
+    let chain: Vec<u32> = p
+        .schema
+        .kinds
+        .get(k.index())
+        .map_or_else(Vec::new, |kd| kd.chain.to_vec());
+    let mut level: Vec<Within> = vec![Vec::new()];
+    for (i, &a) in chain.iter().enumerate() {
+        let aname = p.kind_name(KindId(a)).to_string();
+        let mut ids = Vec::new();
+        for (s, subject, role) in sides {
+            let (Some(sk), sp) = (s.kind, s.policy) else {
+                continue;
+            };
+            let Some(ak) = sp.kind(&aname) else { continue };
+            let slots = sp.position_slots(sk.0, i + 1);
+            named_at(sp, &layers(sp, *subject, *role), &slots, ak.0, &mut ids);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        others.push(other_than(
+            &ids,
+            p.schema.kinds.get(a as usize).is_some_and(|x| x.text_ids),
+        ));
+        let classes: Vec<Option<IdDef>> = ids
+            .into_iter()
+            .map(Some)
+            .chain(std::iter::once(None))
+            .collect();
+        level = level
+            .iter()
+            .flat_map(|prefix| {
+                let aname = &aname;
+                classes.iter().map(move |c| {
+                    let mut w = prefix.clone();
+                    w.push((aname.clone(), c.clone()));
+                    w
+                })
+            })
+            .collect();
+        out.extend(level.iter().cloned());
+    }
+    (out, others)
+}
+
+/// An id not in `named` (sorted): the first gap in the numbers, or a string of
+/// spaces no rule names.
+fn other_than(named: &[IdDef], text: bool) -> IdDef {
+    if text {
+        let mut t = String::new();
+        while named.contains(&IdDef::String(t.clone())) {
+            t.push(' ');
+        }
+        return IdDef::String(t);
+    }
+    let mut n: InstanceId = 0;
+    for id in named {
+        if *id == IdDef::Number(n) {
+            n += 1;
+        }
+    }
+    IdDef::Number(n)
+}
+
+fn subject_bits(side: &Side<'_>, name: &str, at: At<'_>, owner: &OwnerClass) -> Option<u64> {
     let p = side.policy;
     let s = p.subject(name)?;
-    let mut r = side.resource(id, state)?;
+    let mut r = side.resource(at.0, at.1, at.2, at.3)?;
     match owner {
         OwnerClass::None => {}
         OwnerClass::Own => r = r.with_owner(s),
@@ -460,12 +635,10 @@ fn subject_bits(
     Some(p.allowed_bits(s, &r))
 }
 
-fn role_bits(
-    side: &Side<'_>,
-    name: &str,
-    id: Option<InstanceId>,
-    state: Option<&str>,
-) -> Option<u64> {
+fn role_bits(side: &Side<'_>, name: &str, at: At<'_>) -> Option<u64> {
     let role = side.policy.role(name)?;
-    Some(side.policy.role_bits(role, &side.resource(id, state)?))
+    Some(
+        side.policy
+            .role_bits(role, &side.resource(at.0, at.1, at.2, at.3)?),
+    )
 }

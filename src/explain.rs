@@ -426,13 +426,13 @@ impl Policy {
         };
         let mut q = format!("{who} {action} {}", self.kind_name(r.kind));
         if let Some(id) = r.id {
-            q.push_str(&format!(":{}", self.id_text(r.kind.0, id)));
+            q.push_str(&format!(":{}", self.given_id_text(r.kind.0, id, r.stamp)));
         }
         for a in r.ancestors() {
             q.push_str(&format!(
                 " in {}:{}",
                 self.kind_name(a.kind),
-                self.id_text(a.kind.0, a.id)
+                self.given_id_text(a.kind.0, a.id, a.stamp)
             ));
         }
         if let Some(s) = r.state {
@@ -860,6 +860,16 @@ impl Policy {
                 None => "(a string id no rule names)".to_string(),
             },
             _ => id.to_string(),
+        }
+    }
+
+    /// An id a resource was given, as a query writes it: a string id only when
+    /// it is good here (else what is wrong with it).
+    fn given_id_text(&self, kind: u32, id: InstanceId, stamp: u32) -> String {
+        match (stamp, self.schema.kinds.get(kind as usize)) {
+            (0, _) => id.to_string(),
+            (_, Some(k)) if k.text_ids && self.text_ok(id, stamp) => self.id_text(kind, id),
+            _ => "(a string id resolved by another policy)".to_string(),
         }
     }
 

@@ -391,6 +391,11 @@ impl Instance {
         stamp: 0,
     };
 
+    /// A string-id instance from its number in a policy and that policy's stamp.
+    pub(crate) fn text(kind: KindId, id: InstanceId, stamp: u32) -> Instance {
+        Instance { id, kind, stamp }
+    }
+
     /// The instance's kind.
     pub fn kind(&self) -> KindId {
         self.kind

@@ -69,6 +69,12 @@
 //! - A **subject** has one role, any toggles, an explicit level per kind, its own
 //!   exceptions and restrictions, and the subjects it manages.
 //! - A **resource** is a kind, optionally with an instance id, a state and an owner.
+//! - **Containment.** A kind may name a **parent** kind (a contact's database, a
+//!   pull request's repository; chains up to [`MAX_ANCESTORS`] deep). A resource
+//!   may carry its ancestors' ids ([`Resource::within`]): the engine does no I/O,
+//!   the caller says which database the contact is in. Instance ids are numbers,
+//!   or strings for a kind declared with `"ids": "string"` (resolved once with
+//!   [`Policy::instance`], then compared as numbers; matching is exact).
 //! - An **exception** rules on one instance `(kind, id)`: it sets a level, or adds
 //!   (`allow`) and takes away (`deny`) actions. A **restriction** says the listed
 //!   actions hold on the listed ids and nowhere else of the kind.
@@ -97,12 +103,19 @@
 //!    is added when `r.id` is in `I` and removed otherwise (also when `r` has no id);
 //!    then, if `r.id` is given and the layer has an exception on `(k, r.id)`, a
 //!    level exception replaces the set and an allow/deny exception adds `allow` and
-//!    then removes `deny`. A derived role's layer is its base's, with its own
-//!    exceptions replacing the base's on the same `(kind, id)` and its own
-//!    restriction replacing the base's on the same kind.
+//!    then removes `deny`. Before these, the layer's rules written `in` an
+//!    ancestor kind of `k` apply the same way, outermost ancestor first, each on
+//!    the id of `r`'s ancestor of that kind (a restriction removes its actions
+//!    when that ancestor is not given). A derived role's layer is its base's, with
+//!    its own exceptions replacing the base's on the same `(kind, in, id)` and its
+//!    own restriction replacing the base's on the same `(kind, in)`.
 //! 6. **Prerequisites.** An action of `k` whose prerequisite on kind `k2` is not met
 //!    is removed. It is met when `u`'s step-3 `any` set on `k2` holds every needed
 //!    action; scoped grants do not count, and an unavailable `k2` meets nothing.
+//!    A prerequisite `on_ancestor` is met when `u`'s final set (all of steps 1 to
+//!    9) on `r`'s ancestor of kind `k2` (its id and its own ancestors, no state,
+//!    no owner) holds every needed action; a resource that does not give that
+//!    ancestor does not meet it.
 //! 7. **State rules.** If `r.state` is given, each rule of `k` for that state removes
 //!    its held actions unless `u`'s own role (not a role it derives from) is one of
 //!    the rule's roles, or `u` has one of its toggles on. Steps 6 and 7 only remove,
@@ -192,6 +205,23 @@
 //!   owner earns (every later step is `x & and | or` or `x & keep`), so owners
 //!   that earn the subject nothing are covered by "no owner". A role definition is
 //!   checked on its holders, one per profile where they answer alike.
+//! - **Containment.** A rule written `in` an ancestor is stored in the same
+//!   layers and tables as a rule on the instance itself, under a *slot* that is
+//!   the kind plus the ancestor's depth (depth 0 is the kind's own number, so
+//!   rules on instances are keyed as before). A profile entry's flag byte says
+//!   whether the role writes rules in ancestors of the kind, whether the kind has
+//!   prerequisites on ancestors or string ids; a resource's says whether it
+//!   carries ancestors or a string id. The common check tests the two bytes
+//!   together and, when both are clear, does exactly what it did before; the rest
+//!   runs out of line: one table lookup per ancestor level the role or subject
+//!   writes rules in, and a whole check of the ancestor per prerequisite on it, so
+//!   the cost grows with the depth of the chain the resource carries, never with
+//!   the policy. An ancestor of the wrong kind, too many of them, or an id of the
+//!   wrong type makes the resource deny everything (and `explain` says why).
+//!   String ids are numbered once per document in a persistent table (a change
+//!   naming a new string copies one shard); a resolved id carries a hash of the
+//!   strings numbered up to it, so a number from another compile or a sibling
+//!   snapshot that means a different string there is denied, never misread.
 //! - **Names** are checked once ([`name_problem`]): non-empty, no leading or
 //!   trailing whitespace, no control or bidirectional-text characters. So names
 //!   print safely as they are in explanations, errors, logs and Markdown matrices
@@ -201,7 +231,7 @@
 //! kind entry, OR in the scoped masks the owner earns, apply the role's pair (a
 //! table lookup only if the role names instances of that kind) and the subject's
 //! (only if it has exceptions), AND with the keep mask for the state, and test one
-//! bit. None of these steps depends on how many subjects, roles, toggles,
+//! bit; with ancestors, one more lookup per level with rules. None of these steps depends on how many subjects, roles, toggles,
 //! exceptions or kinds the policy has, or on what the ids look like, which is why
 //! `can` costs the same at any size. (One step grows, slowly, with something
 //! else: whether the owner is a subject the checker manages is a binary search

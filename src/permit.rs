@@ -93,15 +93,24 @@ pub(crate) fn printable(text: &str) -> Shown<'_> {
     Shown(text)
 }
 
-/// A subject that may gain something: what, and on which resource.
+/// A subject that may gain something: what, and on which resource (as the
+/// snapshot after the change knows it).
 #[derive(Debug, Clone, Copy)]
 struct Gain {
     subject: u32,
     kind: KindId,
     bits: u64,
-    id: Option<InstanceId>,
+    resource: Resource,
     state: Option<StateId>,
     owner: Option<u32>,
+}
+
+/// An instance id class of the escalation check: an id some layer names, or one
+/// no layer bearing on the question names (every such id answers alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdClass {
+    Named(InstanceId),
+    Unnamed(InstanceId),
 }
 
 /// An owner related to no one (no subject has this index): the "unrelated owner"
@@ -249,7 +258,22 @@ impl Policy {
             subject: next.subject_name(SubjectId(gain.subject)).to_string(),
             kind,
             actions,
-            id: gain.id,
+            id: gain
+                .resource
+                .id
+                .map(|id| next.id_text(gain.resource.kind.0, id)),
+            within: gain
+                .resource
+                .ancestors()
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}:{}",
+                        next.kind_name(a.kind),
+                        next.id_text(a.kind.0, a.id)
+                    )
+                })
+                .collect(),
             state: gain.state.map(|s| next.state_name(s).to_string()),
             owner: gain.owner.and_then(owner),
             rule,
@@ -389,6 +413,7 @@ impl Probe<'_> {
         let mut kept: Vec<Option<u32>> = Vec::with_capacity(owners.len() + 1);
         for kind in self.after.kinds() {
             let ids = ids_of(&named, kind.0);
+            let within = self.ancestor_classes(&named, kind.0);
             // INVARIANT (monotone owners): every step after scope is `x & and | or`
             // or `x & keep`, so an answer only grows with the scoped masks an owner
             // earns. An owner that earns the subject nothing after the change (not
@@ -408,11 +433,53 @@ impl Probe<'_> {
                     })
                     .map(|&o| Some(o)),
             );
-            if let Some(gain) = self.on_kind(s, kind, &ids, &kept) {
+            if let Some(gain) = self.on_kind(s, kind, &ids, &within, &kept) {
                 return Some(gain);
             }
         }
         None
+    }
+
+    /// The classes of ancestors a resource of `kind` can carry where answers can
+    /// differ: no ancestor, then every prefix of the chain with, at each depth,
+    /// every id named for that position (by rules written in that ancestor, by
+    /// the ancestor kinds' own rules, which prerequisites on ancestors read) and
+    /// one id named by none.
+    fn ancestor_classes(&self, named: &[(u32, InstanceId)], kind: u32) -> Vec<Vec<IdClass>> {
+        let chain = self
+            .after
+            .schema
+            .kinds
+            .get(kind as usize)
+            .map_or(&[][..], |k| &k.chain[..]);
+        let mut out: Vec<Vec<IdClass>> = vec![Vec::new()];
+        let mut level: Vec<Vec<IdClass>> = vec![Vec::new()];
+        for d in 1..=chain.len() {
+            // Who can name the ancestor at depth `d`: `kind` itself at depth `d`,
+            // and each ancestor between at its own depth to it.
+            let mut ids: Vec<InstanceId> = Vec::new();
+            for sl in self.after.position_slots(kind, d) {
+                let lo = named.partition_point(|&(k, _)| k < sl);
+                let hi = named.partition_point(|&(k, _)| k <= sl);
+                ids.extend(named.get(lo..hi).unwrap_or(&[]).iter().map(|&(_, id)| id));
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            let mut classes: Vec<IdClass> = ids.iter().map(|&i| IdClass::Named(i)).collect();
+            classes.push(IdClass::Unnamed(first_gap(&ids)));
+            level = level
+                .iter()
+                .flat_map(|prefix| {
+                    classes.iter().map(move |&c| {
+                        let mut p = prefix.clone();
+                        p.push(c);
+                        p
+                    })
+                })
+                .collect();
+            out.extend(level.iter().cloned());
+        }
+        out
     }
 
     fn on_kind(
@@ -420,39 +487,63 @@ impl Probe<'_> {
         s: u32,
         kind: KindId,
         ids: &[Option<InstanceId>],
+        within: &[Vec<IdClass>],
         owners: &[Option<u32>],
     ) -> Option<Gain> {
         let states = std::iter::once(None).chain(self.after.states(kind).map(Some));
         let subject = SubjectId(s);
         let actor = SubjectId(self.actor);
+        let unnamed = ids.last().copied().flatten();
+        let chain = self
+            .after
+            .schema
+            .kinds
+            .get(kind.index())
+            .map_or(&[][..], |k| &k.chain[..]);
         for state in states {
-            for &id in ids {
+            for (&id, ancestors) in ids
+                .iter()
+                .flat_map(|id| within.iter().map(move |a| (id, a)))
+            {
                 for &owner in owners {
-                    let mut r = Resource::new(kind);
-                    if let Some(id) = id {
-                        r = r.with_id(id);
-                    }
-                    if let Some(state) = state {
-                        r = r.with_state(state);
-                    }
-                    if let Some(o) = owner {
-                        r = r.with_owner(SubjectId(o));
-                    }
+                    // The same class of resource, in each snapshot's own numbers.
+                    let build = |policy: &Policy| {
+                        let mut r = Resource::new(kind);
+                        if let Some(id) = id {
+                            let class = if Some(id) == unnamed {
+                                IdClass::Unnamed(id)
+                            } else {
+                                IdClass::Named(id)
+                            };
+                            r = r.with_instance(instance_in(policy, kind.0, class));
+                        }
+                        for (&a, &class) in chain.iter().zip(ancestors) {
+                            r = r.within(instance_in(policy, a, class));
+                        }
+                        if let Some(state) = state {
+                            r = r.with_state(state);
+                        }
+                        if let Some(o) = owner {
+                            r = r.with_owner(SubjectId(o));
+                        }
+                        r
+                    };
+                    let (r, r_before) = (build(self.after), build(self.before));
                     let now = self.after.allowed(subject, &r).bits();
                     if now == 0 {
                         continue;
                     }
-                    let gained = now & !self.before.allowed(subject, &r).bits();
+                    let gained = now & !self.before.allowed(subject, &r_before).bits();
                     if gained == 0 {
                         continue;
                     }
-                    let bits = gained & !self.before.allowed(actor, &r).bits();
+                    let bits = gained & !self.before.allowed(actor, &r_before).bits();
                     if bits != 0 {
                         return Some(Gain {
                             subject: s,
                             kind,
                             bits,
-                            id,
+                            resource: r,
                             state,
                             owner,
                         });
@@ -464,31 +555,63 @@ impl Probe<'_> {
     }
 }
 
+/// Every `(slot, id)` a layer names.
 fn push_named(out: &mut Vec<(u32, InstanceId)>, layer: &Layer) {
     out.extend(
         layer
             .restrictions
             .iter()
-            .flat_map(|r| r.ids.iter().map(move |&id| (r.kind, id))),
+            .flat_map(|r| r.ids.iter().map(move |&id| (r.slot(), id))),
     );
-    out.extend(layer.exceptions.iter().map(|e| (e.kind, e.id)));
+    out.extend(layer.exceptions.iter().map(|e| (e.slot(), e.id)));
 }
 
-/// No id, every id of `named` (sorted) on `kind`, and one id named by none of them.
+/// No id, every id of `named` (sorted) on `kind`, and one id named by none of them
+/// (last).
 fn ids_of(named: &[(u32, InstanceId)], kind: u32) -> Vec<Option<InstanceId>> {
     let lo = named.partition_point(|&(k, _)| k < kind);
     let hi = named.partition_point(|&(k, _)| k <= kind);
-    let on_kind = named.get(lo..hi).unwrap_or(&[]);
+    let on_kind: Vec<InstanceId> = named
+        .get(lo..hi)
+        .unwrap_or(&[])
+        .iter()
+        .map(|&(_, id)| id)
+        .collect();
     let mut ids: Vec<Option<InstanceId>> = vec![None];
-    ids.extend(on_kind.iter().map(|&(_, id)| Some(id)));
-    // The smallest id not named: the sorted ids are `0, 1, ...` up to a first gap.
-    let unnamed = on_kind
+    ids.extend(on_kind.iter().map(|&id| Some(id)));
+    ids.push(Some(first_gap(&on_kind)));
+    ids
+}
+
+/// The smallest id not in `sorted` (unique): the ids are `0, 1, ...` up to a
+/// first gap.
+fn first_gap(sorted: &[InstanceId]) -> InstanceId {
+    sorted
         .iter()
         .enumerate()
-        .find(|&(i, &(_, id))| id != i as InstanceId)
-        .map_or(on_kind.len() as InstanceId, |(i, _)| i as InstanceId);
-    ids.push(Some(unnamed));
-    ids
+        .find(|&(i, &id)| id != i as InstanceId)
+        .map_or(sorted.len() as InstanceId, |(i, _)| i as InstanceId)
+}
+
+/// An instance of kind `k` of `class`, in `policy`'s numbers: for a kind with
+/// string ids, a string the snapshot does not number (new in the other one), or
+/// the unnamed class, is "a string no rule names" there.
+fn instance_in(policy: &Policy, k: u32, class: IdClass) -> crate::Instance {
+    let text = policy
+        .schema
+        .kinds
+        .get(k as usize)
+        .is_some_and(|kind| kind.text_ids);
+    let unnamed = policy.texts.unnamed();
+    match class {
+        IdClass::Named(id) if text && id < policy.texts.len() as u64 => {
+            crate::Instance::text(KindId(k), id, policy.texts.stamp_of(id))
+        }
+        IdClass::Named(_) | IdClass::Unnamed(_) if text => {
+            crate::Instance::text(KindId(k), unnamed, policy.texts.stamp_of(unnamed))
+        }
+        IdClass::Named(id) | IdClass::Unnamed(id) => KindId(k).instance(id),
+    }
 }
 
 /// Per role of `policy`: whether it is one of `roles` or derives from one of them
@@ -531,6 +654,8 @@ mod tests {
     #[test]
     fn unnamed_id_is_the_first_gap() {
         let named = [(0, 0), (0, 1), (0, 3), (1, 0), (2, 5)];
+        assert_eq!(first_gap(&[]), 0);
+        assert_eq!(first_gap(&[0, 1, 2]), 3);
         assert_eq!(
             ids_of(&named, 0),
             vec![None, Some(0), Some(1), Some(3), Some(2)]

@@ -1023,10 +1023,20 @@ impl NameIndex {
 /// String instance ids to the policy's own numbers for them, append-only: a
 /// string keeps its number in every snapshot changed from the one that first
 /// named it. Sharded like [`NameIndex`], so naming a new string copies one shard.
+///
+/// INVARIANT (text stamps): `stamps[i]` is a hash of strings `0..=i` in order
+/// (a chain), never 0. A resolved id carries the stamp of the strings up to it
+/// (for "unnamed": of the whole table when it was resolved), so it is good
+/// exactly where the table holds the same strings up to there: in the snapshot
+/// that resolved it and its successors, and in any table with the same prefix
+/// (where the number means the same string). Two snapshots that named different
+/// strings at one number (sibling changes, or policies compiled apart) differ in
+/// that stamp, and the id is denied there.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Texts {
     index: NameIndex,
     names: PVec<Arc<str>>,
+    stamps: PVec<u32>,
 }
 
 impl Default for Texts {
@@ -1034,6 +1044,7 @@ impl Default for Texts {
         Texts {
             index: NameIndex::new(),
             names: PVec::default(),
+            stamps: PVec::default(),
         }
     }
 }
@@ -1055,9 +1066,43 @@ impl Texts {
         }
         let n = self.names.len() as u32;
         let name: Arc<str> = Arc::from(text);
+        let stamp = crate::table::fmix64(
+            u64::from(self.stamp()) << 32 ^ crate::ids::name_hash(text) ^ u64::from(n),
+        );
         self.index.insert(name.clone(), n);
         self.names.push(name);
+        self.stamps.push((stamp >> 32) as u32 | 1);
         u64::from(n)
+    }
+
+    /// The stamp of the whole table (of no string: a constant).
+    pub(crate) fn stamp(&self) -> u32 {
+        match self.stamps.len().checked_sub(1) {
+            Some(last) => self.stamps.get(last).copied().unwrap_or(1),
+            None => 0x9e37_79b9,
+        }
+    }
+
+    /// The stamp a resolved id carries: of the strings up to it, or for
+    /// "unnamed", of the whole table.
+    pub(crate) fn stamp_of(&self, id: InstanceId) -> u32 {
+        match usize::try_from(id).ok().and_then(|i| self.stamps.get(i)) {
+            Some(&s) => s,
+            None => self.stamp(),
+        }
+    }
+
+    /// The number a string no rule names resolves to here.
+    pub(crate) fn unnamed(&self) -> InstanceId {
+        Self::UNNAMED | self.len() as u64
+    }
+
+    /// Whether a resolved id (with its stamp) is good in this table.
+    pub(crate) fn holds(&self, id: InstanceId, stamp: u32) -> bool {
+        if id == self.unnamed() {
+            return stamp == self.stamp();
+        }
+        id < self.len() as u64 && self.stamp_of(id) == stamp
     }
 
     /// Names every string id of these rules.
@@ -1146,25 +1191,18 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn instance(&self, kind: KindId, id: &str) -> Instance {
+        let id = self.texts.get(id).unwrap_or(self.texts.unnamed());
         Instance {
-            id: self
-                .texts
-                .get(id)
-                .unwrap_or(Texts::UNNAMED | self.texts.len() as u64),
+            id,
             kind,
-            stamp: self.text_stamp(),
+            stamp: self.texts.stamp_of(id),
         }
     }
 
-    /// The stamp of string ids this policy's lineage resolves (never 0).
-    pub(crate) fn text_stamp(&self) -> u32 {
-        (self.lineage >> 32) as u32 | 1
-    }
-
-    /// Whether a string id's number is good in this snapshot.
+    /// Whether a string id's number is good in this snapshot (see
+    /// "text stamps" on [`Texts`]).
     pub(crate) fn text_ok(&self, id: InstanceId, stamp: u32) -> bool {
-        stamp == self.text_stamp()
-            && (id < self.texts.len() as u64 || id == Texts::UNNAMED | self.texts.len() as u64)
+        self.texts.holds(id, stamp)
     }
 
     /// The subject named `name`.
@@ -1548,6 +1586,27 @@ impl Policy {
         self.allowed_bits(subject, r)
     }
 
+    /// The slots whose rules name the ancestor at depth `d` of a resource of
+    /// `kind`: rules written in that ancestor, and the rules of each ancestor in
+    /// between about the same instance (which a prerequisite on an ancestor
+    /// reads). `d` is 1 for the parent.
+    pub(crate) fn position_slots(&self, kind: u32, d: usize) -> SmallVec<[u32; 5]> {
+        let mut out: SmallVec<[u32; 5]> = SmallVec::new();
+        let Some(chain) = self.schema.kinds.get(kind as usize).map(|k| &k.chain) else {
+            return out;
+        };
+        if d == 0 || d > chain.len() {
+            return out;
+        }
+        out.push(slot(kind, d as u8));
+        for j in 1..=d {
+            if let Some(&a) = chain.get(j - 1) {
+                out.push(slot(a, (d - j) as u8));
+            }
+        }
+        out
+    }
+
     /// Why `r` is not a consistent resource of `kind`, if it is not: every check
     /// on it is denied.
     pub(crate) fn invalid(&self, kind: &Kind, r: &Resource) -> Option<String> {
@@ -1568,7 +1627,7 @@ impl Policy {
             match (kind.text_ids, stamp) {
                 (true, 0) => format!("kind `{}` has string ids, and a number id was given", kind.name),
                 (true, _) => format!(
-                    "the string id given for kind `{}` was resolved by a policy that is not this one or an earlier state of it: resolve it again",
+                    "the string id given for kind `{}` was resolved by a policy that numbers strings differently (another compile, or a snapshot changed apart from this one): resolve it again",
                     kind.name
                 ),
                 (false, _) => format!("kind `{}` has number ids, and a string id was given", kind.name),

@@ -5,7 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{Policy, ProfileKey};
+use crate::explain::{Relation, Traced};
+use crate::ids::Resource;
+use crate::policy::{Policy, ProfileKey, NO_LAYER};
 
 /// A table of text cells with named rows and columns. `Display` renders aligned
 /// plain text; [`Matrix::to_markdown`] renders a Markdown table.
@@ -218,27 +220,24 @@ impl Policy {
             else {
                 continue;
             };
-            let per_role: Vec<(u64, u64, u64)> = self
-                .roles()
-                .zip(&keys)
-                .map(|(r, key)| {
-                    let any = self.role_allowed(r, kind).bits();
-                    let k = kind.index();
-                    let sets = self.schema.kind_wide(key);
-                    let set = sets.get(k).copied().unwrap_or_default();
-                    let keep = self.schema.kinds.get(k).map_or(0, |kd| {
-                        let keeps = self.schema.keeps(kd, key, &sets);
-                        keeps.first().copied().unwrap_or(0)
-                    });
-                    let restrict = self
-                        .schema
-                        .roles
-                        .get(r.index())
-                        .map_or(!0, |role| role.layer.default_affine(k as u32).and);
+            // The evaluator's answers for a holder of the role on the kind in
+            // general: owned by no one, by the holder, by a subject it manages.
+            let per_role: Vec<(u64, u64, u64)> = keys
+                .iter()
+                .map(|key| {
+                    let r = Resource::new(kind);
+                    let with = |owner: Relation| {
+                        let who = Traced {
+                            name: String::new(),
+                            layer: &NO_LAYER,
+                            owner,
+                        };
+                        self.trace(key, Some(who), 0, &r).map_or(0, |(set, _)| set)
+                    };
                     (
-                        any,
-                        set.own & keep & restrict,
-                        set.managed & keep & restrict,
+                        with(Relation::NoOwner),
+                        with(Relation::Own),
+                        with(Relation::Managed(String::new())),
                     )
                 })
                 .collect();

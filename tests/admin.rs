@@ -782,12 +782,13 @@ fn diff_change(
 ) -> (Vec<String>, Vec<String>) {
     use accessmask::OwnerClass;
     let holder = accessmask::Holder::Subject(subject.to_string());
-    let mut class = (id, state, owner);
+    let mut class = (id.map(IdDef::from), state, owner);
     loop {
         if let Some(e) = diff.entries().iter().find(|e| {
             e.holder == holder
                 && e.kind == kind
-                && (e.id, e.state.as_deref(), e.owner.clone()) == class
+                && e.within.is_empty()
+                && (e.id.clone(), e.state.as_deref(), e.owner.clone()) == class
         }) {
             return (e.gained.clone(), e.lost.clone());
         }

@@ -538,3 +538,67 @@ fn queries_and_reports_round_trip_through_json() {
     round_trip(&cells);
     let _: Vec<Explanation> = vec![];
 }
+
+/// Contacts inside databases (string ids), as the Magnews seed nests them.
+fn nested() -> Policy {
+    let def: PolicyDef = serde_json::from_str(
+        r#"{
+      "kinds": {
+        "database": { "actions": ["view", "edit"], "needs": { "edit": ["view"] }, "ids": "string" },
+        "contact": { "actions": ["view", "edit"], "needs": { "edit": ["view"] }, "parent": "database" }
+      },
+      "roles": { "Editor": { "grants": { "database": ["edit"], "contact": ["edit"] } } },
+      "subjects": { "eve": { "role": "Editor" }, "ned": { "role": "Editor" } }
+    }"#,
+    )
+    .unwrap();
+    Policy::compile(&def).unwrap()
+}
+
+#[test]
+fn diffs_and_who_can_see_rules_written_in_ancestors() {
+    let before = nested();
+    let after = before
+        .change(&Change::SetException {
+            subject: "eve".into(),
+            exception: accessmask::ExceptionDef::allow_deny("contact", "crm", [""; 0], ["edit"])
+                .within("database"),
+        })
+        .unwrap();
+    // The loss is only on contacts inside database `crm` (owned by anyone, and
+    // by `eve` herself: each owner class's parent is its class with no owner).
+    assert_eq!(
+        before.diff(&after).to_string(),
+        "subject `eve` on `contact` in `database:crm`: - edit\n\
+         subject `eve` on `contact` in `database:crm` (its own): - edit\n"
+    );
+    let diff = before.diff(&after);
+    let entry = &diff.entries()[0];
+    assert_eq!(entry.within, [("database".to_string(), Some("crm".into()))]);
+    let json = serde_json::to_value(entry).unwrap();
+    assert_eq!(json["within"], json!([["database", "crm"]]));
+    // Going back is the opposite change.
+    assert!(after
+        .diff(&before)
+        .to_string()
+        .starts_with("subject `eve` on `contact` in `database:crm`: + edit\n"));
+    // who_can asks every subject with the ancestors given.
+    let contact = after.kind("contact").unwrap();
+    let database = after.kind("database").unwrap();
+    let edit = after.action("contact", "edit").unwrap();
+    let in_crm = after
+        .resource(contact)
+        .with_id(5)
+        .within(after.instance(database, "crm"));
+    let in_hr = after
+        .resource(contact)
+        .with_id(5)
+        .within(after.instance(database, "hr"));
+    let names = |ids: Vec<accessmask::SubjectId>| -> Vec<String> {
+        ids.into_iter()
+            .map(|s| after.subject_name(s).to_string())
+            .collect()
+    };
+    assert_eq!(names(after.who_can(edit, &in_crm)), ["ned"]);
+    assert_eq!(names(after.who_can(edit, &in_hr)), ["eve", "ned"]);
+}

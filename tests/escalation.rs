@@ -307,7 +307,7 @@ fn refusals_serialize_for_audit_logs() {
         serde_json::to_value(&err).unwrap(),
         serde_json::json!({"Escalation": {
             "actor": "lead", "change": "set the level of `mem` on `task` to `Edit`",
-            "subject": "mem", "kind": "task", "actions": ["edit"], "id": 42,
+            "subject": "mem", "kind": "task", "actions": ["edit"], "id": "42", "within": [],
             "state": null, "owner": null, "rule": 1, "allowed_by": null
         }})
     );
@@ -390,7 +390,7 @@ fn a_role_held_by_many_is_checked_per_profile_and_per_own_layer() {
         panic!("{err}")
     };
     let subject = &e.subject;
-    assert_eq!(e.id, Some(9));
+    assert_eq!(e.id.as_deref(), Some("9"));
     assert!(
         subject == "mem" || subject.starts_with('m') || subject == "odd",
         "{err}"
@@ -742,6 +742,7 @@ fn judge(
                         kind,
                         actions,
                         id,
+                        within,
                         state,
                         owner,
                         ..
@@ -749,13 +750,23 @@ fn judge(
                     prop_assert!(authorized && !beyond, "{e}");
                     let next = unpermissioned.as_ref().expect("a valid batch");
                     let k = next.kind(kind).unwrap();
-                    let mut r = Resource::new(k);
-                    if let Some(id) = id {
-                        r = r.with_id(*id);
-                    }
-                    if let Some(state) = state {
-                        r = r.with_state(next.state(k, state).unwrap());
-                    }
+                    // The resource in each snapshot's own numbers (string ids).
+                    let build = |policy: &Policy| {
+                        let mut r = Resource::new(k);
+                        if let Some(id) = id {
+                            r = r.with_instance(instance(policy, kind, id));
+                        }
+                        for a in within {
+                            let (ak, aid) = a.split_once(':').expect("kind:id");
+                            r = r.within(instance(policy, ak, aid));
+                        }
+                        if let Some(state) = state {
+                            r = r.with_state(policy.state(k, state).unwrap());
+                        }
+                        r
+                    };
+                    let r = build(next);
+                    let r_before = build(p);
                     let mask = actions
                         .iter()
                         .map(|a| next.action(kind, a).unwrap().mask())
@@ -763,8 +774,12 @@ fn judge(
                     let s = next.subject(subject).unwrap();
                     let was = p.subject(subject) == Some(s);
                     let now = next.allowed(s, &owned(next, r, owner)).bits();
-                    let then = if was { bits(p, subject, &r, owner) } else { 0 };
-                    let held = bits(p, actor, &r, owner);
+                    let then = if was {
+                        bits(p, subject, &r_before, owner)
+                    } else {
+                        0
+                    };
+                    let held = bits(p, actor, &r_before, owner);
                     prop_assert_eq!(
                         now & !then & !held & mask,
                         mask,
@@ -833,4 +848,123 @@ proptest! {
             }
         }
     }
+}
+
+/// Instance `id` of kind `kind` in `policy`: a number, or a string resolved there.
+fn instance(policy: &Policy, kind: &str, id: &str) -> accessmask::Instance {
+    let k = policy.kind(kind).expect("a kind of the policy");
+    if kind_has_number_ids(policy, kind) {
+        k.instance(id.parse().expect("a number id"))
+    } else {
+        policy.instance(k, id)
+    }
+}
+
+/// Whether `kind` has number ids (its definition says nothing else).
+fn kind_has_number_ids(policy: &Policy, kind: &str) -> bool {
+    policy
+        .to_definition()
+        .kinds
+        .get(kind)
+        .is_some_and(|k| k.ids == accessmask::IdType::Number)
+}
+
+/// Containment: `lead` administers exceptions and may merge pull requests,
+/// except those in repository `acme/web`; merging needs `push` on the
+/// repository the pull request is in. `dev` may push and merge, except merge in
+/// `acme/web`; `tester` may merge but push nowhere, so it merges nothing.
+fn org() -> Policy {
+    let def: PolicyDef = serde_json::from_str(
+        r#"{
+      "kinds": {
+        "repo": { "actions": ["view", "push"], "needs": { "push": ["view"] }, "ids": "string" },
+        "pull_request": {
+          "actions": ["view", "merge"], "needs": { "merge": ["view"] }, "parent": "repo",
+          "prerequisites": [{ "action": "merge", "kind": "repo", "actions": ["push"], "on_ancestor": true }]
+        },
+        "admin": { "actions": ["set_exceptions"] }
+      },
+      "roles": {
+        "Lead": { "grants": { "repo": ["push"], "pull_request": ["merge"], "admin": ["set_exceptions"] },
+                  "exceptions": [{ "kind": "pull_request", "in": "repo", "id": "acme/web", "deny": ["merge"] }] },
+        "Dev": { "grants": { "repo": ["push"], "pull_request": ["merge"] },
+                 "exceptions": [{ "kind": "pull_request", "in": "repo", "id": "acme/web", "deny": ["merge"] }] },
+        "Tester": { "grants": { "repo": ["view"], "pull_request": ["merge"] } }
+      },
+      "admin": [
+        { "changes": ["set_exception"], "requires": { "kind": "admin", "action": "set_exceptions" } }
+      ],
+      "subjects": { "lead": { "role": "Lead" }, "dev": { "role": "Dev" }, "tester": { "role": "Tester" } }
+    }"#,
+    )
+    .unwrap();
+    Policy::compile(&def).unwrap()
+}
+
+fn exception(subject: &str, e: ExceptionDef) -> Change {
+    Change::SetException {
+        subject: subject.into(),
+        exception: e,
+    }
+}
+
+#[test]
+fn containment_routes_are_checked() {
+    let p = org();
+    // Route 1: a rule written in a repository the actor is denied in.
+    let into_web =
+        ExceptionDef::allow_deny("pull_request", "acme/web", ["merge"], [""; 0]).within("repo");
+    assert_eq!(
+        p.apply("lead", &exception("dev", into_web))
+            .unwrap_err()
+            .to_string(),
+        "`lead` may not set an exception for `dev` on `pull_request in repo:acme/web`: `dev` \
+         would gain `merge` on `pull_request` in `repo:acme/web`, which `lead` does not hold \
+         there (admin rule 0 does not allow granting beyond one's own)"
+    );
+    // Route 2: `push` on the repository, which opens `merge` on its pull requests
+    // through the prerequisite on the parent.
+    let push_web = ExceptionDef::allow_deny("repo", "acme/web", ["push"], [""; 0]);
+    assert_eq!(
+        p.apply("lead", &exception("tester", push_web))
+            .unwrap_err()
+            .to_string(),
+        "`lead` may not set an exception for `tester` on `repo:acme/web`: `tester` would gain \
+         `merge` on `pull_request` in `repo:acme/web`, which `lead` does not hold there \
+         (admin rule 0 does not allow granting beyond one's own)"
+    );
+    // Allowing `merge` on pull requests in `acme/web` gives `tester` nothing: it
+    // still lacks `push` there, so the change is within the actor's power.
+    let inert =
+        ExceptionDef::allow_deny("pull_request", "acme/web", ["merge"], [""; 0]).within("repo");
+    assert!(p.apply("lead", &exception("tester", inert)).is_ok());
+    // The same grants elsewhere are within the actor's own power.
+    let push_api = ExceptionDef::allow_deny("repo", "acme/api", ["push"], [""; 0]);
+    let q = p.apply("lead", &exception("tester", push_api)).unwrap();
+    let dev = q.subject("tester").unwrap();
+    let pr = q.kind("pull_request").unwrap();
+    let repo = q.kind("repo").unwrap();
+    let merge = q.action("pull_request", "merge").unwrap();
+    let api = q
+        .resource(pr)
+        .with_id(1)
+        .within(q.instance(repo, "acme/api"));
+    let web = q
+        .resource(pr)
+        .with_id(1)
+        .within(q.instance(repo, "acme/web"));
+    assert!(q.can(dev, merge, &api));
+    assert!(!q.can(dev, merge, &web));
+    // An id resolved before the change named a new string is still good after:
+    // `acme/api` was named by the change itself, and the old "unnamed" answer is
+    // denied rather than read as unnamed in the new snapshot.
+    let stale = p
+        .resource(pr)
+        .with_id(1)
+        .within(p.instance(repo, "acme/api"));
+    assert!(!q.can(dev, merge, &stale));
+    assert!(q
+        .explain(dev, merge, &stale)
+        .to_string()
+        .contains("resolve it again"));
 }
