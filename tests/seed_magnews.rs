@@ -55,7 +55,7 @@
 
 mod common;
 
-use accessmask::reference::{is_allowed, Query};
+use accessmask::reference::{is_allowed, Question};
 use accessmask::{ExceptionDef, Policy, PolicyDef, RestrictionDef, Rule};
 use common::{
     can, can_at, explain_at, has_step, kinds_of, load, needs_of, resource, role_can,
@@ -2185,11 +2185,12 @@ fn explain_agrees_with_can_on_every_cell() -> TestResult {
                             let listed = policy.allowed(s, &r).contains(a);
                             let reference = is_allowed(
                                 &reduced,
-                                &Query {
+                                &Question {
                                     subject: sname,
                                     kind: kind_name,
                                     action: action_name,
-                                    id: *id,
+                                    id: id.map(Into::into),
+                                    ancestors: Vec::new(),
                                     state: *state,
                                     owner: *owner,
                                 },
