@@ -1787,3 +1787,38 @@ impl Policy {
         Some((subj, profiles, profiles.kinds.get(at)?))
     }
 }
+
+#[cfg(test)]
+mod layout {
+    //! The sizes the crate docs claim ("How it works").
+    use super::*;
+
+    #[test]
+    fn a_profile_entry_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<ProfileKind>(), 64);
+        assert_eq!(std::mem::align_of::<ProfileKind>(), 64);
+    }
+
+    #[test]
+    fn a_subject_record_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Subject>(), 16);
+    }
+
+    #[test]
+    fn an_exception_pair_is_16_bytes_and_an_instance_too() {
+        assert_eq!(std::mem::size_of::<Affine>(), 16);
+        assert_eq!(std::mem::size_of::<Instance>(), 16);
+    }
+
+    #[test]
+    fn slots_keep_rules_on_instances_keyed_by_their_kind() {
+        assert_eq!(slot(7, 0), 7);
+        assert_eq!(slot_kind(slot(7, 3)), 7);
+        assert_eq!(slot_depth(slot(7, 3)), 3);
+        assert_ne!(slot(7, 1), slot(7, 2));
+        assert_eq!(
+            slot_kind(slot(MAX_KINDS as u32 - 1, 4)),
+            MAX_KINDS as u32 - 1
+        );
+    }
+}
