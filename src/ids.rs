@@ -523,10 +523,25 @@ impl fmt::Display for ActionSet<'_> {
 /// the [`TypedKind`] that [`Policy::typed_kind`](crate::Policy::typed_kind) gave for
 /// the same flags type, and denied on any other resource (another kind's, or one
 /// made from a plain [`KindId`]).
-pub trait Actions: Copy {
+///
+/// Sealed: implemented for [`ActionId`] and for `bitflags` types only, so that
+/// the masks a check tests always come from the policy's own action ids or a
+/// flags type bound to a kind.
+pub trait Actions: Copy + sealed::Sealed {
     /// The mask to test, or `None` if the action does not belong to `resource`'s
     /// kind.
     fn mask_for(self, resource: &Resource) -> Option<u64>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::ActionId {}
+    impl<F> Sealed for F
+    where
+        F: bitflags::Flags + Copy + 'static,
+        F::Bits: Into<u64>,
+    {
+    }
 }
 
 impl Actions for ActionId {

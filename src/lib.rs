@@ -262,6 +262,7 @@ mod bulk;
 mod compile;
 mod diff;
 mod error;
+mod eval;
 mod explain;
 mod filter;
 mod ids;

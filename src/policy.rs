@@ -1468,23 +1468,41 @@ impl Policy {
         if r.owner.is_some() && (pk.set.own | pk.set.managed) != 0 {
             x = self.scoped(s, subj, pk, r, x);
         }
+        let extra = subj
+            .extra
+            .as_deref()
+            .filter(|_| subj.flags & Subject::LAYER != 0);
+        self.after_scope(pk, profiles, x, extra, r, &|a| {
+            self.allowed_again(subject, a)
+        })
+    }
+
+    /// Steps 5 to 9 from the set `x` after step 4, for a subject or a principal
+    /// (`extra`: its own layer, if it has one; `again`: a whole check of it on
+    /// another resource, for prerequisites on ancestors). The one hot form of
+    /// these steps: [`Policy::allowed_bits`] and principals' checks both end here.
+    #[inline(always)]
+    pub(crate) fn after_scope(
+        &self,
+        pk: &ProfileKind,
+        profiles: &Profiles,
+        mut x: u64,
+        extra: Option<&SubjectExtra>,
+        r: &Resource,
+        again: &dyn Fn(&Resource) -> u64,
+    ) -> u64 {
         // Ancestors, string ids, rules written in ancestors: out of line.
         if r.rare | (pk.flags & ProfileKind::RARE) != 0 {
-            let extra = subj
-                .extra
-                .as_deref()
-                .filter(|_| subj.flags & Subject::LAYER != 0);
-            return self.contained(pk, profiles, x, extra, r, &|a| {
-                self.allowed_again(subject, a)
-            });
+            return self.contained(pk, profiles, x, extra, r, again);
         }
+        let k = r.kind.0;
         // Step 5: the role's layer, then the subject's.
         x = match r.id {
             Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
             _ => pk.role_default.apply(x),
         };
-        if subj.flags & Subject::LAYER != 0 {
-            x = Self::subject_layer(subj, k, r.id, x);
+        if let Some(extra) = extra {
+            x = Self::own_layer(extra, k, r.id, x);
         }
         // Steps 2, 6, 7: availability, prerequisites and state rules, folded into one
         // keep mask per state.
@@ -1698,11 +1716,8 @@ impl Policy {
     }
 
     #[inline(never)]
-    fn subject_layer(subj: &Subject, k: u32, id: Option<InstanceId>, x: u64) -> u64 {
-        match &subj.extra {
-            Some(extra) => extra.layer(k, id).apply(x),
-            None => x,
-        }
+    fn own_layer(extra: &SubjectExtra, k: u32, id: Option<InstanceId>, x: u64) -> u64 {
+        extra.layer(k, id).apply(x)
     }
 
     /// Step 1 for states: a state of another kind, or out of range, denies.
@@ -1785,5 +1800,51 @@ impl Policy {
             .checked_mul(profiles.n_kinds)?
             .checked_add(k as usize)?;
         Some((subj, profiles, profiles.kinds.get(at)?))
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    //! The sizes the crate docs claim ("How it works").
+    use super::*;
+
+    #[test]
+    fn a_profile_entry_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<ProfileKind>(), 64);
+        assert_eq!(std::mem::align_of::<ProfileKind>(), 64);
+    }
+
+    #[test]
+    fn a_subject_record_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Subject>(), 16);
+    }
+
+    #[test]
+    fn an_exception_pair_is_16_bytes_and_an_instance_too() {
+        assert_eq!(std::mem::size_of::<Affine>(), 16);
+        assert_eq!(std::mem::size_of::<Instance>(), 16);
+    }
+
+    #[test]
+    fn a_resource_fits_three_cache_lines() {
+        // Kind, id, state, owner (three ways), flags type, and four ancestors
+        // inline: no allocation to build one.
+        assert!(
+            std::mem::size_of::<Resource>() <= 192,
+            "{}",
+            std::mem::size_of::<Resource>()
+        );
+    }
+
+    #[test]
+    fn slots_keep_rules_on_instances_keyed_by_their_kind() {
+        assert_eq!(slot(7, 0), 7);
+        assert_eq!(slot_kind(slot(7, 3)), 7);
+        assert_eq!(slot_depth(slot(7, 3)), 3);
+        assert_ne!(slot(7, 1), slot(7, 2));
+        assert_eq!(
+            slot_kind(slot(MAX_KINDS as u32 - 1, 4)),
+            MAX_KINDS as u32 - 1
+        );
     }
 }

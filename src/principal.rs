@@ -25,7 +25,7 @@ use crate::def::{ExceptionDef, NamedMap, RestrictionDef};
 use crate::error::{Item, PolicyError};
 use crate::explain::{Explanation, Relation, Rule, Traced};
 use crate::ids::{ActionSet, Actions, Resource};
-use crate::policy::{Policy, ProfileKey, ProfileKind, Profiles, Schema, SubjectExtra};
+use crate::policy::{Policy, ProfileKey, Profiles, Schema, SubjectExtra};
 
 /// One user's assignment as the service stores it: a role, toggles, levels,
 /// exceptions, restrictions, and the users it manages by the service's own keys.
@@ -482,26 +482,9 @@ impl Policy {
                 }
             }
         }
-        // Ancestors, string ids, rules written in ancestors: out of line.
-        if r.rare | (pk.flags & ProfileKind::RARE) != 0 {
-            return self.contained(pk, &who.keys.table, x, who.extra.as_deref(), r, &|a| {
-                self.principal_again(who, a)
-            });
-        }
-        // Step 5: the role's layer, then the principal's.
-        x = match r.id {
-            Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
-            _ => pk.role_default.apply(x),
-        };
-        if let Some(extra) = &who.extra {
-            x = extra.layer(k, r.id).apply(x);
-        }
-        // Steps 2, 6, 7: the keep mask.
-        let keep = match r.state {
-            None => pk.keep,
-            Some(st) => self.state_keep(&who.keys.table, pk, k, st),
-        };
-        x & keep
+        self.after_scope(pk, &who.keys.table, x, who.extra.as_deref(), r, &|a| {
+            self.principal_again(who, a)
+        })
     }
 }
 

@@ -232,7 +232,7 @@ impl Policy {
                             layer: &NO_LAYER,
                             owner,
                         };
-                        self.trace(key, Some(who), 0, &r).map_or(0, |(set, _)| set)
+                        self.decide(key, Some(&who), &r)
                     };
                     (
                         with(Relation::NoOwner),
