@@ -543,7 +543,10 @@ impl Schema {
                 } else {
                     IdType::Number
                 },
-                id: id.to_string(),
+                id: match id {
+                    IdDef::Number(n) => n.to_string(),
+                    IdDef::String(t) => format!("{t:?}"),
+                },
             }),
         }
     }

@@ -470,6 +470,7 @@ impl Policy {
     /// A restriction's ids, or for a long list its length and where `id` stands.
     fn ids_text(&self, of: u32, ids: &[InstanceId], id: Option<InstanceId>, hit: bool) -> String {
         match (ids.len(), id) {
+            (0, _) => "no instance".to_string(),
             (n, _) if n <= SHOWN_IDS => {
                 let list: Vec<String> = ids.iter().map(|&i| self.show_id(of, i)).collect();
                 format!("{} {}", if n == 1 { "id" } else { "ids" }, list.join(", "))

@@ -409,6 +409,7 @@ impl Policy {
         match (stamp, self.schema.kinds.get(kind as usize)) {
             (0, _) => id.to_string(),
             (_, Some(k)) if k.text_ids && self.text_ok(id, stamp) => self.id_text(kind, id),
+            (_, Some(k)) if !k.text_ids => "(a string id, on a kind with number ids)".to_string(),
             _ => "(a string id resolved by another policy)".to_string(),
         }
     }

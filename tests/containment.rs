@@ -480,7 +480,7 @@ fn ids_must_have_their_kinds_type() {
     // The instance's own kind decides, or with `in`, the ancestor kind.
     fails(
         &edited(|d| d["subjects"]["eve"]["exceptions"][0]["id"] = json!("7")),
-        "subjects.eve.exceptions[0].id: kind `pr` has number ids, and `7` is not one",
+        "subjects.eve.exceptions[0].id: kind `pr` has number ids, and `\"7\"` is not one",
     );
     fails(
         &edited(|d| d["roles"]["Dev"]["exceptions"][2]["id"] = json!(3)),
@@ -492,11 +492,11 @@ fn ids_must_have_their_kinds_type() {
     );
     fails(
         &edited(|d| d["roles"]["Dev"]["exceptions"][0]["id"] = json!("1")),
-        "roles.Dev.exceptions[0].id: kind `org` has number ids, and `1` is not one",
+        "roles.Dev.exceptions[0].id: kind `org` has number ids, and `\"1\"` is not one",
     );
     fails(
         &edited(|d| d["roles"]["Dev"]["restrictions"][0]["ids"] = json!([1, "2"])),
-        "roles.Dev.restrictions[0].ids[1]: kind `org` has number ids, and `2` is not one",
+        "roles.Dev.restrictions[0].ids[1]: kind `org` has number ids, and `\"2\"` is not one",
     );
     fails(
         &edited(|d| {
