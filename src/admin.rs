@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::compile::SubjectNames;
 use crate::def::{ChangeKind, ExceptionDef, IdDef, PolicyDef, RestrictionDef, RoleDef, SubjectDef};
+use crate::engine::{Policy, Subject, SubjectRef};
 use crate::error::{check_name, hint, nearest, Item, PolicyError, Shown};
 use crate::ids::{Actions, Resource, SubjectId};
+use crate::model::{Origin, Schema};
 use crate::permit::{printable as p, Actor};
-use crate::policy::{Origin, Policy, Schema, Subject, SubjectRef};
 
 /// One change to a running policy, by names.
 ///

@@ -5,9 +5,9 @@ use crate::def::{
     ExceptionDef, GrantDef, IdDef, KindDef, PolicyDef, PrerequisiteDef, RestrictionDef, RoleDef,
     StateRuleDef, SubjectDef, ToggleDef,
 };
+use crate::engine::Policy;
 use crate::error::PolicyError;
 use crate::ids::TypedKind;
-use crate::policy::Policy;
 
 fn strings<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Vec<String> {
     items.into_iter().map(Into::into).collect()

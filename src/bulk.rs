@@ -10,11 +10,11 @@
 //! answers differently.
 
 use crate::def::InstanceId;
+use crate::engine::Policy;
 use crate::filter::{
     named_ids, unnamed_id, Compiled, Probe, MANAGED, OTHER, OWN, OWNER_CLASSES, UNOWNED,
 };
 use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
-use crate::policy::Policy;
 
 /// A fixed-length set of bits: bit `i` answers for the `i`-th resource given to
 /// [`Policy::can_many`].

@@ -9,13 +9,15 @@ use crate::def::{
     ExceptionDef, GrantDef, IdDef, IdType, InstanceId, KindDef, NamedMap, PolicyDef,
     RestrictionDef, RoleDef, SubjectDef,
 };
+use crate::engine::{
+    NameIndex, Policy, ProfileKey, ProfileKind, Profiles, Subject, SubjectExtra, SubjectInfo,
+    SubjectRef, Texts,
+};
 use crate::error::{check_name, nearest, Item, PolicyError};
 use crate::ids::{ActionId, KindId, SubjectId, MAX_ACTIONS, MAX_ANCESTORS};
-use crate::policy::{
-    close, role_tag, AdminRule, AncestorPrerequisite, Exception, ExceptionOp, Kind, Layer,
-    NameIndex, Origin, Policy, Prerequisite, ProfileKey, ProfileKind, Profiles, Restriction, Role,
-    Schema, Scoped, StateRule, Subject, SubjectExtra, SubjectInfo, SubjectRef, Texts, Toggle,
-    MAX_KINDS,
+use crate::model::{
+    close, role_tag, AdminRule, AncestorPrerequisite, Exception, ExceptionOp, Kind, Layer, Origin,
+    Prerequisite, Restriction, Role, Schema, Scoped, StateRule, Toggle, MAX_KINDS,
 };
 use crate::pvec::PVec;
 use crate::table::{Affine, IdTable};

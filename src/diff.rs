@@ -7,8 +7,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::def::{IdDef, InstanceId};
+use crate::engine::Policy;
 use crate::ids::{KindId, Resource, SubjectId};
-use crate::policy::{Layer, Policy};
+use crate::model::Layer;
 
 /// Whose permissions a [`DiffEntry`] is about. Serializes as `{"Subject":
 /// "bo"}` or `{"Role": "Admin"}`.

@@ -11,9 +11,10 @@
 //! against each other and against [`crate::reference`].
 
 use crate::def::InstanceId;
+use crate::engine::{Policy, ProfileKey};
 use crate::explain::{names, Relation, Rule, Step, Traced};
 use crate::ids::Resource;
-use crate::policy::{slot, Kind, Layer, Policy, ProfileKey, Schema, Scoped};
+use crate::model::{slot, Kind, Layer, Schema, Scoped};
 
 /// What the evaluator tells as it goes.
 pub(crate) trait Observer {
@@ -591,13 +592,13 @@ fn action_name(kind: &Kind, bit: u8) -> &str {
 }
 
 /// What an exception does, in words.
-fn exception_text<O: Observer>(t: &Trace<'_, O>, op: crate::policy::ExceptionOp) -> String {
+fn exception_text<O: Observer>(t: &Trace<'_, O>, op: crate::model::ExceptionOp) -> String {
     match op {
-        crate::policy::ExceptionOp::Level(l, _) => format!(
+        crate::model::ExceptionOp::Level(l, _) => format!(
             "sets level `{}`",
             t.kind.levels.get(l).map_or("", |x| x.0.as_str())
         ),
-        crate::policy::ExceptionOp::AllowDeny { allow, deny } => match (allow, deny) {
+        crate::model::ExceptionOp::AllowDeny { allow, deny } => match (allow, deny) {
             (a, 0) => format!("allows {}", t.names(a)),
             (0, d) => format!("denies {}", t.names(d)),
             (a, d) => format!("allows {}, denies {}", t.names(a), t.names(d)),
@@ -606,7 +607,7 @@ fn exception_text<O: Observer>(t: &Trace<'_, O>, op: crate::policy::ExceptionOp)
 }
 
 /// Why a state rule does not apply to a profile: its role or a toggle it has on.
-fn exempt_by(policy: &Policy, rule: &crate::policy::StateRule, key: &ProfileKey) -> String {
+fn exempt_by(policy: &Policy, rule: &crate::model::StateRule, key: &ProfileKey) -> String {
     if rule.roles.contains(&key.role) {
         let name = policy
             .schema

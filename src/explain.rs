@@ -6,9 +6,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::def::InstanceId;
+use crate::engine::{Policy, ProfileKey};
 use crate::eval::Quiet;
 use crate::ids::{ActionSet, Actions, KindId, Resource, SubjectId};
-use crate::policy::{Kind, Layer, Policy, ProfileKey};
+use crate::model::{Kind, Layer};
 
 /// The subject or principal an explanation is about: what steps 4 and 5 need.
 pub(crate) struct Traced<'a> {

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use smallvec::{smallvec, SmallVec};
 
 use crate::def::InstanceId;
+use crate::engine::{Policy, ProfileKind, Subject, SubjectRef};
 use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
-use crate::policy::{Policy, ProfileKind, Subject, SubjectRef};
 use crate::table::Affine;
 
 /// Owner classes, in the order of a probe's rows.
@@ -193,7 +193,7 @@ impl<'p> Compiled<'p> {
         // id, the role's default applies. `role_instance` maps `x` to
         // `x & and | or`, so its values on all-zeros and all-ones give that map.
         let role = match id {
-            Some(id) if pk.flags & crate::policy::ProfileKind::NAMES != 0 => Affine {
+            Some(id) if pk.flags & crate::engine::ProfileKind::NAMES != 0 => Affine {
                 and: self.policy.role_instance(pk, self.kind, id, !0),
                 or: self.policy.role_instance(pk, self.kind, id, 0),
             },

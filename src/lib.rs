@@ -261,6 +261,7 @@ mod builder;
 mod bulk;
 mod compile;
 mod diff;
+mod engine;
 mod error;
 mod eval;
 mod explain;
@@ -268,8 +269,8 @@ mod filter;
 mod ids;
 #[cfg(any(feature = "json", feature = "toml"))]
 mod load;
+mod model;
 mod permit;
-mod policy;
 mod principal;
 mod pvec;
 mod query;
@@ -285,6 +286,7 @@ pub use admin::{Change, ChangeError, Escalation, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
 pub use bulk::BitSet;
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
+pub use engine::Policy;
 pub use error::{name_problem, Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
 pub use filter::{Clause, Cond, Except, Filter, Named, Owner, States};
@@ -295,7 +297,6 @@ pub use ids::{
 #[cfg(any(feature = "json", feature = "toml"))]
 pub use load::{LoadError, SourceFormat};
 pub use permit::Actor;
-pub use policy::Policy;
 pub use principal::{Key, OwnerToken, Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;

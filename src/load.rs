@@ -8,8 +8,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::def::PolicyDef;
+use crate::engine::Policy;
 use crate::error::PolicyError;
-use crate::policy::Policy;
 
 /// The format of a policy document's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

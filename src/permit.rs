@@ -19,9 +19,10 @@ use std::collections::HashMap;
 
 use crate::admin::{Change, ChangeError, Escalation};
 use crate::def::InstanceId;
+use crate::engine::{Policy, REMOVED};
 use crate::error::Shown;
 use crate::ids::{KindId, Resource, StateId, SubjectId};
-use crate::policy::{AdminRule, Layer, Policy, REMOVED};
+use crate::model::{AdminRule, Layer};
 
 /// Who makes a permissioned change: a subject of the policy, by [`SubjectId`] (as
 /// checks take it) or by name.

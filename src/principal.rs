@@ -22,10 +22,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::compile::Assignment;
 use crate::def::{ExceptionDef, NamedMap, RestrictionDef};
+use crate::engine::{Policy, ProfileKey, Profiles, SubjectExtra};
 use crate::error::{Item, PolicyError};
 use crate::explain::{Explanation, Relation, Rule, Traced};
 use crate::ids::{ActionSet, Actions, Resource};
-use crate::policy::{Policy, ProfileKey, Profiles, Schema, SubjectExtra};
+use crate::model::Schema;
 
 /// One user's assignment as the service stores it: a role, toggles, levels,
 /// exceptions, restrictions, and the users it manages by the service's own keys.
@@ -339,7 +340,7 @@ impl Policy {
         for (pk, keeps) in entries {
             // INVARIANT (hot tables): each entry's keep masks start at `keep_at`.
             let keep_at = own.keeps.len() as u32;
-            own.kinds.push(crate::policy::ProfileKind {
+            own.kinds.push(crate::engine::ProfileKind {
                 keep_at,
                 keep: keeps.first().copied().unwrap_or(0),
                 ..pk
@@ -438,7 +439,7 @@ impl Policy {
             .extra
             .as_deref()
             .and_then(|e| e.own.as_deref())
-            .map_or(&crate::policy::NO_LAYER, |o| &o.layer);
+            .map_or(&crate::engine::NO_LAYER, |o| &o.layer);
         let who = Traced {
             name: format!("user {}", principal.keys.key),
             layer,

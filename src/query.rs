@@ -9,10 +9,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::def::InstanceId;
+use crate::engine::Policy;
 use crate::error::{hint, nearest, Item, PolicyError};
 use crate::explain::Explanation;
 use crate::ids::{ActionId, Resource, SubjectId};
-use crate::policy::Policy;
 
 /// A question by names: `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`,
 /// in the order every check takes its arguments (subject, action, resource).

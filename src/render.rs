@@ -5,9 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::{Policy, ProfileKey, NO_LAYER};
 use crate::explain::{Relation, Traced};
 use crate::ids::Resource;
-use crate::policy::{Policy, ProfileKey, NO_LAYER};
 
 /// A table of text cells with named rows and columns. `Display` renders aligned
 /// plain text; [`Matrix::to_markdown`] renders a Markdown table.

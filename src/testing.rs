@@ -31,8 +31,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::def::NamedMap;
+use crate::engine::Policy;
 use crate::explain::Explanation;
-use crate::policy::Policy;
 use crate::principal::{Key, PrincipalDef};
 pub use crate::query::{Query, QueryError};
 use crate::render::Matrix;

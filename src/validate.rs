@@ -12,8 +12,8 @@
 use std::collections::HashSet;
 
 use crate::def::{KindDef, NamedMap, PolicyDef, RoleDef, ToggleDef};
+use crate::engine::Policy;
 use crate::error::{Item, PolicyError};
-use crate::policy::Policy;
 
 /// The most errors [`Policy::check`] reports.
 pub const MAX_ERRORS: usize = 20;

@@ -1,0 +1,421 @@
+//! Subjects as checks read them: a 16-byte record each, and for the few with
+//! their own exceptions or managed subjects, an extra record beside it.
+
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use crate::def::{ExceptionDef, InstanceId, RestrictionDef};
+use crate::engine::profiles::ProfileKey;
+use crate::ids::SubjectId;
+use crate::model::{deep_defaults, Exception, Layer};
+use crate::table::{Affine, IdTable};
+
+/// A list kept in shared chunks of at most [`Chunked::CHUNK`] items: copying it
+/// copies pointers, and removing or appending one item copies one chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Chunked<T> {
+    chunks: Vec<Arc<[T]>>,
+    len: usize,
+}
+
+impl<T: Clone> Chunked<T> {
+    const CHUNK: usize = 256;
+
+    pub(crate) fn from_vec(items: Vec<T>) -> Self {
+        let len = items.len();
+        let mut chunks = Vec::with_capacity(len.div_ceil(Self::CHUNK));
+        let mut it = items.into_iter();
+        loop {
+            let chunk: Vec<T> = it.by_ref().take(Self::CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(Arc::from(chunk));
+        }
+        Chunked { chunks, len }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.chunks.iter().flat_map(|c| c.iter())
+    }
+
+    /// The chunk holding item `i`, and `i`'s place in it.
+    fn locate(&self, mut i: usize) -> Option<(usize, usize)> {
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            if i < chunk.len() {
+                return Some((c, i));
+            }
+            i -= chunk.len();
+        }
+        None
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
+        let (c, j) = self.locate(i)?;
+        self.chunks.get(c)?.get(j)
+    }
+
+    /// The list without item `i`.
+    pub(crate) fn without(&self, i: usize) -> Self {
+        let mut out = self.clone();
+        if let Some((c, j)) = self.locate(i) {
+            if let Some(chunk) = out.chunks.get_mut(c) {
+                let rest: Vec<T> = chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != j)
+                    .map(|(_, x)| x.clone())
+                    .collect();
+                *chunk = Arc::from(rest);
+            }
+            out.chunks.retain(|c| !c.is_empty());
+            out.len -= 1;
+        }
+        out
+    }
+
+    /// Appends `item`.
+    pub(crate) fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => {
+                let mut v = last.to_vec();
+                v.push(item);
+                *last = Arc::from(v);
+            }
+            _ => self.chunks.push(Arc::from(vec![item])),
+        }
+        self.len += 1;
+    }
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+/// A subject as compile produces it, before it is stored: its profile key and
+/// what goes into its [`SubjectExtra`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SubjectInfo {
+    pub(crate) key: ProfileKey,
+    pub(crate) layer: Layer,
+    pub(crate) exceptions: Vec<ExceptionDef>,
+    pub(crate) restrictions: Vec<RestrictionDef>,
+    /// Sorted, unique.
+    pub(crate) manages: Vec<u32>,
+}
+
+/// A stored subject, borrowed: what the explain, admin, diff and export paths need.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SubjectRef<'p> {
+    pub(crate) name: &'p str,
+    pub(crate) key: &'p ProfileKey,
+    pub(crate) extra: Option<&'p SubjectExtra>,
+}
+
+pub(crate) static NO_LAYER: Layer = Layer {
+    restrictions: Vec::new(),
+    exceptions: Vec::new(),
+};
+
+impl<'p> SubjectRef<'p> {
+    pub(crate) fn role(&self) -> u32 {
+        self.key.role
+    }
+
+    pub(crate) fn layer(&self) -> &'p Layer {
+        self.extra
+            .and_then(|e| e.own.as_deref())
+            .map_or(&NO_LAYER, |o| &o.layer)
+    }
+
+    pub(crate) fn manages(&self) -> &'p [u32] {
+        self.extra.map_or(&[], |e| &e.manages)
+    }
+
+    pub(crate) fn managed_by(&self) -> &'p [u32] {
+        self.extra.map_or(&[], |e| &e.managed_by)
+    }
+}
+
+/// A profile id that no profile has: the subject was removed.
+pub(crate) const REMOVED: u32 = u32::MAX;
+
+/// The hot per-subject record: 16 bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Subject {
+    pub(crate) profile: u32,
+    /// The subject's tag ([`crate::ids::slot_tag`]) in the high 30 bits, and in
+    /// the low two [`Subject::LAYER`] and [`Subject::MANAGES`]: which parts of
+    /// `extra` a check must look at, so that most checks never follow the pointer.
+    pub(crate) flags: u32,
+    /// Only for subjects with exceptions, restrictions or managed subjects (or
+    /// managers).
+    pub(crate) extra: Option<Arc<SubjectExtra>>,
+}
+
+impl Subject {
+    /// The subject has exceptions or restrictions of its own.
+    pub(crate) const LAYER: u32 = 1;
+    /// The subject manages someone.
+    pub(crate) const MANAGES: u32 = 2;
+
+    /// The bits of `flags` that are the tag.
+    pub(crate) const TAG: u32 = !3;
+
+    /// The record of a removed subject: no id answers for it.
+    pub(crate) const fn removed() -> Subject {
+        Subject {
+            profile: REMOVED,
+            flags: 0,
+            extra: None,
+        }
+    }
+
+    /// Whether `id` (already known to point here) is this subject's.
+    #[inline]
+    pub(crate) fn answers(&self, id: SubjectId) -> bool {
+        self.flags & Subject::TAG == id.tag || id.tag == SubjectId::INTERNAL
+    }
+
+    pub(crate) fn new(profile: u32, tag: u32, extra: Option<Arc<SubjectExtra>>) -> Subject {
+        let flags = extra.as_deref().map_or(0, |e| {
+            let layer = if e.own.is_none() { 0 } else { Subject::LAYER };
+            let manages = if e.manages.is_empty() {
+                0
+            } else {
+                Subject::MANAGES
+            };
+            layer | manages
+        });
+        Subject {
+            profile,
+            flags: tag & Subject::TAG | flags,
+            extra,
+        }
+    }
+}
+
+/// What only some subjects have: their own layer (boxed, so a subject that only
+/// manages or is managed stays small) and the subjects they manage or are managed
+/// by. Plain subjects have none, which keeps them at 16 bytes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SubjectExtra {
+    /// Sorted.
+    pub(crate) manages: Box<[u32]>,
+    /// The subjects that manage this one. Sorted.
+    pub(crate) managed_by: Box<[u32]>,
+    /// `slot` -> the own layer's effect on instances it does not name.
+    pub(crate) defaults: Box<[(u32, Affine)]>,
+    /// `kind` -> the effect of the own layer's rules written in ancestors, on a
+    /// resource that gives no ancestor (their restrictions, missed, outermost
+    /// first). Only kinds with such rules.
+    pub(crate) deep: Box<[(u32, Affine)]>,
+    /// `(kind, id)` -> the own layer's effect on that instance. Inline here, one
+    /// load from the subject record, because checks read it.
+    pub(crate) instances: Instances,
+    /// The own layer with origins (for explanations) and as written (for export):
+    /// boxed, because checks never read it.
+    pub(crate) own: Option<Box<OwnLayer>>,
+}
+
+/// A subject's own exceptions and restrictions, compiled with their origins and
+/// as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct OwnLayer {
+    pub(crate) layer: Layer,
+    /// In shared chunks, so a change to one exception copies two chunks and a
+    /// list of pointers, not every exception's strings.
+    pub(crate) exceptions: Chunked<ExceptionDef>,
+    pub(crate) restrictions: Vec<RestrictionDef>,
+}
+
+impl SubjectExtra {
+    /// The extra record for `info`, or none if it would be empty.
+    pub(crate) fn new(info: SubjectInfo, managed_by: Vec<u32>) -> Option<Arc<SubjectExtra>> {
+        let layer = &info.layer;
+        let defaults = layer
+            .restricted_kinds()
+            .map(|k| (k, layer.default_affine(k)))
+            .collect();
+        let deep = deep_defaults(layer);
+        let instances = Instances::new(layer.instance_affines());
+        let own = (!info.layer.is_empty()).then(|| {
+            Box::new(OwnLayer {
+                layer: info.layer,
+                exceptions: Chunked::from_vec(info.exceptions),
+                restrictions: info.restrictions,
+            })
+        });
+        SubjectExtra {
+            manages: info.manages.into(),
+            managed_by: managed_by.into(),
+            defaults,
+            deep,
+            instances,
+            own,
+        }
+        .finish()
+    }
+
+    /// This record with its own exception on `(k, id)` (written `kind:id`)
+    /// replaced by `new` or, for `None`, removed, as `Change::SetException` and
+    /// `Change::RemoveException` edit the list (the old one taken out, the new one
+    /// appended). Costs one copy of the subject's tables, no recompile. `None`
+    /// where this shortcut does not apply (a short list, nothing to remove, a full
+    /// bucket): then the subject is compiled again.
+    pub(crate) fn edit_exception(
+        &self,
+        (kind, k, id): (&str, u32, InstanceId),
+        new: Option<(ExceptionDef, Exception)>,
+    ) -> Option<SubjectExtra> {
+        let own = self.own.as_deref()?;
+        let Instances::Many(table) = &self.instances else {
+            return None;
+        };
+        // A subject's own exception's origin is its place in the list as written.
+        let old = own.layer.exception(k, id).map(|e| e.origin.index);
+        if new.is_none() && old.is_none() {
+            return None;
+        }
+        let written = |o: usize| {
+            own.exceptions
+                .get(o)
+                .is_some_and(|e| e.kind == kind && e.id == id)
+        };
+        if old.is_some_and(|o| !written(o)) {
+            return None;
+        }
+        let mut defs = match old {
+            Some(o) => own.exceptions.without(o),
+            None => own.exceptions.clone(),
+        };
+        let mut compiled = Vec::with_capacity(own.layer.exceptions.len() + 1);
+        let new = new.map(|(def, mut e)| {
+            e.origin.index = defs.len();
+            defs.push(def);
+            e
+        });
+        let mut new = new.into_iter().peekable();
+        for e in &own.layer.exceptions {
+            if (e.kind, e.id) == (k, id) {
+                continue;
+            }
+            if let Some(n) = new.next_if(|n| (n.kind, n.id) < (e.kind, e.id)) {
+                compiled.push(n);
+            }
+            let mut e = e.clone();
+            if old.is_some_and(|o| e.origin.index > o) {
+                e.origin.index -= 1;
+            }
+            compiled.push(e);
+        }
+        compiled.extend(new);
+        let layer = Layer {
+            restrictions: own.layer.restrictions.clone(),
+            exceptions: compiled,
+        };
+        let named = layer.exception(k, id).is_some()
+            || layer
+                .restriction(k)
+                .is_some_and(|r| r.ids.binary_search(&id).is_ok());
+        let value = named.then(|| layer.affine(k, Some(id)));
+        let table = table.with(u64::from(k), id, value)?;
+        if table.len() <= Instances::SCAN {
+            return None;
+        }
+        Some(SubjectExtra {
+            manages: self.manages.clone(),
+            managed_by: self.managed_by.clone(),
+            defaults: self.defaults.clone(),
+            deep: self.deep.clone(),
+            instances: Instances::Many(Box::new(table)),
+            own: Some(Box::new(OwnLayer {
+                layer,
+                exceptions: defs,
+                restrictions: own.restrictions.clone(),
+            })),
+        })
+    }
+
+    /// The record, or none if nothing is left in it.
+    pub(crate) fn finish(self) -> Option<Arc<SubjectExtra>> {
+        if self.own.is_none() && self.manages.is_empty() && self.managed_by.is_empty() {
+            return None;
+        }
+        Some(Arc::new(self))
+    }
+
+    /// The own layer on a resource of kind `k` that gives no ancestor.
+    #[inline]
+    pub(crate) fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
+        let own = self.at(k, id);
+        match self.deep.iter().find(|(dk, _)| *dk == k) {
+            Some((_, deep)) => deep.then(own),
+            None => own,
+        }
+    }
+
+    /// The own layer's rules at one slot, on instance `id` there.
+    #[inline]
+    pub(crate) fn at(&self, slot: u32, id: Option<InstanceId>) -> Affine {
+        if let Some(id) = id {
+            if let Some(a) = self.instances.get(&(slot, id)) {
+                return a;
+            }
+        }
+        self.defaults
+            .iter()
+            .find(|(dk, _)| *dk == slot)
+            .map_or(Affine::IDENTITY, |(_, a)| *a)
+    }
+}
+
+/// A subject's per-instance effects. Most subjects name a few instances: two sit
+/// inline, and a scan of a few pairs beats hashing; past [`Instances::SCAN`] an
+/// [`IdTable`] keeps the lookup bounded whatever the ids look like.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Instances {
+    Few(SmallVec<[((u32, InstanceId), Affine); 2]>),
+    Many(Box<IdTable<Affine>>),
+}
+
+impl Default for Instances {
+    fn default() -> Self {
+        Instances::Few(SmallVec::new())
+    }
+}
+
+impl Instances {
+    const SCAN: usize = 8;
+
+    fn new(pairs: Vec<((u32, InstanceId), Affine)>) -> Instances {
+        if pairs.len() <= Self::SCAN {
+            Instances::Few(pairs.into_iter().collect())
+        } else {
+            Instances::Many(Box::new(IdTable::build(
+                pairs
+                    .into_iter()
+                    .map(|((k, id), a)| ((u64::from(k), id), a))
+                    .collect(),
+            )))
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: &(u32, InstanceId)) -> Option<Affine> {
+        match self {
+            Instances::Few(v) => v.iter().find(|(k, _)| k == key).map(|(_, a)| *a),
+            Instances::Many(m) => m.get(u64::from(key.0), key.1),
+        }
+    }
+}
