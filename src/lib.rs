@@ -265,6 +265,7 @@ mod engine;
 mod error;
 mod eval;
 mod explain;
+mod export;
 mod filter;
 mod ids;
 #[cfg(any(feature = "json", feature = "toml"))]

@@ -1,0 +1,484 @@
+//! Kinds: actions and implications, levels, states, parent chains, state rules
+//! and prerequisites.
+
+use std::collections::HashMap;
+
+use smallvec::SmallVec;
+
+use crate::def::{IdType, KindDef, PolicyDef};
+use crate::error::{check_name, nearest, Item, PolicyError};
+use crate::ids::{MAX_ACTIONS, MAX_ANCESTORS};
+use crate::model::{close, AncestorPrerequisite, Kind, Prerequisite, Schema, StateRule, MAX_KINDS};
+
+use super::names::{lookup, lookup_in, resolve_list};
+use super::Result;
+
+impl Schema {
+    /// Each kind's `parent` chain, checked: known kinds, no cycle, at most
+    /// [`MAX_ANCESTORS`] deep. Linear in the number of kinds (each chain is
+    /// bounded).
+    pub(super) fn compile_parents(&mut self, def: &PolicyDef) -> Result<()> {
+        if self.kinds.len() >= MAX_KINDS {
+            return Err(PolicyError::Malformed {
+                path: "kinds".into(),
+                problem: "more kinds than the limit of 16,777,215",
+            });
+        }
+        let mut parents: Vec<Option<u32>> = Vec::with_capacity(self.kinds.len());
+        for (kname, kdef) in def.kinds.iter() {
+            parents.push(match &kdef.parent {
+                None => None,
+                Some(p) => Some(lookup(
+                    &self.kind_index,
+                    p,
+                    format!("kinds.{kname}.parent"),
+                    Item::Kind,
+                )?),
+            });
+        }
+        for (k, (kname, _)) in def.kinds.iter().enumerate() {
+            let mut chain: SmallVec<[u32; MAX_ANCESTORS]> = SmallVec::new();
+            let mut at = parents.get(k).copied().flatten();
+            while let Some(p) = at {
+                if p as usize == k || chain.contains(&p) {
+                    let mut cycle = vec![kname.to_string()];
+                    cycle.extend(chain.iter().chain([&p]).map(|&c| self.kind_name_of(c)));
+                    if p as usize != k {
+                        // Report the loop itself, from its first kind.
+                        let from = cycle.iter().position(|c| *c == self.kind_name_of(p));
+                        cycle.drain(..from.unwrap_or(0));
+                    }
+                    return Err(PolicyError::ParentCycle {
+                        path: format!("kinds.{kname}.parent"),
+                        cycle,
+                    });
+                }
+                if chain.len() == MAX_ANCESTORS {
+                    return Err(PolicyError::TooDeep {
+                        path: format!("kinds.{kname}.parent"),
+                        kind: kname.to_string(),
+                        limit: MAX_ANCESTORS,
+                    });
+                }
+                chain.push(p);
+                at = parents.get(p as usize).copied().flatten();
+            }
+            if let Some(kind) = self.kinds.get_mut(k) {
+                kind.chain = chain;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn kind_name_of(&self, k: u32) -> String {
+        self.kinds
+            .get(k as usize)
+            .map_or(String::new(), |x| x.name.clone())
+    }
+
+    pub(super) fn compile_kind_rules(&mut self, def: &PolicyDef) -> Result<()> {
+        let mut rules = Vec::with_capacity(self.kinds.len());
+        for (kname, kdef) in def.kinds.iter() {
+            let (_, kind) = self.kind_of(kname, format!("kinds.{kname}"))?;
+            let mut state_rules = Vec::new();
+            for (i, r) in kdef.state_rules.iter().enumerate() {
+                let path = format!("kinds.{kname}.state_rules[{i}]");
+                let state = match kind.state_index.get(&r.state) {
+                    Some(&s) => s as usize,
+                    None => {
+                        lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?
+                    }
+                };
+                let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
+                if hold == 0 {
+                    return Err(PolicyError::Malformed {
+                        path: format!("{path}.hold"),
+                        problem: "a state rule holds back no action",
+                    });
+                }
+                let roles = resolve_list(
+                    &self.role_index,
+                    &r.unless_roles,
+                    &format!("{path}.unless_roles"),
+                    Item::Role,
+                )?;
+                let toggles = resolve_list(
+                    &self.toggle_index,
+                    &r.unless_toggles,
+                    &format!("{path}.unless_toggles"),
+                    Item::Toggle,
+                )?;
+                state_rules.push(StateRule {
+                    index: i,
+                    state: state as u32,
+                    hold: kind.close_up(hold),
+                    roles,
+                    toggles,
+                });
+            }
+            let mut prerequisites = Vec::new();
+            let mut on_ancestors = Vec::new();
+            for (i, p) in kdef.prerequisites.iter().enumerate() {
+                let path = format!("kinds.{kname}.prerequisites[{i}]");
+                let action = self.mask(
+                    kind,
+                    std::slice::from_ref(&p.action),
+                    &format!("{path}.action"),
+                )?;
+                if action.count_ones() != 1 {
+                    return Err(PolicyError::Malformed {
+                        path: format!("{path}.action"),
+                        problem: "a prerequisite is for exactly one action",
+                    });
+                }
+                let (k2, other) = self.kind_of(&p.kind, format!("{path}.kind"))?;
+                let mut needs = self.mask(other, &p.actions, &format!("{path}.actions"))?;
+                if let Some(l) = &p.level {
+                    let li = self.level(other, l, format!("{path}.level"))?;
+                    needs |= other.levels.get(li).map_or(0, |l| l.1);
+                }
+                if needs == 0 {
+                    return Err(PolicyError::Malformed {
+                        path,
+                        problem: "a prerequisite needs no action (name `actions` or a `level`)",
+                    });
+                }
+                if p.on_ancestor {
+                    let k = self.kind_index.get(kname).copied().unwrap_or(0);
+                    let (depth, _) = self.depth_of(k, kind, &p.kind, format!("{path}.kind"))?;
+                    on_ancestors.push(AncestorPrerequisite {
+                        index: i,
+                        action: action.trailing_zeros() as u8,
+                        depth,
+                        kind: k2,
+                        needs: other.close_down(needs),
+                    });
+                    continue;
+                }
+                prerequisites.push(Prerequisite {
+                    index: i,
+                    action: action.trailing_zeros() as u8,
+                    kind: k2,
+                    needs: other.close_down(needs),
+                });
+            }
+            rules.push((state_rules, (prerequisites, on_ancestors)));
+        }
+        for (kind, (state_rules, (prerequisites, on_ancestors))) in self.kinds.iter_mut().zip(rules)
+        {
+            kind.ancestor_prerequisites = on_ancestors;
+            kind.state_class = vec![0; kind.states.len()];
+            kind.n_classes = 0;
+            for r in &state_rules {
+                if let Some(c) = kind.state_class.get_mut(r.state as usize) {
+                    if *c == 0 {
+                        kind.n_classes += 1;
+                        *c = kind.n_classes;
+                    }
+                }
+            }
+            kind.state_rules = state_rules;
+            kind.prerequisites = prerequisites;
+        }
+        self.check_prerequisite_cycles()
+    }
+
+    /// A depth-first search over `(kind, action)` nodes along prerequisite edges.
+    pub(super) fn check_prerequisite_cycles(&self) -> Result<()> {
+        // 0: unvisited, 1: on the stack, 2: done.
+        let mut mark: HashMap<(u32, u8), u8> = HashMap::new();
+        for (k, kind) in self.kinds.iter().enumerate() {
+            for p in &kind.prerequisites {
+                let mut stack: Vec<(u32, u8)> = Vec::new();
+                if let Some(cycle) = self.visit((k as u32, p.action), &mut mark, &mut stack) {
+                    let names: Vec<String> =
+                        cycle.iter().map(|&(k, a)| self.node_name(k, a)).collect();
+                    let closing = cycle.first().copied().unwrap_or((k as u32, p.action));
+                    let kname = self
+                        .kinds
+                        .get(closing.0 as usize)
+                        .map_or("", |k| k.name.as_str());
+                    let index = self
+                        .kinds
+                        .get(closing.0 as usize)
+                        .and_then(|k| k.prerequisites.iter().find(|p| p.action == closing.1))
+                        .map_or(0, |p| p.index);
+                    return Err(PolicyError::PrerequisiteCycle {
+                        path: format!("kinds.{kname}.prerequisites[{index}]"),
+                        cycle: names,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A depth-first search from `start` with an explicit stack (prerequisite
+    /// chains across many kinds must not overflow the call stack); the first cycle
+    /// found, from its first node back to it.
+    pub(super) fn visit(
+        &self,
+        start: (u32, u8),
+        mark: &mut HashMap<(u32, u8), u8>,
+        path: &mut Vec<(u32, u8)>,
+    ) -> Option<Vec<(u32, u8)>> {
+        if mark.get(&start) == Some(&2) {
+            return None;
+        }
+        // Each frame: a node and the nodes it still has to visit.
+        type Node = (u32, u8);
+        let mut frames: Vec<(Node, Vec<Node>)> = Vec::new();
+        mark.insert(start, 1);
+        path.push(start);
+        frames.push((start, self.successors(start)));
+        while let Some((node, todo)) = frames.last_mut() {
+            let node = *node;
+            match todo.pop() {
+                None => {
+                    frames.pop();
+                    path.pop();
+                    mark.insert(node, 2);
+                }
+                Some(next) => match mark.get(&next) {
+                    Some(2) => {}
+                    Some(_) => {
+                        let from = path.iter().position(|n| *n == next).unwrap_or(0);
+                        let mut cycle: Vec<(u32, u8)> = path.get(from..).unwrap_or(&[]).to_vec();
+                        cycle.push(next);
+                        return Some(cycle);
+                    }
+                    None => {
+                        mark.insert(next, 1);
+                        path.push(next);
+                        frames.push((next, self.successors(next)));
+                    }
+                },
+            }
+        }
+        None
+    }
+
+    /// The `(kind, action)` nodes a node's prerequisites need, in reverse order (so
+    /// popping visits them in declaration and bit order).
+    pub(super) fn successors(&self, node: (u32, u8)) -> Vec<(u32, u8)> {
+        let mut out = Vec::new();
+        if let Some(kind) = self.kinds.get(node.0 as usize) {
+            for p in kind.prerequisites.iter().filter(|p| p.action == node.1) {
+                let mut rest = p.needs;
+                while rest != 0 {
+                    out.push((p.kind, rest.trailing_zeros() as u8));
+                    rest &= rest - 1;
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    pub(super) fn node_name(&self, k: u32, a: u8) -> String {
+        let kind = self.kinds.get(k as usize);
+        let kname = kind.map_or("", |k| k.name.as_str());
+        let aname = kind
+            .and_then(|k| k.actions.get(usize::from(a)))
+            .map_or("", String::as_str);
+        format!("{kname}.{aname}")
+    }
+}
+
+/// The mask of `names` on `kind`; `"*"` is every action. With `kinds`, an action of
+/// another kind is reported as such.
+pub(super) fn action_mask(
+    kind: &Kind,
+    names: &[String],
+    path: &str,
+    kinds: Option<&[Kind]>,
+) -> Result<u64> {
+    let mut m = 0u64;
+    for (j, n) in names.iter().enumerate() {
+        let apath = format!("{path}[{j}]");
+        if n == "*" {
+            m |= kind.all();
+            continue;
+        }
+        if n.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path: apath,
+                what: Item::Action,
+            });
+        }
+        let Some(&bit) = kind.action_index.get(n.as_str()) else {
+            if let Some(owner) = kinds
+                .into_iter()
+                .flatten()
+                .find(|k| k.name != kind.name && k.action_index.contains_key(n.as_str()))
+            {
+                return Err(PolicyError::ForeignAction {
+                    path: apath,
+                    action: n.clone(),
+                    kind: kind.name.clone(),
+                    owner: owner.name.clone(),
+                });
+            }
+            return Err(PolicyError::Unknown {
+                path: apath,
+                what: Item::Action,
+                name: n.clone(),
+                suggestion: nearest(n, kind.actions.iter().map(String::as_str)),
+            });
+        };
+        let b = 1u64 << bit;
+        if m & b != 0 && names.iter().take(j).any(|p| p == n) {
+            return Err(PolicyError::Duplicate {
+                path: apath,
+                what: Item::Action,
+                name: n.clone(),
+            });
+        }
+        m |= b;
+    }
+    Ok(m)
+}
+
+/// A kind's own parts: actions, implications, levels, states, availability. State
+/// rules and prerequisites need the other names and come later.
+pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
+    let path = format!("kinds.{name}");
+    if k.actions.len() > MAX_ACTIONS {
+        return Err(PolicyError::TooManyActions {
+            path: format!("{path}.actions"),
+            kind: name.to_string(),
+            given: k.actions.len(),
+            limit: MAX_ACTIONS,
+        });
+    }
+    let mut action_index = HashMap::with_capacity(k.actions.len());
+    for (i, a) in k.actions.iter().enumerate() {
+        if a == "*" {
+            return Err(PolicyError::EmptyName {
+                path: format!("{path}.actions[{i}]"),
+                what: Item::Action,
+            });
+        }
+        check_name(a, Item::Action, || format!("{path}.actions[{i}]"))?;
+        if action_index.insert(a.clone(), i as u8).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}.actions[{i}]"),
+                what: Item::Action,
+                name: a.clone(),
+            });
+        }
+    }
+    let n = k.actions.len();
+    let mut kind = Kind {
+        name: name.to_string(),
+        def: k.clone(),
+        actions: k.actions.clone(),
+        action_index,
+        down: (0..n).map(|i| 1u64 << i).collect(),
+        up: vec![0; n],
+        levels: Vec::new(),
+        states: Vec::new(),
+        state_index: HashMap::with_capacity(k.states.len()),
+        state_class: vec![0; k.states.len()],
+        n_classes: 0,
+        state_rules: Vec::new(),
+        prerequisites: Vec::new(),
+        ancestor_prerequisites: Vec::new(),
+        available: k.available,
+        chain: SmallVec::new(),
+        text_ids: k.ids == IdType::String,
+    };
+    // Direct implications, then the transitive closure by iterating to a fixed
+    // point (at most 64 rounds; cycles simply make their actions equivalent).
+    let mut seen = Vec::new();
+    for (a, needs) in k.needs.iter() {
+        let npath = format!("{path}.needs.{a}");
+        let Some(&bit) = kind.action_index.get(a) else {
+            return Err(PolicyError::Unknown {
+                path: npath,
+                what: Item::Action,
+                name: a.to_string(),
+                suggestion: nearest(a, kind.actions.iter().map(String::as_str)),
+            });
+        };
+        if seen.contains(&bit) {
+            return Err(PolicyError::Duplicate {
+                path: npath,
+                what: Item::Action,
+                name: a.to_string(),
+            });
+        }
+        seen.push(bit);
+        let m = action_mask(&kind, needs, &npath, None)?;
+        if let Some(d) = kind.down.get_mut(usize::from(bit)) {
+            *d |= m;
+        }
+    }
+    loop {
+        let next: Vec<u64> = kind.down.iter().map(|&d| close(&kind.down, d)).collect();
+        if next == kind.down {
+            break;
+        }
+        kind.down = next;
+    }
+    for (i, &d) in kind.down.iter().enumerate() {
+        let mut rest = d;
+        while rest != 0 {
+            let j = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if let Some(u) = kind.up.get_mut(j) {
+                *u |= 1u64 << i;
+            }
+        }
+    }
+    for (i, s) in k.states.iter().enumerate() {
+        let spath = format!("{path}.states[{i}]");
+        check_name(s, Item::State, || spath.clone())?;
+        if kind.state_index.insert(s.clone(), i as u32).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: spath,
+                what: Item::State,
+                name: s.clone(),
+            });
+        }
+        kind.states.push(s.clone());
+    }
+    let mut below: Option<(String, u64)> = None;
+    for (i, (lname, actions)) in k.levels.iter().enumerate() {
+        if lname.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path: format!("{path}.levels."),
+                what: Item::Level,
+            });
+        }
+        check_name(lname, Item::Level, || format!("{path}.levels[{i}]"))?;
+        let lpath = format!("{path}.levels.{lname}");
+        if kind.level_index(lname).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: lpath,
+                what: Item::Level,
+                name: lname.to_string(),
+            });
+        }
+        let m = kind.close_down(action_mask(&kind, actions, &lpath, None)?);
+        if let Some((bname, bm)) = &below {
+            let missing = bm & !m;
+            if missing != 0 {
+                let action = kind
+                    .actions
+                    .get(missing.trailing_zeros() as usize)
+                    .cloned()
+                    .unwrap_or_default();
+                return Err(PolicyError::LevelOrder {
+                    path: lpath,
+                    level: lname.to_string(),
+                    below: bname.clone(),
+                    action,
+                });
+            }
+        }
+        below = Some((lname.to_string(), m));
+        kind.levels.push((lname.to_string(), m));
+    }
+    Ok(kind)
+}

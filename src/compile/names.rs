@@ -1,0 +1,191 @@
+//! Resolving names: lookups with suggestions, duplicate checks, subject names.
+
+use std::collections::HashMap;
+
+use crate::def::{NamedMap, PolicyDef};
+use crate::engine::NameIndex;
+use crate::error::{check_name, nearest, Item, PolicyError};
+use crate::model::{Kind, Schema};
+
+use super::kinds::action_mask;
+use super::Result;
+
+/// Resolves subject names while compiling subjects.
+pub(crate) trait SubjectNames {
+    fn id(&self, name: &str) -> Option<u32>;
+    fn all(&self) -> Vec<&str>;
+}
+
+impl SubjectNames for HashMap<String, u32> {
+    fn id(&self, name: &str) -> Option<u32> {
+        self.get(name).copied()
+    }
+    fn all(&self) -> Vec<&str> {
+        self.keys().map(String::as_str).collect()
+    }
+}
+
+impl SubjectNames for NameIndex {
+    fn id(&self, name: &str) -> Option<u32> {
+        self.get(name)
+    }
+    fn all(&self) -> Vec<&str> {
+        self.names().collect()
+    }
+}
+
+/// Index the names of a map, reporting empty and duplicate names.
+pub(super) fn index_names<T>(
+    map: &NamedMap<T>,
+    section: &str,
+    what: Item,
+) -> Result<HashMap<String, u32>> {
+    let mut index = HashMap::with_capacity(map.len());
+    for (i, (name, _)) in map.iter().enumerate() {
+        check_name(name, what, || format!("{section}[{i}]"))?;
+        if index.insert(name.to_string(), i as u32).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: format!("{section}.{name}"),
+                what,
+                name: name.to_string(),
+            });
+        }
+    }
+    Ok(index)
+}
+
+pub(super) fn lookup(
+    index: &HashMap<String, u32>,
+    name: &str,
+    path: String,
+    what: Item,
+) -> Result<u32> {
+    if name.is_empty() {
+        return Err(PolicyError::EmptyName { path, what });
+    }
+    index
+        .get(name)
+        .copied()
+        .ok_or_else(|| PolicyError::Unknown {
+            path,
+            what,
+            name: name.to_string(),
+            suggestion: nearest(name, index.keys().map(String::as_str)),
+        })
+}
+
+impl Schema {
+    pub(super) fn kind_of(&self, name: &str, path: String) -> Result<(u32, &Kind)> {
+        let k = lookup(&self.kind_index, name, path.clone(), Item::Kind)?;
+        let kind = self.kinds.get(k as usize).ok_or(PolicyError::Unknown {
+            path,
+            what: Item::Kind,
+            name: name.to_string(),
+            suggestion: None,
+        })?;
+        Ok((k, kind))
+    }
+
+    /// The mask of `names` on `kind` (`"*"`: every action), not closed.
+    pub(super) fn mask(&self, kind: &Kind, names: &[String], path: &str) -> Result<u64> {
+        action_mask(kind, names, path, Some(&self.kinds))
+    }
+
+    pub(super) fn level(&self, kind: &Kind, name: &str, path: String) -> Result<usize> {
+        if name.is_empty() {
+            return Err(PolicyError::EmptyName {
+                path,
+                what: Item::Level,
+            });
+        }
+        kind.level_index(name).ok_or_else(|| PolicyError::Unknown {
+            path,
+            what: Item::Level,
+            name: name.to_string(),
+            suggestion: nearest(name, kind.levels.iter().map(|(n, _)| n.as_str())),
+        })
+    }
+}
+
+/// In `items` sorted by `(key, index)`, the smallest `index` whose key an item
+/// with a smaller index already has: the first repeat in document order.
+pub(super) fn first_repeat<T, K: PartialEq>(
+    items: &[T],
+    key: impl Fn(&T) -> K,
+    index: impl Fn(&T) -> usize,
+) -> Option<usize> {
+    items
+        .windows(2)
+        .filter_map(|w| match w {
+            [a, b] if key(a) == key(b) => Some(index(b)),
+            _ => None,
+        })
+        .min()
+}
+
+/// `own` (sorted, unique) with every item of `base` (sorted, unique) whose key it
+/// lacks, sorted: one merge pass.
+pub(super) fn merge_by_key<T: Clone, K: Ord>(
+    own: Vec<T>,
+    base: &[T],
+    key: impl Fn(&T) -> K,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(own.len() + base.len());
+    let mut base = base.iter().peekable();
+    for item in own {
+        while let Some(b) = base.next_if(|b| key(b) < key(&item)) {
+            out.push(b.clone());
+        }
+        if base.peek().is_some_and(|b| key(b) == key(&item)) {
+            base.next();
+        }
+        out.push(item);
+    }
+    out.extend(base.cloned());
+    out
+}
+
+pub(super) fn role_name(def: &PolicyDef, r: u32) -> String {
+    def.roles
+        .0
+        .get(r as usize)
+        .map_or(String::new(), |(n, _)| n.clone())
+}
+
+pub(super) fn lookup_in(names: &[String], name: &str, path: String, what: Item) -> Result<usize> {
+    if name.is_empty() {
+        return Err(PolicyError::EmptyName { path, what });
+    }
+    names
+        .iter()
+        .position(|n| n == name)
+        .ok_or_else(|| PolicyError::Unknown {
+            path,
+            what,
+            name: name.to_string(),
+            suggestion: nearest(name, names.iter().map(String::as_str)),
+        })
+}
+
+/// Resolve a list of names, reporting unknown and repeated ones.
+pub(super) fn resolve_list(
+    index: &HashMap<String, u32>,
+    names: &[String],
+    path: &str,
+    what: Item,
+) -> Result<Vec<u32>> {
+    let mut out: Vec<u32> = Vec::with_capacity(names.len());
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for (j, n) in names.iter().enumerate() {
+        let id = lookup(index, n, format!("{path}[{j}]"), what)?;
+        if !seen.insert(id) {
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}[{j}]"),
+                what,
+                name: n.clone(),
+            });
+        }
+        out.push(id);
+    }
+    Ok(out)
+}

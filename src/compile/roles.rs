@@ -1,0 +1,235 @@
+//! Roles (base chains, grants, removals, layers) and toggles.
+
+use std::sync::Arc;
+
+use crate::def::{GrantDef, NamedMap, PolicyDef, RoleDef};
+use crate::engine::Texts;
+use crate::error::{Item, PolicyError};
+use crate::model::{role_tag, Kind, Role, Schema, Scoped, Toggle};
+use crate::table::IdTable;
+
+use super::names::{lookup, role_name};
+use super::Result;
+
+impl Schema {
+    pub(super) fn grant(&self, kind: &Kind, g: &GrantDef, path: &str) -> Result<Scoped> {
+        let level = match &g.level {
+            Some(l) => {
+                let i = self.level(kind, l, format!("{path}.level"))?;
+                kind.levels.get(i).map_or(0, |l| l.1)
+            }
+            None => 0,
+        };
+        let any = self.mask(kind, &g.actions, &format!("{path}.actions"))?;
+        let own = self.mask(kind, &g.own, &format!("{path}.own"))?;
+        let managed = self.mask(kind, &g.managed, &format!("{path}.managed"))?;
+        Ok(Scoped {
+            any: kind.close_down(any) | level,
+            own: kind.close_down(own),
+            managed: kind.close_down(managed),
+        })
+    }
+
+    pub(super) fn grants(
+        &self,
+        grants: &NamedMap<GrantDef>,
+        path: &str,
+    ) -> Result<Vec<(u32, Scoped)>> {
+        let mut out: Vec<(u32, Scoped)> = Vec::with_capacity(grants.len());
+        for (kname, g) in grants.iter() {
+            let gpath = format!("{path}.{kname}");
+            let (k, kind) = self.kind_of(kname, gpath.clone())?;
+            if out.iter().any(|(seen, _)| *seen == k) {
+                return Err(PolicyError::Duplicate {
+                    path: gpath,
+                    what: Item::Kind,
+                    name: kname.to_string(),
+                });
+            }
+            out.push((k, self.grant(kind, g, &gpath)?));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn compile_roles(&self, def: &PolicyDef, texts: &Texts) -> Result<Vec<Role>> {
+        let order = self.role_order(def)?;
+        let mut done: Vec<Option<Role>> = vec![None; def.roles.len()];
+        for r in order {
+            let Some((name, rdef)) = def.roles.0.get(r as usize) else {
+                continue;
+            };
+            let base = match &rdef.base {
+                Some(b) => Some(lookup(
+                    &self.role_index,
+                    b,
+                    format!("roles.{name}.base"),
+                    Item::Role,
+                )?),
+                None => None,
+            };
+            let base_role = base
+                .and_then(|b| done.get(b as usize))
+                .and_then(Option::as_ref);
+            let role = self.compile_role(name, rdef, r, base, base_role, texts)?;
+            if let Some(slot) = done.get_mut(r as usize) {
+                *slot = Some(role);
+            }
+        }
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    pub(super) fn compile_role(
+        &self,
+        name: &str,
+        rdef: &RoleDef,
+        r: u32,
+        base: Option<u32>,
+        base_role: Option<&Role>,
+        texts: &Texts,
+    ) -> Result<Role> {
+        let path = format!("roles.{name}");
+        let mut sets: Vec<Scoped> = match base_role {
+            Some(b) => b.sets.clone(),
+            None => vec![Scoped::default(); self.kinds.len()],
+        };
+        for (k, g) in self.grants(&rdef.grants, &format!("{path}.grants"))? {
+            if let Some(slot) = sets.get_mut(k as usize) {
+                *slot = slot.union(g);
+            }
+        }
+        let mut seen = Vec::new();
+        for (kname, actions) in rdef.remove.iter() {
+            let rpath = format!("{path}.remove.{kname}");
+            let (k, kind) = self.kind_of(kname, rpath.clone())?;
+            if seen.contains(&k) {
+                return Err(PolicyError::Duplicate {
+                    path: rpath,
+                    what: Item::Kind,
+                    name: kname.to_string(),
+                });
+            }
+            seen.push(k);
+            let m = kind.close_up(self.mask(kind, actions, &rpath)?);
+            if let Some(slot) = sets.get_mut(k as usize) {
+                *slot = slot.minus(m);
+            }
+        }
+        let (layer, layer_of) = match base_role {
+            Some(b) if rdef.exceptions.is_empty() && rdef.restrictions.is_empty() => {
+                (Arc::clone(&b.layer), b.layer_of)
+            }
+            _ => (
+                Arc::new(self.layer(
+                    &rdef.exceptions,
+                    &rdef.restrictions,
+                    &path,
+                    Some(r),
+                    base_role.map(|b| &*b.layer),
+                    texts,
+                )?),
+                r,
+            ),
+        };
+        Ok(Role {
+            name: name.to_string(),
+            def: rdef.clone(),
+            base,
+            sets,
+            layer,
+            layer_of,
+        })
+    }
+
+    /// Roles in an order where every base comes before the roles derived from it.
+    pub(super) fn role_order(&self, def: &PolicyDef) -> Result<Vec<u32>> {
+        let n = def.roles.len();
+        let mut state = vec![0u8; n];
+        let mut order = Vec::with_capacity(n);
+        for start in 0..n as u32 {
+            // Follow the base chain iteratively (chains can be long).
+            let mut chain: Vec<u32> = Vec::new();
+            let mut cur = start;
+            loop {
+                match state.get(cur as usize).copied() {
+                    Some(2) | None => break,
+                    Some(1) => {
+                        let from = chain.iter().position(|&c| c == cur).unwrap_or(0);
+                        let mut cycle: Vec<String> = chain
+                            .get(from..)
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(|&c| role_name(def, c))
+                            .collect();
+                        cycle.push(role_name(def, cur));
+                        let last = chain.last().copied().unwrap_or(cur);
+                        return Err(PolicyError::BaseRoleCycle {
+                            path: format!("roles.{}.base", role_name(def, last)),
+                            cycle,
+                        });
+                    }
+                    Some(_) => {}
+                }
+                if let Some(s) = state.get_mut(cur as usize) {
+                    *s = 1;
+                }
+                chain.push(cur);
+                let base = def
+                    .roles
+                    .0
+                    .get(cur as usize)
+                    .and_then(|(_, r)| r.base.as_deref());
+                match base {
+                    Some(b) => {
+                        let name = role_name(def, cur);
+                        cur = lookup(
+                            &self.role_index,
+                            b,
+                            format!("roles.{name}.base"),
+                            Item::Role,
+                        )?;
+                    }
+                    None => break,
+                }
+            }
+            for &c in chain.iter().rev() {
+                if let Some(s) = state.get_mut(c as usize) {
+                    *s = 2;
+                }
+                order.push(c);
+            }
+        }
+        Ok(order)
+    }
+
+    pub(super) fn compile_toggles(&self, def: &PolicyDef) -> Result<Vec<Toggle>> {
+        def.toggles
+            .iter()
+            .map(|(name, t)| {
+                Ok(Toggle {
+                    name: name.to_string(),
+                    def: t.clone(),
+                    sets: self.grants(&t.grants, &format!("toggles.{name}.grants"))?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn index_role_instances(&mut self) {
+        let mut pairs = Vec::new();
+        let mut deep = Vec::new();
+        for (r, role) in self.roles.iter().enumerate() {
+            // A role sharing its base's layer shares its base's entries too.
+            if role.layer_of != r as u32 {
+                continue;
+            }
+            for ((k, id), a) in role.layer.instance_affines() {
+                pairs.push(((role_tag(r as u32, k), id), a));
+            }
+            for sl in role.layer.deep_slots() {
+                deep.push(((role_tag(r as u32, sl), 0), role.layer.default_affine(sl)));
+            }
+        }
+        self.role_instances = IdTable::build(pairs);
+        self.role_deep = IdTable::build(deep);
+    }
+}
