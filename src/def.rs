@@ -638,3 +638,19 @@ pub struct RestrictionDef {
     /// The instances on which they hold (with `in`, the ancestor instances).
     pub ids: Vec<IdDef>,
 }
+
+/// `kind:id`, or `kind in ancestor:id` for a rule written in an ancestor.
+pub(crate) fn on_instance(kind: &str, within: Option<&str>, id: &IdDef) -> String {
+    match within {
+        Some(a) => format!("{kind} in {a}:{id}"),
+        None => format!("{kind}:{id}"),
+    }
+}
+
+/// `kind`, or `kind in ancestor` for a restriction written in an ancestor.
+pub(crate) fn on_kind(kind: &str, within: Option<&str>) -> String {
+    match within {
+        Some(a) => format!("{kind} in {a}"),
+        None => kind.to_string(),
+    }
+}

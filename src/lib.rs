@@ -256,9 +256,9 @@ mod def;
 pub struct ReadmeDoctests;
 
 pub use def::*;
-mod admin;
 mod builder;
 mod bulk;
+mod change;
 mod compile;
 mod diff;
 mod engine;
@@ -271,7 +271,6 @@ mod ids;
 #[cfg(any(feature = "json", feature = "toml"))]
 mod load;
 mod model;
-mod permit;
 mod principal;
 mod pvec;
 mod query;
@@ -283,9 +282,9 @@ mod table;
 pub mod testing;
 mod validate;
 
-pub use admin::{Change, ChangeError, Escalation, LivePolicy};
 pub use builder::{PolicyBuilder, TypedKindError};
 pub use bulk::BitSet;
+pub use change::{Actor, Change, ChangeError, Escalation, LivePolicy};
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use engine::Policy;
 pub use error::{name_problem, Item, PolicyError};
@@ -297,7 +296,6 @@ pub use ids::{
 };
 #[cfg(any(feature = "json", feature = "toml"))]
 pub use load::{LoadError, SourceFormat};
-pub use permit::Actor;
 pub use principal::{Key, OwnerToken, Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;

@@ -96,7 +96,7 @@ impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Key::Num(n) => write!(f, "{n}"),
-            Key::Str(s) => write!(f, "{}", crate::permit::printable(s)),
+            Key::Str(s) => write!(f, "{}", crate::change::printable(s)),
         }
     }
 }

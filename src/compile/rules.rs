@@ -220,7 +220,7 @@ impl Schema {
         own.restrictions.sort_by_key(|r| (r.slot(), r.origin.index));
         if let Some(i) = first_repeat(&own.restrictions, |r| r.slot(), |r| r.origin.index) {
             let kind = restrictions.get(i).map_or(String::new(), |r| {
-                crate::admin::on_kind(&r.kind, r.within.as_deref())
+                crate::def::on_kind(&r.kind, r.within.as_deref())
             });
             return Err(PolicyError::Duplicate {
                 path: format!("{path}.restrictions[{i}]"),
@@ -247,7 +247,7 @@ impl Schema {
                 path: format!("{path}.exceptions[{i}]"),
                 what: Item::Exception,
                 name: e.map_or(String::new(), |e| {
-                    crate::admin::on_instance(&e.kind, e.within.as_deref(), &e.id)
+                    crate::def::on_instance(&e.kind, e.within.as_deref(), &e.id)
                 }),
             });
         }

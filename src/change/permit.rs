@@ -17,10 +17,9 @@
 
 use std::collections::HashMap;
 
-use crate::admin::{Change, ChangeError, Escalation};
+use super::{printable, Change, ChangeError, Escalation};
 use crate::def::InstanceId;
 use crate::engine::{Policy, REMOVED};
-use crate::error::Shown;
 use crate::ids::{KindId, Resource, StateId, SubjectId};
 use crate::model::{AdminRule, Layer};
 
@@ -86,12 +85,6 @@ impl Actor for &String {
     fn shown(&self, policy: &Policy) -> String {
         self.as_str().shown(policy)
     }
-}
-
-/// Text from a caller, shown with control and bidirectional-text characters
-/// escaped, so that a refusal cannot forge a log line.
-pub(crate) fn printable(text: &str) -> Shown<'_> {
-    Shown(text)
 }
 
 /// A subject that may gain something: what, and on which resource (as the
