@@ -415,11 +415,11 @@ impl Policy {
         }
     }
 
-    /// An instance id as a query writes it (no quotes).
+    /// An instance id as a query writes it (quoted when it needs it).
     pub(crate) fn id_text(&self, kind: u32, id: InstanceId) -> String {
         match self.schema.kinds.get(kind as usize) {
             Some(k) if k.text_ids => match self.texts.text(id) {
-                Some(t) => crate::error::Shown(t).to_string(),
+                Some(t) => crate::query::IdText(t).to_string(),
                 None => "(unnamed)".to_string(),
             },
             _ => id.to_string(),

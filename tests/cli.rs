@@ -407,7 +407,7 @@ fn every_bad_query_is_listed_by_its_place() -> TestResult {
         .stderr_has_line("error: query 1: unknown subject `bbo` (did you mean `bob`?)")
         .stderr_has_line(
             "error: query 3: cannot read `ann view`: \
-             a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`",
+             a query is `SUBJECT ACTION KIND[:ID] [in KIND:ID]... [state=STATE] [owner=SUBJECT]`",
         )
         .stderr_has_line("error: query 4: unknown kind `jorney` (did you mean `journey`?)")
         .stderr_has_line("(run with --help for usage)");
@@ -457,16 +457,17 @@ fn every_unknown_name_in_a_query_exits_2_naming_it() -> TestResult {
         ),
         (
             "ann view journey:seven",
-            "cannot read `ann view journey:seven`: an instance id is a whole number",
+            "kind `journey` has number ids, and `seven` is not one",
         ),
         (
             "ann view journey color=red",
             "cannot read `ann view journey color=red`: \
-             after the resource come only `state=STATE` and `owner=SUBJECT`, once each",
+             after the resource come `in KIND:ID` (its ancestors, parent first), \
+             then only `state=STATE` and `owner=SUBJECT`, once each",
         ),
         (
             "ann view",
-            "cannot read `ann view`: a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`",
+            "cannot read `ann view`: a query is `SUBJECT ACTION KIND[:ID] [in KIND:ID]... [state=STATE] [owner=SUBJECT]`",
         ),
     ];
     for (query, message) in cases {
@@ -709,7 +710,7 @@ fn expectations_naming_unknown_things_exit_1_with_every_path() -> TestResult {
         ))
         .stderr_has_line(&format!(
             "error: {p}: expect[3]: cannot read `ana view`: \
-             a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`"
+             a query is `SUBJECT ACTION KIND[:ID] [in KIND:ID]... [state=STATE] [owner=SUBJECT]`"
         ));
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     Ok(())
@@ -1009,5 +1010,116 @@ fn verbose_shows_every_step() -> TestResult {
         plain.stdout,
         verbose.stdout
     );
+    Ok(())
+}
+
+/// Three nested kinds (org > repo > pull_request; repo with string ids), rules
+/// written in ancestors and a prerequisite on the repository, with the
+/// expectations kept for it.
+const CONTAINMENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/containment.json");
+const CONTAINMENT_EXPECT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/containment.expect.json"
+);
+
+#[test]
+fn queries_name_ancestors_with_in_and_string_ids() -> TestResult {
+    let run = check(&[
+        CONTAINMENT,
+        "--no-matrices",
+        "dan merge pull_request:700 in repo:acme/api in org:1",
+        "dan merge pull_request:700 in repo:acme/api in org:2",
+        r#"dan merge pull_request:701 in repo:"acme web" in org:1"#,
+        "dan merge pull_request:702",
+        "ria push repo:acme/api",
+    ])?;
+    run.assert_code(0)
+        .stdout_has_line("ALLOW dan merge pull_request:700 in repo:acme/api in org:1")
+        .stdout_has_line("DENY dan merge pull_request:700 in repo:acme/api in org:2")
+        .stdout_has_line("DENY dan merge pull_request:702")
+        .stdout_has_line("ALLOW ria push repo:acme/api");
+    // The rule written in the repository, found through the quoted id.
+    assert!(
+        run.stdout.contains(
+            "subject `dan`'s exception on pull_request in repo \"acme web\" denies {merge}"
+        ),
+        "{}",
+        run.stdout
+    );
+    // As separate words: `repo:acme/api` has a `/` but is a query word, not a
+    // file; a quoted id with a space is one word.
+    let run = check(&[
+        CONTAINMENT,
+        "--no-matrices",
+        "dan",
+        "merge",
+        "pull_request:700",
+        "in",
+        "repo:acme/api",
+        "in",
+        "org:1",
+        "--",
+        "dan",
+        "merge",
+        "pull_request:701",
+        "in",
+        r#"repo:"acme web""#,
+    ])?;
+    run.assert_code(0)
+        .stdout_has_line("ALLOW dan merge pull_request:700 in repo:acme/api in org:1");
+    assert!(
+        run.stdout.contains("in repo \"acme web\" denies {merge}"),
+        "{}",
+        run.stdout
+    );
+    // The expectations kept with the policy.
+    check(&[CONTAINMENT, "--expect", CONTAINMENT_EXPECT])?
+        .assert_code(0)
+        .stdout_has_line("13 of 13 expectations met");
+    Ok(())
+}
+
+#[test]
+fn bad_ancestors_and_ids_exit_2_naming_them() -> TestResult {
+    let cases = [
+        (
+            "dan merge pull_request:1 in rpeo:acme/api",
+            "unknown kind `rpeo` (did you mean `repo`?)",
+        ),
+        (
+            "dan merge pull_request:1 in branch:main",
+            "unknown kind `branch` (known: `org`, `repo`, `pull_request`)",
+        ),
+        (
+            "dan view org:acme",
+            "kind `org` has number ids, and `acme` is not one",
+        ),
+        (
+            "dan merge pull_request:1 in repo:a in org:acme",
+            "kind `org` has number ids, and `acme` is not one",
+        ),
+        (
+            "dan merge pull_request:1 in repo",
+            "cannot read `dan merge pull_request:1 in repo`: \
+             `in` is followed by an ancestor with its id, `KIND:ID`",
+        ),
+        (
+            r#"dan push repo:"acme web"#,
+            r#"cannot read `dan push repo:"acme web`: a quoted id has no closing `"`"#,
+        ),
+    ];
+    for (query, message) in cases {
+        check(&[CONTAINMENT, query])?
+            .assert_code(2)
+            .stderr_has_line(&format!("error: query 1: {message}"));
+    }
+    // Ancestors out of the chain's order: an answer (DENY), with the reason.
+    check(&[
+        CONTAINMENT,
+        "--no-matrices",
+        "dan view pull_request:1 in org:1 in repo:acme/api",
+    ])?
+    .assert_code(0)
+    .stdout_has_line("DENY dan view pull_request:1 in org:1 in repo:acme/api");
     Ok(())
 }

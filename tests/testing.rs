@@ -124,15 +124,16 @@ fn malformed_expectations_are_typed_errors_with_their_path() {
             QueryError::Syntax {
                 path: "expect[0]".into(),
                 text: "gus view".into(),
-                problem: "a query is `SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]`",
+                problem: "a query is `SUBJECT ACTION KIND[:ID] [in KIND:ID]... [state=STATE] [owner=SUBJECT]`",
             },
         ),
         (
             r#"{"expect": ["gus view report:x => allow"]}"#,
-            QueryError::Syntax {
+            QueryError::IdType {
                 path: "expect[0]".into(),
-                text: "gus view report:x".into(),
-                problem: "an instance id is a whole number",
+                kind: "report".into(),
+                expected: accessmask::IdType::Number,
+                id: "x".into(),
             },
         ),
         (
@@ -140,8 +141,8 @@ fn malformed_expectations_are_typed_errors_with_their_path() {
             QueryError::Syntax {
                 path: "expect[0]".into(),
                 text: "gus view report colour=red".into(),
-                problem:
-                    "after the resource come only `state=STATE` and `owner=SUBJECT`, once each",
+                problem: "after the resource come `in KIND:ID` (its ancestors, parent first), \
+                          then only `state=STATE` and `owner=SUBJECT`, once each",
             },
         ),
     ];
@@ -170,7 +171,7 @@ fn malformed_expectations_are_typed_errors_with_their_path() {
 #[test]
 fn queries_round_trip_through_text() {
     let q = Query::parse("u7 edit database:42 state=billed owner=u3", "q").unwrap();
-    assert_eq!(q.id, Some(42));
+    assert_eq!(q.id, Some(accessmask::IdDef::Number(42)));
     assert_eq!(q.state.as_deref(), Some("billed"));
     assert_eq!(q.owner.as_deref(), Some("u3"));
     assert_eq!(Query::parse(&q.to_string(), "q").unwrap(), q);

@@ -100,13 +100,20 @@ POLICY
   file that does not exist is an error (exit code 1), never a query.
 
 QUERY
-  SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]
+  SUBJECT ACTION KIND[:ID] [in KIND:ID]... [state=STATE] [owner=SUBJECT]
   for example:  u7 edit database:42 state=billed owner=u3
+                dan merge pull_request:700 in repo:acme/web in org:1
+  `in KIND:ID` gives the instance's ancestors, parent first. An ID is a number
+  or, for a kind with \"ids\": \"string\", any text (`repo:acme/web`); in double
+  quotes when it is empty or holds a space: `repo:\"acme web\"` (inside quotes,
+  `\\\"` is a quote and `\\\\` a backslash).
   Give each query as ONE quoted argument:
     accessmask policy.json \"u7 edit database:42\" \"u3 view report\"
+    accessmask policy.json 'dan push repo:\"acme web\"'
   or give its words as separate arguments and separate queries with `--`:
     accessmask policy.json u7 edit database:42 -- u3 view report
-  (an argument that contains a space is always a whole query).
+  (an argument with a space outside double quotes is always a whole query, and
+  a `KIND:ID` word is never a file, even with a `/` in its id).
   Errors name a query by its place: `query 2` is the second one.
 
 Checks (each may be repeated; they run in the order given):
@@ -268,6 +275,37 @@ fn names_a_file(arg: &str) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("toml"))
 }
 
+/// Whether `arg` is a whole query: it has whitespace outside a quoted id (one
+/// that opens with `:"`, as the library reads it), so `repo:"acme web"` alone is
+/// one word of a query.
+fn is_whole_query(arg: &str) -> bool {
+    let mut quoted = false;
+    let mut prev = None;
+    let mut chars = arg.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted => quoted = false,
+            '"' if prev == Some(':') => quoted = true,
+            '\\' if quoted => {
+                chars.next();
+            }
+            c if c.is_whitespace() && !quoted => return true,
+            _ => {}
+        }
+        prev = Some(c);
+    }
+    false
+}
+
+/// Whether `arg` is a query's `KIND:ID` word (`repo:acme/web`): a `:` after at
+/// least two characters and before any path separator. Such a word is never a
+/// file (a Windows drive, `C:`, has one character before its `:`).
+fn is_resource_word(arg: &str) -> bool {
+    arg.split_once(':').is_some_and(|(kind, _)| {
+        kind.chars().count() >= 2 && !kind.contains(['/', std::path::MAIN_SEPARATOR])
+    })
+}
+
 fn is_policy_arg(arg: &str) -> bool {
     arg == "-" || names_a_file(arg) || Path::new(arg).is_file()
 }
@@ -322,13 +360,13 @@ fn parse_args(args: &[String]) -> Result<Options, Failure> {
             }
             _ => {}
         }
-        if arg.chars().any(char::is_whitespace) {
-            // A whole query in one argument.
+        if is_whole_query(arg) {
+            // A whole query in one argument, kept as written (a quoted id keeps
+            // its spaces).
             if !words.is_empty() {
                 o.queries.push(std::mem::take(&mut words));
             }
-            o.queries
-                .push(arg.split_whitespace().map(str::to_string).collect());
+            o.queries.push(vec![arg.to_string()]);
             seen_positional = true;
             continue;
         }
@@ -369,7 +407,7 @@ fn parse_args(args: &[String]) -> Result<Options, Failure> {
                     Source::File(a.to_string())
                 });
             }
-            a if names_a_file(a) => {
+            a if names_a_file(a) && !is_resource_word(a) => {
                 // A second file, or a file after a query: never a query word.
                 if !Path::new(a).exists() {
                     return Err(Failure::invalid(format!("{a}: no such file")));
@@ -520,7 +558,7 @@ fn run(args: &[String], out: &mut String) -> Result<(), Failure> {
         writeln!(
             out,
             "Ask your own: accessmask POLICY.json \
-             \"SUBJECT ACTION KIND[:ID] [state=STATE] [owner=SUBJECT]\"\n\
+             \"SUBJECT ACTION KIND[:ID] [in KIND:ID]... [state=STATE] [owner=SUBJECT]\"\n\
              (in the crate's repository: cargo run --features cli -- POLICY.json ...)"
         )
         .ok();

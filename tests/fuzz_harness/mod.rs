@@ -7,7 +7,7 @@
 //!
 //! Every check panics on failure: libFuzzer reports a panic as a crash.
 
-use accessmask::{Change, ChangeError, Policy, PolicyDef, Resource};
+use accessmask::{Change, ChangeError, IdDef, IdType, Policy, PolicyDef, Query, Resource};
 
 /// A small policy using every feature, with admin rules, as a base for changes.
 pub const MINI: &str = r#"{
@@ -113,9 +113,20 @@ pub struct Question {
     subject: String,
     kind: String,
     action: String,
-    id: Option<u64>,
+    /// A number for a kind with number ids, a string for one with string ids.
+    id: Option<IdDef>,
+    /// Ancestors, parent first (a prefix of the kind's chain), ids as for `id`.
+    ancestors: Vec<(String, IdDef)>,
     state: Option<String>,
     owner: Option<String>,
+}
+
+/// Instance `id` of `kind` in `p`: a string resolved by the policy, a number as it is.
+fn instance(p: &Policy, kind: accessmask::KindId, id: &IdDef) -> accessmask::Instance {
+    match id {
+        IdDef::Number(n) => kind.instance(*n),
+        IdDef::String(s) => p.instance(kind, s),
+    }
 }
 
 impl Question {
@@ -126,8 +137,11 @@ impl Question {
         let s = p.subject(&self.subject)?;
         let a = p.action(&self.kind, &self.action)?;
         let mut r = p.resource(a.kind());
-        if let Some(id) = self.id {
-            r = r.with_id(id);
+        if let Some(id) = &self.id {
+            r = r.with_instance(instance(p, a.kind(), id));
+        }
+        for (kind, id) in &self.ancestors {
+            r = r.within(instance(p, p.kind(kind)?, id));
         }
         if let Some(state) = &self.state {
             r = r.with_state(p.state(a.kind(), state)?);
@@ -137,40 +151,96 @@ impl Question {
         }
         Some((s, a, r))
     }
+
+    /// The question as a query of the crate's query language.
+    fn query(&self) -> Query {
+        Query {
+            subject: self.subject.clone(),
+            action: self.action.clone(),
+            kind: self.kind.clone(),
+            id: self.id.clone(),
+            ancestors: self.ancestors.clone(),
+            state: self.state.clone(),
+            owner: self.owner.clone(),
+        }
+    }
+
+    /// Whether the query language can write the question's names: each is one
+    /// word (no whitespace), and a kind has no `:` (names may hold both; ids
+    /// are quoted when they need it).
+    fn writable(&self) -> bool {
+        let word = |n: &str| !n.contains(char::is_whitespace);
+        let kind = |n: &str| word(n) && !n.contains(':');
+        word(&self.subject)
+            && word(&self.action)
+            && kind(&self.kind)
+            && self.ancestors.iter().all(|(k, _)| kind(k))
+            && self.state.as_deref().map_or(true, word)
+            && self.owner.as_deref().map_or(true, word)
+    }
+}
+
+/// A string id no policy names: it resolves to "unnamed".
+const UNNAMED_ID: &str = "fuzz: no rule names this id";
+
+/// The ids `def`'s rules name, numbers and strings apart (at most `n` each).
+fn named_ids(def: &PolicyDef, n: usize) -> (Vec<u64>, Vec<String>) {
+    let (mut numbers, mut strings) = (Vec::new(), Vec::new());
+    let rules = def
+        .roles
+        .iter()
+        .map(|(_, r)| (&r.exceptions, &r.restrictions))
+        .chain(
+            def.subjects
+                .iter()
+                .map(|(_, s)| (&s.exceptions, &s.restrictions)),
+        );
+    for (exceptions, restrictions) in rules {
+        let ids = exceptions
+            .iter()
+            .map(|e| &e.id)
+            .chain(restrictions.iter().flat_map(|x| x.ids.iter()));
+        for id in ids {
+            match id {
+                IdDef::Number(x) if numbers.len() < n && !numbers.contains(x) => numbers.push(*x),
+                IdDef::String(x) if strings.len() < n && !strings.contains(x) => {
+                    strings.push(x.clone())
+                }
+                _ => {}
+            }
+        }
+    }
+    (numbers, strings)
 }
 
 /// A bounded, varied set of questions about `p`: subjects x kinds x actions x a
-/// few resources (no id, ids its exceptions and restrictions name, states,
-/// owners).
+/// few resources (no id, ids its exceptions and restrictions name, a string id
+/// no rule names, ancestors up the kind's chain, states, owners).
 pub fn questions(p: &Policy, def: &PolicyDef, budget: usize) -> Vec<Question> {
-    let mut ids: Vec<Option<u64>> = vec![None, Some(0), Some(u64::MAX)];
-    let named = def
-        .roles
-        .iter()
-        .flat_map(|(_, r)| {
-            r.exceptions
-                .iter()
-                .map(|e| &e.id)
-                .chain(r.restrictions.iter().flat_map(|x| x.ids.iter()))
-        })
-        .chain(def.subjects.iter().flat_map(|(_, s)| {
-            s.exceptions
-                .iter()
-                .map(|e| &e.id)
-                .chain(s.restrictions.iter().flat_map(|x| x.ids.iter()))
-        }))
-        .filter_map(|id| match id {
-            accessmask::IdDef::Number(n) => Some(*n),
-            accessmask::IdDef::String(_) => None,
-        });
-    for id in named {
-        if ids.len() >= 7 {
-            break;
+    let (numbers, strings) = named_ids(def, 4);
+    let mut number_ids: Vec<IdDef> = vec![IdDef::Number(0), IdDef::Number(u64::MAX)];
+    number_ids.extend(numbers.into_iter().map(IdDef::Number));
+    let mut string_ids: Vec<IdDef> = vec![IdDef::from(UNNAMED_ID)];
+    string_ids.extend(strings.into_iter().map(IdDef::String));
+    let kind_def = |name: &str| def.kinds.iter().find(|(n, _)| *n == name).map(|(_, k)| k);
+    let ids_of = |name: &str| match kind_def(name).map(|k| k.ids) {
+        Some(IdType::String) => &string_ids,
+        _ => &number_ids,
+    };
+    // The kind's ancestors, parent first (at most MAX_ANCESTORS, and no cycle:
+    // the policy compiled).
+    let chain = |name: &str| {
+        let mut out: Vec<String> = Vec::new();
+        let mut at = kind_def(name).and_then(|k| k.parent.clone());
+        while let Some(parent) = at {
+            if out.len() >= accessmask::MAX_ANCESTORS || out.contains(&parent) {
+                break;
+            }
+            at = kind_def(&parent).and_then(|k| k.parent.clone());
+            out.push(parent);
         }
-        if !ids.contains(&Some(id)) {
-            ids.push(Some(id));
-        }
-    }
+        out
+    };
     let subjects: Vec<String> = p
         .subjects()
         .take(6)
@@ -188,6 +258,9 @@ pub fn questions(p: &Policy, def: &PolicyDef, budget: usize) -> Vec<Question> {
     let mut n = 0usize;
     for (si, subject) in subjects.iter().enumerate() {
         for &kind in &kinds {
+            let name = p.kind_name(kind);
+            let ids = ids_of(name);
+            let chain = chain(name);
             for (ai, action) in p.actions(kind).take(6).enumerate() {
                 n += 1;
                 if (n - 1) % step != 0 {
@@ -208,11 +281,24 @@ pub fn questions(p: &Policy, def: &PolicyDef, budget: usize) -> Vec<Question> {
                     1 => Some(subject.clone()),
                     _ => subjects.get((si + variant) % subjects.len()).cloned(),
                 };
+                // No id one time in (ids + 1); ancestors: a prefix of the chain.
+                let id = ids.get(variant % (ids.len() + 1)).cloned();
+                let ancestors = chain
+                    .iter()
+                    .take(variant % (chain.len() + 1))
+                    .enumerate()
+                    .filter_map(|(d, a)| {
+                        let pool = ids_of(a);
+                        let id = pool.get((variant + d) % pool.len().max(1))?;
+                        Some((a.clone(), id.clone()))
+                    })
+                    .collect();
                 out.push(Question {
                     subject: subject.clone(),
-                    kind: p.kind_name(kind).to_string(),
+                    kind: name.to_string(),
                     action: p.action_name(action).to_string(),
-                    id: ids.get(variant % ids.len()).copied().flatten(),
+                    id,
+                    ancestors,
                     state,
                     owner,
                 });
@@ -220,6 +306,57 @@ pub fn questions(p: &Policy, def: &PolicyDef, budget: usize) -> Vec<Question> {
         }
     }
     out
+}
+
+/// The query language on a question of `p`: the question's text reads back as
+/// the same query and resolves to the same ids; the question line of its
+/// explanation (`why`, if explained) reads back as the same question, when
+/// every name is one word and every string id is one the policy names and
+/// needs no quotes (an unnamed one prints as `(unnamed)`, and until the
+/// explanation quotes ids, one that needs quotes does not read back).
+fn check_query_text(
+    p: &Policy,
+    q: &Question,
+    asked: (accessmask::SubjectId, accessmask::ActionId, Resource),
+    why: Option<&accessmask::Explanation>,
+    context: &dyn Fn() -> String,
+) {
+    if !q.writable() {
+        return;
+    }
+    let query = q.query();
+    let text = query.to_string();
+    match Query::parse(&text, "q") {
+        Ok(back) => assert_eq!(back, query, "{}`{text}` reads back otherwise", context()),
+        Err(e) => panic!("{}`{text}` does not read back: {e}", context()),
+    }
+    match query.resolve(p, "q") {
+        Ok(ids) => assert_eq!(ids, asked, "{}`{text}` resolves otherwise", context()),
+        Err(e) => panic!("{}`{text}` does not resolve: {e}", context()),
+    }
+    let Some(why) = why else { return };
+    let printable = |id: &IdDef| match id {
+        IdDef::Number(_) => true,
+        IdDef::String(s) => s != UNNAMED_ID,
+    };
+    if !(q.id.iter().all(printable) && q.ancestors.iter().all(|(_, id)| printable(id))) {
+        return;
+    }
+    let question = why.question();
+    let back = Query::parse(question, "q")
+        .and_then(|back| back.resolve(p, "q"))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}the question `{question}` does not read back: {e}",
+                context()
+            )
+        });
+    assert_eq!(
+        back,
+        asked,
+        "{}the question `{question}` reads back as another question",
+        context()
+    );
 }
 
 /// Checks that must hold of any compiled policy. `def` is what `p` answers for.
@@ -240,8 +377,8 @@ pub fn check_policy(p: &Policy, def: &PolicyDef, budget: Budget, context: &dyn F
             "{}allowed disagrees with can on {q:?}",
             context()
         );
-        if i < budget.explained {
-            let why = p.explain(s, a, &r);
+        let why = (i < budget.explained).then(|| p.explain(s, a, &r));
+        if let Some(why) = &why {
             assert_eq!(
                 why.allowed(),
                 can,
@@ -250,6 +387,7 @@ pub fn check_policy(p: &Policy, def: &PolicyDef, budget: Budget, context: &dyn F
             );
             let _ = why.to_string();
         }
+        check_query_text(p, q, (s, a, r), why.as_ref(), context);
         if i < budget.who_can {
             let who = p.who_can(a, &r);
             let expected: Vec<_> = p.subjects().filter(|&x| p.can(x, a, &r)).collect();
