@@ -17,7 +17,7 @@ pub fn load(embedded: &str) -> Result<(PolicyDef, Policy), Box<dyn Error>> {
     Ok((def, policy))
 }
 
-/// Prints the explanation of `query` (`SUBJECT ACTION KIND[:ID] [state=..]
+/// Prints the explanation of `query` (`SUBJECT ACTION KIND[:ID] [in KIND:ID].. [state=..]
 /// [owner=..]`), or a note if the policy given on the command line lacks one of
 /// its names.
 pub fn show(policy: &Policy, query: &str) -> Result<(), Box<dyn Error>> {
