@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compile::Assignment;
 use crate::def::{ExceptionDef, NamedMap, RestrictionDef};
-use crate::engine::{Policy, ProfileKey, Profiles, SubjectExtra};
+use crate::engine::{Policy, ProfileKey, ProfileKind, Profiles, SubjectExtra};
 use crate::error::{Item, PolicyError};
 use crate::explain::{Explanation, Relation, Rule, Traced};
 use crate::ids::{ActionSet, Actions, Resource};
@@ -483,7 +483,16 @@ impl Policy {
                 }
             }
         }
-        self.after_scope(pk, &who.keys.table, x, who.extra.as_deref(), r, &|a| {
+        if r.rare | (pk.flags & ProfileKind::RARE) != 0 {
+            return self.contained_principal(who, pk, x, r);
+        }
+        self.after_scope(pk, &who.keys.table, x, true, &who.extra, r)
+    }
+
+    /// [`Policy::contained`] for a principal, out of line.
+    #[inline(never)]
+    fn contained_principal(&self, who: &Principal, pk: &ProfileKind, x: u64, r: &Resource) -> u64 {
+        self.contained(pk, &who.keys.table, x, who.extra.as_deref(), r, &|a| {
             self.principal_again(who, a)
         })
     }

@@ -98,41 +98,57 @@ impl Policy {
         if r.owner.is_some() && (pk.set.own | pk.set.managed) != 0 {
             x = self.scoped(s, subj, pk, r, x);
         }
-        let extra = subj
-            .extra
-            .as_deref()
-            .filter(|_| subj.flags & Subject::LAYER != 0);
-        self.after_scope(pk, profiles, x, extra, r, &|a| {
-            self.allowed_again(subject, a)
-        })
+        if r.rare | (pk.flags & ProfileKind::RARE) != 0 {
+            let extra = subj
+                .extra
+                .as_deref()
+                .filter(|_| subj.flags & Subject::LAYER != 0);
+            return self.contained_subject(subject, pk, profiles, x, extra, r);
+        }
+        self.after_scope(pk, profiles, x, subj.flags & Subject::LAYER != 0, &subj.extra, r)
+    }
+
+    /// [`Policy::contained`] for a subject, out of line (the closure that checks
+    /// it again on an ancestor is built only here).
+    #[inline(never)]
+    fn contained_subject(
+        &self,
+        subject: SubjectId,
+        pk: &ProfileKind,
+        profiles: &Profiles,
+        x: u64,
+        extra: Option<&SubjectExtra>,
+        r: &Resource,
+    ) -> u64 {
+        self.contained(pk, profiles, x, extra, r, &|a| self.allowed_again(subject, a))
     }
 
     /// Steps 5 to 9 from the set `x` after step 4, for a subject or a principal
-    /// (`extra`: its own layer, if it has one; `again`: a whole check of it on
-    /// another resource, for prerequisites on ancestors). The one hot form of
-    /// these steps: [`Policy::allowed_bits`] and principals' checks both end here.
+    /// (`extra`: its own layer, read only when `layer` says it has one) on the
+    /// common path: no ancestors,
+    /// no string id, no rules in ancestors (callers send the rest to
+    /// [`Policy::contained`]). The one hot form of these steps:
+    /// [`Policy::allowed_bits`] and principals' checks both end here.
     #[inline(always)]
     pub(crate) fn after_scope(
         &self,
         pk: &ProfileKind,
         profiles: &Profiles,
         mut x: u64,
-        extra: Option<&SubjectExtra>,
+        layer: bool,
+        extra: &Option<std::sync::Arc<SubjectExtra>>,
         r: &Resource,
-        again: &dyn Fn(&Resource) -> u64,
     ) -> u64 {
-        // Ancestors, string ids, rules written in ancestors: out of line.
-        if r.rare | (pk.flags & ProfileKind::RARE) != 0 {
-            return self.contained(pk, profiles, x, extra, r, again);
-        }
         let k = r.kind.0;
         // Step 5: the role's layer, then the subject's.
         x = match r.id {
             Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
             _ => pk.role_default.apply(x),
         };
-        if let Some(extra) = extra {
-            x = Self::own_layer(extra, k, r.id, x);
+        if layer {
+            if let Some(extra) = extra {
+                x = Self::own_layer(extra, k, r.id, x);
+            }
         }
         // Steps 2, 6, 7: availability, prerequisites and state rules, folded into one
         // keep mask per state.
