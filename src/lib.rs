@@ -128,6 +128,13 @@
 //!
 //! ## How it works
 //!
+//! The source follows the pipeline: the document (`def`), the semantic model it
+//! compiles to (`model`: kinds, layers, roles), the compiler, one stage per file
+//! (`compile`), the compiled tables and the hot check (`engine`, `engine/check`),
+//! the decision order written out step by step for everything that is not the hot
+//! check (`eval`: explanations, matrices, diffs), and changes with their
+//! permission and escalation checks (`change`).
+//!
 //! Compiling interns every name into a small `Copy` id and closes every action set
 //! under implications. The compiled layout:
 //!

@@ -266,7 +266,7 @@ impl fmt::Display for Change {
 #[non_exhaustive]
 pub enum ChangeError {
     /// The change would make an invalid definition (the path is where the subject
-    /// or role stands in [`Policy::to_definition`]'s document).
+    /// or role stands in [`Policy::to_definition`](crate::Policy::to_definition)'s document).
     #[error(transparent)]
     Invalid(#[from] PolicyError),
     /// The subject to change does not exist.

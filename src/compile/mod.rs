@@ -48,7 +48,7 @@ impl Policy {
     }
 
     /// Compiles `def` as a successor of this policy: every subject whose name
-    /// stays keeps its [`SubjectId`] (same position, same lineage), new subjects
+    /// stays keeps its [`SubjectId`](crate::SubjectId) (same position, same lineage), new subjects
     /// come after the others, and the ids of subjects `def` drops are denied. So
     /// ids a service cached stay right across a reload; [`LivePolicy::replace`]
     /// does this itself.

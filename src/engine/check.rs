@@ -17,7 +17,7 @@ impl Policy {
 
     /// Whether `subject` may do `action` on `resource`.
     ///
-    /// `action` is an [`ActionId`] or `bitflags` flags declared in the kind's action
+    /// `action` is an [`ActionId`](crate::ActionId) or `bitflags` flags declared in the kind's action
     /// order (all of the flags must be allowed; see
     /// [`Policy::typed_kind`](crate::Policy::typed_kind)). Ids from another policy,
     /// an action of another kind than the resource's, or a state of another kind:
@@ -105,7 +105,14 @@ impl Policy {
                 .filter(|_| subj.flags & Subject::LAYER != 0);
             return self.contained_subject(subject, pk, profiles, x, extra, r);
         }
-        self.after_scope(pk, profiles, x, subj.flags & Subject::LAYER != 0, &subj.extra, r)
+        self.after_scope(
+            pk,
+            profiles,
+            x,
+            subj.flags & Subject::LAYER != 0,
+            &subj.extra,
+            r,
+        )
     }
 
     /// [`Policy::contained`] for a subject, out of line (the closure that checks
@@ -120,7 +127,9 @@ impl Policy {
         extra: Option<&SubjectExtra>,
         r: &Resource,
     ) -> u64 {
-        self.contained(pk, profiles, x, extra, r, &|a| self.allowed_again(subject, a))
+        self.contained(pk, profiles, x, extra, r, &|a| {
+            self.allowed_again(subject, a)
+        })
     }
 
     /// Steps 5 to 9 from the set `x` after step 4, for a subject or a principal
