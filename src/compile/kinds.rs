@@ -63,8 +63,13 @@ impl Schema {
                 chain.push(p);
                 at = parents.get(p as usize).copied().flatten();
             }
+            let chain_text = chain.iter().enumerate().fold(0u8, |m, (i, &a)| {
+                let text = self.kinds.get(a as usize).is_some_and(|x| x.text_ids);
+                m | u8::from(text) << i
+            });
             if let Some(kind) = self.kinds.get_mut(k) {
                 kind.chain = chain;
+                kind.chain_text = chain_text;
             }
         }
         Ok(())
@@ -387,6 +392,7 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         available: k.available,
         chain: SmallVec::new(),
         text_ids: k.ids == IdType::String,
+        chain_text: 0,
     };
     // Direct implications, then the transitive closure by iterating to a fixed
     // point (at most 64 rounds; cycles simply make their actions equivalent).

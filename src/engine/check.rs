@@ -189,7 +189,7 @@ impl Policy {
         let Some(kind) = self.schema.kinds.get(k as usize) else {
             return 0;
         };
-        if self.invalid(kind, r).is_some() {
+        if !self.consistent(kind, r) {
             return 0;
         }
         let mut ids = [0; MAX_ANCESTORS];
@@ -278,6 +278,34 @@ impl Policy {
             }
         }
         out
+    }
+
+    /// Whether `r` is a consistent resource of `kind` (see [`Policy::invalid`],
+    /// which says why not): the check path's form, which reads no other kind's
+    /// record.
+    #[inline]
+    fn consistent(&self, kind: &Kind, r: &Resource) -> bool {
+        let id_ok = |text: bool, id: InstanceId, stamp: u32| {
+            if text {
+                stamp != 0 && self.text_ok(id, stamp)
+            } else {
+                stamp == 0
+            }
+        };
+        if r.rare & Resource::INVALID != 0
+            || r.id.is_some_and(|id| !id_ok(kind.text_ids, id, r.stamp))
+        {
+            return false;
+        }
+        let given = r.ancestors();
+        given.len() <= kind.chain.len()
+            && given
+                .iter()
+                .zip(&kind.chain)
+                .enumerate()
+                .all(|(i, (a, &ak))| {
+                    a.kind.0 == ak && id_ok(kind.chain_text >> i & 1 != 0, a.id, a.stamp)
+                })
     }
 
     /// Why `r` is not a consistent resource of `kind`, if it is not: every check

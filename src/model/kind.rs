@@ -64,6 +64,9 @@ pub(crate) struct Kind {
     pub(crate) chain: SmallVec<[u32; MAX_ANCESTORS]>,
     /// Instances have string ids (resolved to numbers by [`Texts`]).
     pub(crate) text_ids: bool,
+    /// Bit `i`: the ancestor at depth `i + 1` has string ids (so a check need
+    /// not read the ancestors' records to validate a resource).
+    pub(crate) chain_text: u8,
 }
 
 impl Kind {
