@@ -52,16 +52,17 @@
 //! are written in ancestors, and never one node per combination of ancestors.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use serde::{Deserialize, Serialize};
 use smallvec::{smallvec, SmallVec};
 
 use crate::def::InstanceId;
-use crate::ids::{Actions, Instance, KindId, Resource, StateId, SubjectId};
+use crate::ids::{Actions, Instance, KindId, Resource, StateId, SubjectId, MAX_ANCESTORS};
 use crate::policy::{
     role_tag, slot, Layer, Policy, ProfileKind, Subject, SubjectExtra, SubjectRef, Texts,
 };
-use crate::table::Affine;
+use crate::table::{Affine, IntHasher};
 
 /// Owner classes, in the order of a probe's rows.
 pub(crate) const UNOWNED: usize = 0;
@@ -1100,12 +1101,12 @@ struct Pre {
     /// Per depth (`d - 1`), the ancestor ids that ancestor's own answer can tell
     /// apart, sorted; any other id answers as [`Deep::others`] does.
     classes: Vec<Vec<InstanceId>>,
-    /// Per depth (`d - 1`), each id of `classes` to the id that stands for it in
-    /// the walk's state: an id that the ancestor's answer reads only through its
-    /// layers' maps at that level stands for every id with the same maps (so
-    /// thousands of ancestor exceptions that do the same make one state, not one
-    /// each); any other id stands for itself.
-    reps: Vec<HashMap<InstanceId, InstanceId>>,
+    /// Per depth (`d - 1`), for each id of `classes` (same position), the id
+    /// that stands for it in the walk's state: an id that the ancestor's answer
+    /// reads only through its layers' maps at that level stands for every id with
+    /// the same maps (so thousands of ancestor exceptions that do the same make
+    /// one state, not one each); any other id stands for itself.
+    reps: Vec<Vec<InstanceId>>,
 }
 
 /// One kind's layer maps as a check of one subject reads them (see
@@ -1117,18 +1118,33 @@ struct Maps<'p> {
     pk: &'p ProfileKind,
     /// The subject's own layer, when a check reads it.
     extra: Option<&'p SubjectExtra>,
-    role_deep: bool,
+    /// Per depth `d` (index `d`), the role layer's rules written in the ancestor
+    /// there, on an ancestor it does not name: `None` where it writes none (or
+    /// the role writes no rule in ancestors). Read once, not once per id.
+    role_defaults: [Option<Affine>; MAX_ANCESTORS + 1],
     subject_deep: bool,
 }
 
 impl<'p> Maps<'p> {
     fn new(policy: &'p Policy, subj: &'p Subject, pk: &'p ProfileKind, kind: u32) -> Maps<'p> {
+        let mut role_defaults = [None; MAX_ANCESTORS + 1];
+        if pk.flags & ProfileKind::DEEP != 0 {
+            for (e, d) in role_defaults.iter_mut().enumerate().skip(1) {
+                // INVARIANT (role rules in ancestors, as `Policy::contained`): a
+                // depth where the role writes no rule has no default entry, and
+                // changes nothing.
+                *d = policy
+                    .schema
+                    .role_deep
+                    .get(role_tag(pk.role, slot(kind, e as u8)), 0);
+            }
+        }
         Maps {
             policy,
             kind,
             pk,
             extra: own_layer(subj),
-            role_deep: pk.flags & ProfileKind::DEEP != 0,
+            role_defaults,
             subject_deep: subject_deep(subj, kind),
         }
     }
@@ -1146,18 +1162,18 @@ impl<'p> Maps<'p> {
 
     /// The role layer's rules written in the ancestor at depth `e`.
     fn role_at(&self, e: usize, id: Option<InstanceId>) -> Affine {
-        if !self.role_deep {
-            return Affine::IDENTITY;
-        }
-        let schema = &self.policy.schema;
-        let tag = role_tag(self.pk.role, slot(self.kind, e as u8));
-        // INVARIANT (role rules in ancestors, as `Policy::contained`): a depth where
-        // the role writes no rule has no default entry, and changes nothing.
-        let Some(default) = schema.role_deep.get(tag, 0) else {
+        let Some(default) = self.role_defaults.get(e).copied().flatten() else {
             return Affine::IDENTITY;
         };
         match id {
-            Some(id) => schema.role_instances.get(tag, id).unwrap_or(default),
+            Some(id) => {
+                let tag = role_tag(self.pk.role, slot(self.kind, e as u8));
+                self.policy
+                    .schema
+                    .role_instances
+                    .get(tag, id)
+                    .unwrap_or(default)
+            }
             None => default,
         }
     }
@@ -1233,7 +1249,10 @@ struct Deep<'p> {
     met: HashMap<(usize, SmallVec<[InstanceId; 4]>), bool>,
     memo: HashMap<State, usize>,
     nodes: Vec<Branch>,
-    interned: HashMap<Branch, usize>,
+    /// Nodes by content. Keys are whole subtrees, and there are few of them (one
+    /// per distinct conditions), so a cheap hash serves: a collision costs one
+    /// compare among few.
+    interned: HashMap<Branch, usize, BuildHasherDefault<IntHasher>>,
 }
 
 /// `a` on `bits` only: the identity elsewhere (two maps that agree on `bits`
@@ -1283,7 +1302,7 @@ fn stand_ins(
     subject: SubjectId,
     p: &Pre,
     others: &[InstanceId],
-) -> Vec<HashMap<InstanceId, InstanceId>> {
+) -> Vec<Vec<InstanceId>> {
     let entry = policy.list_entry(subject, p.kind);
     let compiled = policy.schema.kinds.get(p.kind as usize);
     let first_read = compiled
@@ -1306,26 +1325,25 @@ fn stand_ins(
         .enumerate()
         .map(|(i, (ids, &other))| {
             let level = (i + 1).checked_sub(p.depth);
-            let mut reps = HashMap::with_capacity(ids.len());
             match (level, maps) {
                 (Some(level), Some(maps)) if level < first_read => {
                     let sig = |id: InstanceId| {
                         let (r, s) = maps.at(level, Some(id));
                         (on_bits(r, bits), on_bits(s, bits))
                     };
-                    let mut seen: HashMap<(Affine, Affine), InstanceId> = HashMap::new();
+                    // Few distinct maps (they are masks of a few bits): a cheap hash.
+                    let mut seen: HashMap<
+                        (Affine, Affine),
+                        InstanceId,
+                        BuildHasherDefault<IntHasher>,
+                    > = HashMap::default();
                     seen.insert(sig(other), other);
-                    for &id in ids {
-                        reps.insert(id, *seen.entry(sig(id)).or_insert(id));
-                    }
+                    ids.iter()
+                        .map(|&id| *seen.entry(sig(id)).or_insert(id))
+                        .collect()
                 }
-                _ => {
-                    for &id in ids {
-                        reps.insert(id, id);
-                    }
-                }
+                _ => ids.clone(),
             }
-            reps
         })
         .collect()
 }
@@ -1444,7 +1462,7 @@ impl<'p> Deep<'p> {
             met: HashMap::new(),
             memo: HashMap::new(),
             nodes: Vec::new(),
-            interned: HashMap::new(),
+            interned: HashMap::default(),
         };
         // Tails: the maps of the depths not given, outermost first.
         let (mut role, mut own) = (Affine::IDENTITY, Affine::IDENTITY);
@@ -1504,11 +1522,23 @@ impl<'p> Deep<'p> {
                 let next = self.step(&state, other);
                 let other_child = self.node(next, states);
                 let mut groups: Vec<(usize, Vec<InstanceId>)> = Vec::new();
+                // The few states the ids of this depth lead to, compared before
+                // hashing: most ids lead to one already seen.
+                let mut recent: SmallVec<[(State, usize); 8]> = SmallVec::new();
                 let mut i = 0;
                 while let Some(&id) = self.classes.get(d).and_then(|c| c.get(i)) {
                     i += 1;
                     let next = self.step(&state, id);
-                    let child = self.node(next, states);
+                    let child = match recent.iter().find(|(s, _)| *s == next) {
+                        Some(&(_, child)) => child,
+                        None => {
+                            let child = self.node(next.clone(), states);
+                            if !recent.spilled() {
+                                recent.push((next, child));
+                            }
+                            child
+                        }
+                    };
                     if child == other_child {
                         continue;
                     }
@@ -1577,7 +1607,10 @@ impl<'p> Deep<'p> {
                 .map(|(p, path)| {
                     let mut path = path.clone();
                     if p.depth <= e {
-                        let rep = p.reps.get(e - 1).and_then(|r| r.get(&id));
+                        let rep = p.classes.get(e - 1).and_then(|c| {
+                            let at = c.binary_search(&id).ok()?;
+                            p.reps.get(e - 1)?.get(at)
+                        });
                         path.push(rep.copied().unwrap_or(other));
                     }
                     path
