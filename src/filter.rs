@@ -60,7 +60,7 @@ use smallvec::{smallvec, SmallVec};
 use crate::def::InstanceId;
 use crate::ids::{Actions, Instance, KindId, Resource, StateId, SubjectId, MAX_ANCESTORS};
 use crate::policy::{
-    role_tag, slot, Layer, Policy, ProfileKind, Subject, SubjectExtra, SubjectRef, Texts,
+    role_tag, slot, Exception, Layer, Policy, ProfileKind, Subject, SubjectExtra, SubjectRef, Texts,
 };
 use crate::table::{Affine, IntHasher};
 
@@ -128,33 +128,32 @@ pub(crate) fn named_at(policy: &Policy, info: Option<SubjectRef<'_>>, sl: u32) -
         .roles
         .get(info.role() as usize)
         .map(|r| &*r.layer);
-    let mut ids: Vec<InstanceId> = Vec::new();
-    for layer in [Some(info.layer()), role].into_iter().flatten() {
-        named_in(layer, sl, &mut ids);
+    let layers = [Some(info.layer()), role];
+    let ranges: SmallVec<[(&[InstanceId], &[Exception]); 2]> = layers
+        .into_iter()
+        .flatten()
+        .map(|layer| named_in(layer, sl))
+        .collect();
+    let mut ids: Vec<InstanceId> =
+        Vec::with_capacity(ranges.iter().map(|(r, e)| r.len() + e.len()).sum());
+    for (restricted, exceptions) in ranges {
+        ids.extend_from_slice(restricted);
+        ids.extend(exceptions.iter().map(|e| e.id));
     }
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
-/// The ids `layer` names at `slot` (its restriction's there, its exceptions'
-/// there), appended to `out`. Bisects: the layer is sorted by slot.
-fn named_in(layer: &Layer, sl: u32, out: &mut Vec<InstanceId>) {
+/// The ids `layer` names at `slot`: its restriction's there, and its exceptions
+/// there. Bisects: the layer is sorted by slot.
+fn named_in(layer: &Layer, sl: u32) -> (&[InstanceId], &[Exception]) {
     // INVARIANT (sorted layers, see `Layer::exception`): exceptions sorted by
     // `(slot, id)`, one restriction per slot.
-    if let Some(r) = layer.restriction(sl) {
-        out.extend_from_slice(&r.ids);
-    }
+    let restricted = layer.restriction(sl).map_or(&[][..], |r| &r.ids[..]);
     let from = layer.exceptions.partition_point(|e| e.slot() < sl);
-    out.extend(
-        layer
-            .exceptions
-            .get(from..)
-            .unwrap_or(&[])
-            .iter()
-            .take_while(|e| e.slot() == sl)
-            .map(|e| e.id),
-    );
+    let to = layer.exceptions.partition_point(|e| e.slot() <= sl);
+    (restricted, layer.exceptions.get(from..to).unwrap_or(&[]))
 }
 
 /// The compiled form one subject reads for one kind and action: what
