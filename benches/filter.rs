@@ -16,6 +16,14 @@
 //!   have: the rendered filter in the `WHERE` clause (`filtered`, the filter built
 //!   and rendered in every iteration) against reading every row and calling
 //!   `can` on it (`scan_can`). Both return the same rows (asserted first).
+//! - `filter/contained/*`: contacts in databases, with rules written in databases
+//!   by the role (100) and by the subject (`n` of them), and a prerequisite on the
+//!   database (`edit` needs `view` there; the role denies `view` on 50
+//!   databases): `build/<n>` builds the filter; `can_many/<n>` and
+//!   `can_loop/<n>` check 1M contacts in random databases (`can_many` asks `can`
+//!   per resource for such a kind); `can_ids_within/<n>` checks 1M ids in one
+//!   database; `sqlite/filtered` and `sqlite/scan_can` as above, on 100k contacts
+//!   with a `database_id` column.
 //!
 //! Run: `cargo bench --bench filter -- --warm-up-time 1 --measurement-time 2`.
 
@@ -320,5 +328,201 @@ fn sqlite(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, build, bulk, sqlite);
+/// Contacts in databases: `contact` (view, edit; edit needs view) has parent
+/// `database` (view); `edit` on a contact needs `view` on its database. The
+/// `Staff` role edits any contact, except in 100 databases (denied `edit`, ids
+/// multiples of 7), and may not view 50 databases (multiples of 11); subjects
+/// `c0`, `c10`, `c100`, `c1000` write that many exceptions of their own in
+/// databases (alternately allowing and denying `edit`, ids multiples of 13), and
+/// 10 on contacts themselves.
+fn contained_policy() -> Policy {
+    let mut role_exceptions: Vec<serde_json::Value> = (1..=100u64)
+        .map(|i| serde_json::json!({ "kind": "contact", "in": "database", "id": i * 7, "deny": ["edit"] }))
+        .collect();
+    role_exceptions.extend(
+        (1..=50u64)
+            .map(|i| serde_json::json!({ "kind": "database", "id": i * 11, "deny": ["view"] })),
+    );
+    let mut subjects = serde_json::Map::new();
+    for n in [0u64, 10, 100, 1000] {
+        let mut exceptions: Vec<serde_json::Value> = (1..=n)
+            .map(|i| {
+                if i % 2 == 0 {
+                    serde_json::json!({ "kind": "contact", "in": "database", "id": i * 13, "allow": ["edit"] })
+                } else {
+                    serde_json::json!({ "kind": "contact", "in": "database", "id": i * 13, "deny": ["edit"] })
+                }
+            })
+            .collect();
+        exceptions.extend(
+            (1..=10u64).map(
+                |i| serde_json::json!({ "kind": "contact", "id": i * 7919, "deny": ["view"] }),
+            ),
+        );
+        subjects.insert(
+            format!("c{n}"),
+            serde_json::json!({ "role": "Staff", "exceptions": exceptions }),
+        );
+    }
+    let def: PolicyDef = serde_json::from_value(serde_json::json!({
+        "kinds": {
+            "database": { "actions": ["view"] },
+            "contact": { "actions": ["view", "edit"], "needs": { "edit": ["view"] }, "parent": "database",
+                         "prerequisites": [{ "action": "edit", "kind": "database", "actions": ["view"], "on_ancestor": true }] }
+        },
+        "roles": { "Staff": { "grants": { "contact": ["edit"], "database": ["view"] }, "exceptions": role_exceptions } },
+        "subjects": subjects
+    }))
+    .unwrap_or_default();
+    Policy::compile(&def).unwrap_or_else(|e| panic!("contained bench policy: {e}"))
+}
+
+/// `n` contacts: ids below 1M, in a database below 20k (so the named ones come
+/// up), one in eight given no database.
+fn contacts(policy: &Policy, n: usize) -> Vec<Resource> {
+    let contact = policy.kind("contact").unwrap_or_else(|| panic!("contact"));
+    let database = policy
+        .kind("database")
+        .unwrap_or_else(|| panic!("database"));
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    (0..n)
+        .map(|_| {
+            let r = policy.resource(contact).with_id(rng.below(1_000_000));
+            match rng.below(8) {
+                0 => r,
+                _ => r.within(database.instance(rng.below(20_000))),
+            }
+        })
+        .collect()
+}
+
+fn contained(c: &mut Criterion) {
+    let policy = contained_policy();
+    let edit = policy
+        .action("contact", "edit")
+        .unwrap_or_else(|| panic!("edit"));
+    let kind = edit.kind();
+    let database = policy
+        .kind("database")
+        .unwrap_or_else(|| panic!("database"));
+    let mut g = c.benchmark_group("filter/contained/build");
+    for n in [0, 10, 100, 1000] {
+        let s = policy
+            .subject(&format!("c{n}"))
+            .unwrap_or_else(|| panic!("c{n}"));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &s, |b, &s| {
+            b.iter(|| policy.filter(black_box(s), black_box(edit), kind));
+        });
+    }
+    g.finish();
+    let rs = contacts(&policy, 1_000_000);
+    let ids: Vec<u64> = rs.iter().map(|r| r.id().unwrap_or(0)).collect();
+    let mut g = c.benchmark_group("filter/contained");
+    g.throughput(Throughput::Elements(rs.len() as u64));
+    for n in [10, 1000] {
+        let s = policy
+            .subject(&format!("c{n}"))
+            .unwrap_or_else(|| panic!("c{n}"));
+        g.bench_with_input(BenchmarkId::new("can_many", n), &s, |b, &s| {
+            b.iter(|| policy.can_many(black_box(s), edit, black_box(&rs)));
+        });
+        g.bench_with_input(BenchmarkId::new("can_loop", n), &s, |b, &s| {
+            b.iter(|| {
+                black_box(&rs)
+                    .iter()
+                    .filter(|r| policy.can(black_box(s), edit, r))
+                    .count()
+            });
+        });
+        let within = [database.instance(26)];
+        g.bench_with_input(BenchmarkId::new("can_ids_within", n), &s, |b, &s| {
+            b.iter(|| policy.can_ids_within(black_box(s), edit, kind, &within, black_box(&ids)));
+        });
+    }
+    g.finish();
+    // SQLite: 100k contacts with their database.
+    const ROWS: usize = 100_000;
+    let conn = rusqlite::Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+    conn.execute_batch(
+        "CREATE TABLE contact (id INTEGER PRIMARY KEY, database_id INTEGER, amount INTEGER);
+         CREATE INDEX contact_database ON contact (database_id);
+         BEGIN;",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    {
+        let mut insert = conn
+            .prepare("INSERT OR IGNORE INTO contact VALUES (?1, ?2, ?3)")
+            .unwrap_or_else(|e| panic!("{e}"));
+        for r in &rs[..ROWS] {
+            insert
+                .execute((
+                    r.id().map(|i| i as i64),
+                    r.ancestors()
+                        .first()
+                        .and_then(|a| a.number())
+                        .map(|i| i as i64),
+                    7i64,
+                ))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    conn.execute_batch("COMMIT;")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let columns = Columns::new("id").ancestor("database", "database_id");
+    let filtered = |s: SubjectId| -> usize {
+        let filter = policy.filter(s, edit, kind);
+        let sql = filter.to_sql(&columns).unwrap_or_else(|e| panic!("{e}"));
+        let text = format!("SELECT id, amount FROM contact WHERE {}", sql.text);
+        let mut stmt = conn.prepare_cached(&text).unwrap_or_else(|e| panic!("{e}"));
+        let params = sql.params.iter().map(|v| match v {
+            SqlValue::Int(i) => Value::Integer(*i),
+            SqlValue::Text(t) => Value::Text(t.clone()),
+        });
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut n = 0usize;
+        while let Ok(Some(row)) = rows.next() {
+            n += usize::from(row.get::<_, i64>(1).is_ok());
+        }
+        n
+    };
+    let scan = |s: SubjectId| -> usize {
+        let mut stmt = conn
+            .prepare_cached("SELECT id, database_id, amount FROM contact")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut rows = stmt.query([]).unwrap_or_else(|e| panic!("{e}"));
+        let mut n = 0usize;
+        while let Ok(Some(row)) = rows.next() {
+            let mut r = policy.resource(kind);
+            if let Ok(id) = row.get::<_, i64>(0) {
+                r = r.with_id(id as u64);
+            }
+            if let Ok(Some(db)) = row.get::<_, Option<i64>>(1) {
+                r = r.within(database.instance(db as u64));
+            }
+            if policy.can(s, edit, &r) {
+                n += usize::from(row.get::<_, i64>(2).is_ok());
+            }
+        }
+        n
+    };
+    let mut g = c.benchmark_group("filter/contained/sqlite");
+    g.sample_size(10);
+    for n in [10, 1000] {
+        let s = policy
+            .subject(&format!("c{n}"))
+            .unwrap_or_else(|| panic!("c{n}"));
+        assert_eq!(filtered(s), scan(s), "c{n}");
+        g.bench_with_input(BenchmarkId::new("filtered", n), &s, |b, &s| {
+            b.iter(|| filtered(black_box(s)));
+        });
+        g.bench_with_input(BenchmarkId::new("scan_can", n), &s, |b, &s| {
+            b.iter(|| scan(black_box(s)));
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, build, bulk, sqlite, contained);
 criterion_main!(benches);

@@ -7,14 +7,24 @@
 //! [`Policy::can_ids`] is the columnar form for the common list case (ids only):
 //! the answer for unnamed ids is worked out once from the compiled masks, and each
 //! id costs a hash, two compares and a bit set, or nothing at all when no named id
-//! answers differently.
+//! answers differently. [`Policy::can_ids_within`] is the same for the children
+//! of one given parent (contacts of database 42).
+//!
+//! Containment: a resource's answer can depend on its ancestors (rules written
+//! `in` an ancestor, prerequisites on an ancestor instance) and a kind can have
+//! string ids. The per-kind tables here read the instance's own id only, so they
+//! are used only where that is exact (`Policy::list_plain`, and a resource that
+//! carries no ancestor and no string id); everything else is asked of `can`, or,
+//! for the columnar forms, worked out per class of ids with `can` on one
+//! representative each. No answer here is ever more permissive than `can`'s on
+//! the same resource.
 
 use crate::def::InstanceId;
 use crate::engine::Policy;
 use crate::filter::{
     named_ids, unnamed_id, Compiled, Probe, MANAGED, OTHER, OWN, OWNER_CLASSES, UNOWNED,
 };
-use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
+use crate::ids::{Actions, Instance, KindId, Resource, StateId, SubjectId};
 
 /// A fixed-length set of bits: bit `i` answers for the `i`-th resource given to
 /// [`Policy::can_many`].
@@ -420,6 +430,15 @@ impl Policy {
     /// `benches/README.md`). Resources of another kind than the first, and kinds
     /// with more than 14 states, are checked one by one with `can`.
     ///
+    /// Containment: resources given ancestors or a string id, and every resource of
+    /// a kind whose answers for this subject can depend on ancestors (its role or
+    /// the subject writes rules `in` an ancestor of it, or it has a prerequisite on
+    /// an ancestor instance) or that has string ids, are checked one by one with
+    /// `can` (tens of nanoseconds each): the answer always reads the ancestors the
+    /// resource carries, exactly as `can` does. For many children of one parent
+    /// given as ids, [`can_ids_within`](Policy::can_ids_within) is faster; for a
+    /// database, [`filter`](Policy::filter).
+    ///
     /// ```
     /// # use accessmask::{Policy, PolicyDef};
     /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {"task": {"actions": ["view"]}},
@@ -441,7 +460,12 @@ impl Policy {
     ) -> BitSet {
         let len = resources.len();
         let mut words = Vec::with_capacity(len.div_ceil(64));
-        let kind: Option<KindId> = resources.first().map(|r| r.kind);
+        // Kinds the matcher cannot read exactly (see `Policy::list_plain`) are
+        // asked of `can`, resource by resource.
+        let kind: Option<KindId> = resources
+            .first()
+            .map(|r| r.kind)
+            .filter(|&k| self.list_plain(subject, k));
         let probe = kind.map(|k| self.probe(subject, action, k));
         match probe.as_ref().and_then(Matcher::new) {
             Some(m) => {
@@ -449,8 +473,11 @@ impl Policy {
                     let mut w = 0u64;
                     for (i, r) in chunk.iter().enumerate() {
                         // Owners from another policy are asked of `can`, which denies
-                        // them as owners; the matcher compares indices only.
+                        // them as owners; the matcher compares indices only. So are
+                        // resources given ancestors or a string id, which `can`
+                        // checks for consistency (the matcher reads none of it).
                         let yes = if r.kind.0 == m.kind
+                            && r.rare == 0
                             && r.owner.map_or(true, |o| self.resolve(o).is_some())
                         {
                             m.test(r)
@@ -475,11 +502,20 @@ impl Policy {
         BitSet { words, len }
     }
 
-    /// [`can`](Policy::can) for each of `ids` as instances of `kind` with no owner
-    /// and no state: bit `i` of the result is `self.can(subject, action,
-    /// &self.resource(kind).with_id(ids[i]))`. The columnar form of
+    /// [`can`](Policy::can) for each of `ids` as instances of `kind` with no owner,
+    /// no state and no ancestor: bit `i` of the result is `self.can(subject,
+    /// action, &self.resource(kind).with_id(ids[i]))`. The columnar form of
     /// [`can_many`](Policy::can_many) for the common list case, where the ids are
     /// a column of their own.
+    ///
+    /// Containment: the ids are instances given **no ancestor**, so for a kind
+    /// with a parent this is the answer for an instance whose parent is not known
+    /// (rules written `in` an ancestor do not apply to it, and a prerequisite on
+    /// its parent is not met). To list the children of one parent, give the
+    /// parent: [`can_ids_within`](Policy::can_ids_within). A kind with string ids
+    /// has no number ids: every bit is 0, as `can` answers (use
+    /// [`can_many`](Policy::can_many) with instances resolved by
+    /// [`Policy::instance`]).
     ///
     /// The answer for every id the subject's layers (its own and its role's) do
     /// not name is read once from the compiled masks; the named ids whose answer
@@ -510,6 +546,9 @@ impl Policy {
         kind: KindId,
         ids: &[InstanceId],
     ) -> BitSet {
+        if !self.list_plain(subject, kind) {
+            return self.can_ids_within(subject, action, kind, &[], ids);
+        }
         let len = ids.len();
         let Some(c) = Compiled::new(self, subject, action, kind) else {
             return BitSet {
@@ -531,6 +570,73 @@ impl Policy {
             IdSet::new(&flipped).flip(&mut words, ids);
         }
         // Bits past `len` are zero.
+        if let Some(last) = words.last_mut() {
+            if len % 64 != 0 {
+                *last &= (1u64 << (len % 64)) - 1;
+            }
+        }
+        BitSet { words, len }
+    }
+
+    /// [`can`](Policy::can) for each of `ids` as instances of `kind` inside the
+    /// same ancestors, with no owner and no state: bit `i` of the result is
+    /// `self.can(subject, action, &r.with_id(ids[i]))` where `r` is
+    /// `self.resource(kind)` given each of `ancestors` with
+    /// [`Resource::within`] (parent first). The list case "which contacts of
+    /// database 42 may this user edit?", with rules written in databases and
+    /// prerequisites on them taken into account.
+    ///
+    /// The answer can differ only between the ids the subject's layers (its own
+    /// and its role's) name on the kind itself: `can` is asked once for an id
+    /// named nowhere and once for each named id, and each id then costs a hash,
+    /// two compares and a bit set, as in [`can_ids`](Policy::can_ids). Ancestors
+    /// that make the resource invalid (of the wrong kind, too many) deny every id.
+    ///
+    /// ```
+    /// # use accessmask::{Policy, PolicyDef};
+    /// # let def: PolicyDef = serde_json::from_str(r#"{"kinds": {
+    /// #   "database": {"actions": ["view"]},
+    /// #   "contact": {"actions": ["view", "edit"], "parent": "database"}},
+    /// #   "roles": {"R": {"grants": {"contact": ["edit"]},
+    /// #     "exceptions": [{"kind": "contact", "in": "database", "id": 42, "deny": ["edit"]},
+    /// #                    {"kind": "contact", "id": 5, "deny": ["edit"]}]}},
+    /// #   "subjects": {"u": {"role": "R"}}}"#)?;
+    /// # let policy = Policy::compile(&def)?;
+    /// let u = policy.subject("u").ok_or("no u")?;
+    /// let edit = policy.action("contact", "edit").ok_or("no edit")?;
+    /// let database = policy.kind("database").ok_or("no database")?;
+    /// let ids = [4, 5, 6];
+    /// let in_7 = policy.can_ids_within(u, edit, edit.kind(), &[database.instance(7)], &ids);
+    /// assert_eq!(in_7.iter().collect::<Vec<_>>(), [0, 2]);
+    /// let in_42 = policy.can_ids_within(u, edit, edit.kind(), &[database.instance(42)], &ids);
+    /// assert_eq!(in_42.count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn can_ids_within(
+        &self,
+        subject: SubjectId,
+        action: impl Actions,
+        kind: KindId,
+        ancestors: &[Instance],
+        ids: &[InstanceId],
+    ) -> BitSet {
+        let len = ids.len();
+        let base = ancestors
+            .iter()
+            .fold(self.resource(kind), |r, a| r.within(*a));
+        // INVARIANT (named ids): with the ancestors fixed, an id the subject's and
+        // its role's layers do not name on the kind itself answers as any other
+        // such id (the rules written in ancestors and the prerequisites on them
+        // read the ancestors only).
+        let named = named_ids(self, self.resolve(subject).and_then(|s| self.info(s)), kind);
+        let at = |id: InstanceId| self.can(subject, action, &base.with_id(id));
+        let unnamed = at(unnamed_id(&named));
+        let flipped: Vec<InstanceId> = named.into_iter().filter(|&id| at(id) != unnamed).collect();
+        let fill = if unnamed { !0u64 } else { 0 };
+        let mut words: Vec<u64> = vec![fill; len.div_ceil(64)];
+        if !flipped.is_empty() {
+            IdSet::new(&flipped).flip(&mut words, ids);
+        }
         if let Some(last) = words.last_mut() {
             if len % 64 != 0 {
                 *last &= (1u64 << (len % 64)) - 1;

@@ -296,7 +296,9 @@ pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use engine::Policy;
 pub use error::{name_problem, Item, PolicyError};
 pub use explain::{Explanation, Rule, Step};
-pub use filter::{Clause, Cond, Except, Filter, Named, Owner, States};
+pub use filter::{
+    AncestorKind, Branch, Clause, Cond, Except, Filter, Named, Owner, States, Within, WithinIds,
+};
 pub use ids::{
     ActionId, ActionSet, Actions, Instance, KindId, Resource, ResourceKind, RoleId, StateId,
     SubjectId, TypedKind, MAX_ACTIONS, MAX_ANCESTORS,

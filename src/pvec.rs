@@ -21,7 +21,7 @@ type Group<T> = Arc<[Leaf<T>]>;
 /// and the list of groups are `Arc<[_]>` (data right after the counts), so cloning
 /// is one count, and `get` is three dependent loads: the group, the leaf, the
 /// element. `set` copies one leaf, one group and the list of groups.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PVec<T> {
     len: usize,
     groups: Arc<[Group<T>]>,

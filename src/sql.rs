@@ -2,11 +2,19 @@
 //! bind values. No value is ever spliced into the text: the text holds only the
 //! caller's column names (checked as identifiers), placeholders, keywords and
 //! the constants `1 = 1` / `1 = 0`.
+//!
+//! A filter that splits on ancestors ([`Filter::within`]) renders as nested
+//! cases over the ancestor columns the caller names with [`Columns::ancestor`],
+//! parent first: `(db IS NULL AND <no database>) OR (db IN (?, ?) AND <in those>)
+//! OR (db NOT IN (?, ?) AND <in another>)`, with the cases that hold the same
+//! conditions merged. A column the filter needs and the caller did not give is an
+//! error ([`SqlError::MissingAncestor`]), never a `WHERE` that leaves the test
+//! out.
 
 use std::fmt;
 
 use crate::def::InstanceId;
-use crate::filter::{Clause, Cond, Filter, Owner, States};
+use crate::filter::{Branch, Clause, Cond, Filter, Owner, States, Within};
 
 /// A value to bind to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -14,7 +22,8 @@ use crate::filter::{Clause, Cond, Filter, Owner, States};
 pub enum SqlValue {
     /// An integer (instance ids; owner keys and states when mapped to integers).
     Int(i64),
-    /// A text (owner keys and states by default: the subject's and state's name).
+    /// A text (owner keys and states by default: the subject's and state's name;
+    /// instance ids of a kind with string ids).
     Text(String),
 }
 
@@ -35,7 +44,7 @@ pub enum SqlError {
     /// A column name is not a SQL identifier.
     #[error("columns.{field}: `{name}` is not a SQL identifier (a letter or `_`, then letters, digits or `_`, optionally `table.column`)")]
     BadColumn {
-        /// Which column: `id`, `owner` or `state`.
+        /// Which column: `id`, `owner`, `state` or `ancestor`.
         field: &'static str,
         /// The name given.
         name: String,
@@ -47,12 +56,36 @@ pub enum SqlError {
         /// The id.
         id: InstanceId,
     },
+    /// The filter tests an ancestor of each row (its answers depend on it) and
+    /// the columns name no column for that ancestor kind.
+    #[error("columns.ancestor: no column for the `{kind}` of each row (ancestor {depth} of `{of}`), which the filter tests; give one with `Columns::ancestor`")]
+    MissingAncestor {
+        /// The ancestor kind.
+        kind: String,
+        /// Its depth (1: the parent).
+        depth: usize,
+        /// The filter's kind.
+        of: String,
+    },
+    /// A filter of a kind with string ids lists an id without its string (a
+    /// filter not made by [`Policy::filter`](crate::Policy::filter)).
+    #[error("instance id `{id}` of a kind with string ids has no string in the filter")]
+    NoText {
+        /// The id (the policy's number for the string).
+        id: InstanceId,
+    },
 }
 
 type KeyFn<'a> = Box<dyn Fn(&str) -> Option<SqlValue> + 'a>;
 
 /// The columns of the caller's table, and how owners and states are stored in
 /// them.
+///
+/// Ids: the id column holds the instance's id (an integer, or text for a kind
+/// with string ids); `NULL` is no id. Ancestors ([`Columns::ancestor`]): a column
+/// per ancestor kind the filter tests, holding the id of the row's ancestor of
+/// that kind (`NULL`: not given). Ancestors are read parent first: a `NULL`
+/// parent means no ancestor is given, whatever the columns above hold.
 ///
 /// Owners: the column holds, for each row, the key of the subject that owns it
 /// (`NULL`: no owner). By default a subject's key is its name, as text; give
@@ -67,6 +100,8 @@ pub struct Columns<'a> {
     state: Option<&'a str>,
     owner_key: Option<KeyFn<'a>>,
     state_value: Option<KeyFn<'a>>,
+    /// `(ancestor kind, column)`.
+    ancestors: Vec<(&'a str, &'a str)>,
 }
 
 impl fmt::Debug for Columns<'_> {
@@ -77,6 +112,7 @@ impl fmt::Debug for Columns<'_> {
             .field("state", &self.state)
             .field("owner_keys", &self.owner_key.as_ref().map(|_| "fn"))
             .field("state_values", &self.state_value.as_ref().map(|_| "fn"))
+            .field("ancestors", &self.ancestors)
             .finish()
     }
 }
@@ -90,7 +126,20 @@ impl<'a> Columns<'a> {
             state: None,
             owner_key: None,
             state_value: None,
+            ancestors: Vec::new(),
         }
+    }
+
+    /// The column holding each row's ancestor of kind `kind` (by name): its id,
+    /// an integer or, for a kind with string ids, text; `NULL` when the row is
+    /// given no such ancestor. Needed for each ancestor kind the filter tests
+    /// ([`Filter::within`]); a column for a kind it does not test is not read.
+    /// Giving the same kind again replaces its column.
+    #[must_use]
+    pub fn ancestor(mut self, kind: &'a str, column: &'a str) -> Self {
+        self.ancestors.retain(|(k, _)| *k != kind);
+        self.ancestors.push((kind, column));
+        self
     }
 
     /// The owner column.
@@ -356,34 +405,54 @@ impl Render<'_, '_> {
         })
     }
 
-    fn render(&self) -> Result<Expr, SqlError> {
+    /// The ids of one group as bind values: the numbers, or for a kind with
+    /// string ids the strings (one per id, or the filter is malformed).
+    fn values(
+        &self,
+        ids: &[InstanceId],
+        texts: &[String],
+        strings: bool,
+    ) -> Result<Vec<SqlValue>, SqlError> {
+        if !strings {
+            return id_values(ids);
+        }
+        if texts.len() != ids.len() {
+            return Err(SqlError::NoText {
+                id: ids.get(texts.len()).copied().unwrap_or_default(),
+            });
+        }
+        Ok(texts.iter().map(|t| SqlValue::Text(t.clone())).collect())
+    }
+
+    /// The conditions of `b` for rows given no further ancestor, by their own id.
+    fn body(&self, b: &Branch) -> Result<Expr, SqlError> {
         let f = self.filter;
         let id = self.id;
+        let strings = f.string_ids();
         let mut parts = Vec::new();
-        let mut excepted: Vec<InstanceId> = Vec::new();
-        for e in f.except() {
+        let mut excepted: Vec<(InstanceId, SqlValue)> = Vec::new();
+        for e in &b.except {
+            let values = self.values(&e.ids, &e.texts, strings)?;
             // A row of an id whose condition holds wherever the default does may
             // as well be tested against the default too: no need to exclude it.
-            if !f.implies(f.default(), &e.cond) {
-                excepted.extend(&e.ids);
+            if !f.implies(&b.default, &e.cond) {
+                excepted.extend(e.ids.iter().copied().zip(values.iter().cloned()));
             }
             let cond = self.cond(&e.cond);
             if cond != Expr::False {
-                parts.push(Expr::and(vec![Expr::is_in(id, id_values(&e.ids)?), cond]));
+                parts.push(Expr::and(vec![Expr::is_in(id, values), cond]));
             }
         }
-        excepted.sort_unstable();
-        let default = self.cond(f.default());
+        excepted.sort_by_key(|(i, _)| *i);
+        let excepted: Vec<SqlValue> = excepted.into_iter().map(|(_, v)| v).collect();
+        let default = self.cond(&b.default);
         if default != Expr::False {
             let not_excepted = match excepted.len() {
                 0 => Expr::True,
-                1 => Expr::atom(format!("{id} <> ?"), id_values(&excepted)?),
-                n => Expr::atom(
-                    format!("{id} NOT IN ({})", placeholders(n)),
-                    id_values(&excepted)?,
-                ),
+                1 => Expr::atom(format!("{id} <> ?"), excepted),
+                n => Expr::atom(format!("{id} NOT IN ({})", placeholders(n)), excepted),
             };
-            let ids = match f.no_id() {
+            let ids = match &b.no_id {
                 // Rows with no id follow the default too; `NULL NOT IN (..)` is not
                 // true, so say so.
                 None if not_excepted != Expr::True => Expr::or(vec![
@@ -398,27 +467,96 @@ impl Render<'_, '_> {
             };
             parts.push(Expr::and(vec![ids, default]));
         }
-        if let Some(c) = f.no_id() {
+        if let Some(c) = &b.no_id {
             parts.push(Expr::and(vec![
                 Expr::atom(format!("{id} IS NULL"), Vec::new()),
                 self.cond(c),
             ]));
         }
-        let body = Expr::or(parts);
+        Ok(Expr::or(parts))
+    }
+
+    /// The column of the ancestor `w` tests.
+    fn ancestor_column(&self, w: &Within) -> Result<&str, SqlError> {
+        self.columns
+            .ancestors
+            .iter()
+            .find(|(k, _)| *k == w.kind.name())
+            .map(|(_, c)| *c)
+            .ok_or_else(|| SqlError::MissingAncestor {
+                kind: w.kind.name().to_string(),
+                depth: w.depth,
+                of: self.filter.kind().name().to_string(),
+            })
+    }
+
+    /// The whole branch: its conditions for rows given no further ancestor, and
+    /// its cases on the next ancestor's column.
+    fn branch(&self, b: &Branch) -> Result<Expr, SqlError> {
+        let body = self.body(b)?;
+        let Some(w) = &b.within else {
+            return Ok(body);
+        };
+        let col = self.ancestor_column(w)?;
+        let strings = w
+            .depth
+            .checked_sub(1)
+            .and_then(|d| self.filter.ancestors().get(d))
+            .is_some_and(|a| a.string_ids);
+        let mut parts = Vec::new();
+        let mut listed: Vec<(InstanceId, SqlValue)> = Vec::new();
+        for e in &w.except {
+            let values = self.values(&e.ids, &e.texts, strings)?;
+            listed.extend(e.ids.iter().copied().zip(values.iter().cloned()));
+            let then = self.branch(&e.then)?;
+            if then != Expr::False {
+                parts.push(Expr::and(vec![Expr::is_in(col, values), then]));
+            }
+        }
+        listed.sort_by_key(|(i, _)| *i);
+        let listed: Vec<SqlValue> = listed.into_iter().map(|(_, v)| v).collect();
+        // `NULL <> ?` and `NULL NOT IN (..)` are not true: rows with no such
+        // ancestor are never taken for another one.
+        let not_listed = match listed.len() {
+            0 => Expr::atom(format!("{col} IS NOT NULL"), Vec::new()),
+            1 => Expr::atom(format!("{col} <> ?"), listed),
+            n => Expr::atom(format!("{col} NOT IN ({})", placeholders(n)), listed),
+        };
+        let none = Expr::atom(format!("{col} IS NULL"), Vec::new());
+        if w.default.within.is_none() && w.default.same_conditions(b) {
+            // Rows with no such ancestor and rows with one not listed hold the same
+            // conditions: one test for both.
+            if body != Expr::False {
+                parts.push(Expr::and(vec![Expr::or(vec![none, not_listed]), body]));
+            }
+        } else {
+            if body != Expr::False {
+                parts.push(Expr::and(vec![none, body]));
+            }
+            let default = self.branch(&w.default)?;
+            if default != Expr::False {
+                parts.push(Expr::and(vec![not_listed, default]));
+            }
+        }
+        Ok(Expr::or(parts))
+    }
+
+    fn render(&self) -> Result<Expr, SqlError> {
+        let body = self.branch(self.filter.branch())?;
         if body == Expr::False {
             return Ok(Expr::False);
         }
         // Rows in a state the kind does not have must not match; a condition
         // with a state test already keeps them out.
-        let unbounded = |c: &Cond| match c {
-            Cond::All => true,
-            Cond::None => false,
-            Cond::Any(clauses) => clauses.iter().any(|c| c.states.is_none()),
-        };
-        let state_tested = !unbounded(f.default())
-            && !f.except().iter().any(|e| unbounded(&e.cond))
-            && !f.no_id().is_some_and(unbounded);
-        if state_tested {
+        let mut unbounded = false;
+        self.filter.branch().each_cond(&mut |c| {
+            unbounded |= match c {
+                Cond::All => true,
+                Cond::None => false,
+                Cond::Any(clauses) => clauses.iter().any(|c| c.states.is_none()),
+            }
+        });
+        if !unbounded {
             return Ok(body);
         }
         Ok(Expr::and(vec![self.known_state(), body]))
@@ -459,10 +597,48 @@ impl Filter {
     /// assert!(filter.to_sql(&Columns::new("id; DROP TABLE j")).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// Ancestors: contacts in databases, with rules written in databases. The
+    /// filter tests each row's database, so the columns must name it
+    /// ([`Columns::ancestor`]); leaving it out is [`SqlError::MissingAncestor`].
+    /// Rows whose database column is `NULL` are contacts given no database.
+    ///
+    /// ```
+    /// use accessmask::{Columns, Policy, PolicyDef, SqlError, SqlValue};
+    ///
+    /// let def: PolicyDef = serde_json::from_str(r#"{
+    ///   "kinds": { "database": { "actions": ["view"] },
+    ///              "contact": { "actions": ["view", "edit"], "needs": { "edit": ["view"] },
+    ///                           "parent": "database" } },
+    ///   "roles": { "Editor": { "grants": { "contact": ["edit"] },
+    ///     "exceptions": [{ "kind": "contact", "in": "database", "id": 42, "deny": ["edit"] }],
+    ///     "restrictions": [{ "kind": "contact", "actions": ["edit"], "in": "database", "ids": [1, 2, 42] }] } },
+    ///   "subjects": { "ann": { "role": "Editor" } }
+    /// }"#)?;
+    /// let policy = Policy::compile(&def)?;
+    /// let ann = policy.subject("ann").ok_or("no ann")?;
+    /// let edit = policy.action("contact", "edit").ok_or("no edit")?;
+    /// let filter = policy.filter(ann, edit, edit.kind());
+    ///
+    /// // ann edits contacts of databases 1 and 2 only.
+    /// let columns = Columns::new("c.id").ancestor("database", "c.database_id");
+    /// let sql = filter.to_sql(&columns)?;
+    /// assert_eq!(sql.text, "c.database_id IN (?, ?)");
+    /// assert_eq!(sql.params, [SqlValue::Int(1), SqlValue::Int(2)]);
+    ///
+    /// assert!(matches!(
+    ///     filter.to_sql(&Columns::new("c.id")),
+    ///     Err(SqlError::MissingAncestor { depth: 1, .. })
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn to_sql(&self, columns: &Columns<'_>) -> Result<Sql, SqlError> {
         let id = checked("id", columns.id)?;
         let owner = columns.owner.map(|c| checked("owner", c)).transpose()?;
         let state = columns.state.map(|c| checked("state", c)).transpose()?;
+        for (_, c) in &columns.ancestors {
+            checked("ancestor", c)?;
+        }
         let r = Render {
             filter: self,
             columns,

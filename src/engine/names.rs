@@ -8,7 +8,7 @@ use crate::pvec::PVec;
 
 /// Subject names to ids, in shards so that adding a name copies one shard. Keys
 /// share their allocation with the names table (`Arc<str>`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NameIndex {
     /// One count to clone; adding a name copies the list of shards and one shard.
     shards: Arc<[Shard]>,
@@ -88,7 +88,7 @@ impl NameIndex {
 /// (where the number means the same string). Two snapshots that named different
 /// strings at one number (sibling changes, or policies compiled apart) differ in
 /// that stamp, and the id is denied there.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Texts {
     index: NameIndex,
     names: PVec<Arc<str>>,
