@@ -45,8 +45,9 @@
 //! The tree is built with one node per distinct *state* after the ancestors read
 //! so far: the role's and the subject's composed maps (on the bits that can
 //! change the answer: the action's, and those of the prerequisites that can
-//! remove it) and, per such prerequisite, the classes of the ancestors it reads.
-//! Ancestor ids that lead to the same state share a node, and nodes equal as
+//! remove it) and, per such prerequisite, the ancestors it reads, each replaced by
+//! a stand-in (ids whose maps in the ancestor kind's layers agree stand for one
+//! another). Ancestor ids that lead to the same state share a node, and nodes equal as
 //! trees are merged, so the filter lists each named ancestor id about once per
 //! distinct state of the depth above it: linear in the ids named, however many
 //! are written in ancestors, and never one node per combination of ancestors.
@@ -1251,8 +1252,8 @@ struct Deep<'p> {
     classes: Vec<Vec<InstanceId>>,
     /// Per depth, an id in no class (for a kind with string ids, the unnamed one).
     others: Vec<InstanceId>,
-    /// `role_tail[d]`: the role layer's maps for the depths below `d` (deeper than `d`),
-    /// not given, outermost first; `subject_tail` likewise.
+    /// `role_tail[d]`: the role layer's maps for depths `d + 1` and up (further up
+    /// the chain), none of them given, outermost first; `subject_tail` likewise.
     role_tail: Vec<Affine>,
     subject_tail: Vec<Affine>,
     pres: Vec<Pre>,
