@@ -443,3 +443,38 @@ mod tests {
         assert_eq!(nearest(&huge, [huge.as_str()]), None);
     }
 }
+
+/// A string id as a query writes it: as it is, or in double quotes when it would
+/// not read back otherwise (see [`needs_quotes`]). Lives here, with the
+/// crate's other rules for printing caller text. The question line of an
+/// explanation writes string ids this way, so it reads back as the question.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdText<'a>(pub(crate) &'a str);
+
+impl fmt::Display for IdText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !needs_quotes(self.0) {
+            return f.write_str(self.0);
+        }
+        fmt::Write::write_char(f, '"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' | '\\' => write!(f, "\\{c}")?,
+                c if c.is_control() || is_bidi_control(c) => write!(f, "{}", c.escape_default())?,
+                c => fmt::Write::write_char(f, c)?,
+            }
+        }
+        fmt::Write::write_char(f, '"')
+    }
+}
+
+/// Whether a bare `id` would not read back as itself: empty, starting with `"`,
+/// or holding whitespace (which ends a word), a control character or a
+/// bidirectional-text control (which a message escapes, and a reader cannot see).
+pub(crate) fn needs_quotes(id: &str) -> bool {
+    id.is_empty()
+        || id.starts_with('"')
+        || id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_bidi_control(c))
+}

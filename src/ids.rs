@@ -177,7 +177,7 @@ pub struct Resource {
     pub(crate) state: Option<StateId>,
     pub(crate) owner: Option<SubjectId>,
     pub(crate) owner_key: Option<u64>,
-    pub(crate) owner_token: Option<crate::principal::OwnerToken>,
+    pub(crate) owner_token: Option<OwnerToken>,
     /// The `bitflags` type bound to the kind, for a resource made from a
     /// [`TypedKind`]: only that type's flags are checked on it.
     pub(crate) flags: Option<TypeId>,
@@ -324,7 +324,7 @@ impl Resource {
     /// ([`Principal::owner`](crate::Principal::owner)). Only that principal's checks
     /// read it.
     #[must_use]
-    pub fn with_owner_token(mut self, token: crate::principal::OwnerToken) -> Self {
+    pub fn with_owner_token(mut self, token: OwnerToken) -> Self {
         self.owner_token = Some(token);
         self
     }
@@ -358,6 +358,24 @@ impl Resource {
     /// `rare`: built inconsistently; denies everything.
     pub(crate) const INVALID: u8 = 4;
 }
+
+/// A resource owner with a string key, as one principal sees it: itself, a user
+/// it manages, or someone else
+/// ([`Principal::owner`](crate::Principal::owner)). Resolved once, exactly,
+/// before the check, so the check compares no strings. Another principal's
+/// checks read a token it did not make as "someone else".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OwnerToken {
+    pub(crate) stamp: u64,
+    pub(crate) relation: u8,
+}
+
+/// [`OwnerToken::relation`]: someone else.
+pub(crate) const OTHER: u8 = 0;
+/// [`OwnerToken::relation`]: the principal itself.
+pub(crate) const OWN: u8 = 1;
+/// [`OwnerToken::relation`]: a user the principal manages.
+pub(crate) const MANAGED: u8 = 2;
 
 /// How many ancestors a resource can carry, and how deep a kind's `parent` chain
 /// can be.

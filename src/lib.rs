@@ -295,7 +295,8 @@ pub use change::{Actor, Change, ChangeError, Escalation, LivePolicy};
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use engine::Policy;
 pub use error::{name_problem, Item, PolicyError};
-pub use explain::{Explanation, Rule, Step};
+pub use eval::{Rule, Step};
+pub use explain::Explanation;
 pub use filter::{
     AncestorKind, Branch, Clause, Cond, Except, Filter, Named, Owner, States, Within, WithinIds,
 };

@@ -24,7 +24,8 @@ use crate::compile::Assignment;
 use crate::def::{ExceptionDef, NamedMap, RestrictionDef};
 use crate::engine::{Policy, ProfileKey, ProfileKind, Profiles, SubjectExtra};
 use crate::error::{Item, PolicyError};
-use crate::explain::{Explanation, Relation, Rule, Traced};
+use crate::eval::{Relation, Rule, Traced};
+use crate::explain::Explanation;
 use crate::ids::{ActionSet, Actions, Resource};
 use crate::model::Schema;
 
@@ -101,19 +102,8 @@ impl std::fmt::Display for Key {
     }
 }
 
-/// A resource owner with a string key, as one principal sees it: itself, a user
-/// it manages, or someone else ([`Principal::owner`]). Resolved once, exactly,
-/// before the check, so the check compares no strings. Another principal's
-/// checks read a token it did not make as "someone else".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OwnerToken {
-    stamp: u64,
-    relation: u8,
-}
-
-const OTHER: u8 = 0;
-const OWN: u8 = 1;
-const MANAGED: u8 = 2;
+pub use crate::ids::OwnerToken;
+use crate::ids::{MANAGED, OTHER, OWN};
 
 impl PrincipalDef {
     /// A principal with `role` and nothing else.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::def::{IdDef, IdType};
 use crate::engine::Policy;
+use crate::error::IdText;
 use crate::error::{hint, nearest, Item, PolicyError};
 use crate::explain::Explanation;
 use crate::ids::{ActionId, Instance, KindId, Resource, SubjectId};
@@ -451,45 +452,6 @@ fn unquote(text: &str) -> Result<(String, &str), &'static str> {
         }
     }
     Err("a quoted id has no closing `\"`")
-}
-
-/// A string id as a query writes it: as it is, or in double quotes when it would
-/// not read back otherwise (see [`needs_quotes`]). The question line of an
-/// explanation writes string ids this way, so it reads back as the question.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct IdText<'a>(pub(crate) &'a str);
-
-impl fmt::Display for IdText<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !needs_quotes(self.0) {
-            return f.write_str(self.0);
-        }
-        fmt::Write::write_char(f, '"')?;
-        for c in self.0.chars() {
-            match c {
-                '"' | '\\' => write!(f, "\\{c}")?,
-                c if c.is_control() || is_bidi_control(c) => write!(f, "{}", c.escape_default())?,
-                c => fmt::Write::write_char(f, c)?,
-            }
-        }
-        fmt::Write::write_char(f, '"')
-    }
-}
-
-/// Whether a bare `id` would not read back as itself: empty, starting with `"`,
-/// or holding whitespace (which ends a word), a control character or a
-/// bidirectional-text control (which a message escapes, and a reader cannot see).
-fn needs_quotes(id: &str) -> bool {
-    id.is_empty()
-        || id.starts_with('"')
-        || id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || is_bidi_control(c))
-}
-
-/// The bidirectional-text controls (as `error.rs` escapes them in messages).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A query's id as [`Display`](fmt::Display) for [`Query`] writes it: a number as

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Policy, ProfileKey, NO_LAYER};
-use crate::explain::{Relation, Traced};
+use crate::eval::{Relation, Traced};
 use crate::ids::Resource;
 
 /// A table of text cells with named rows and columns. `Display` renders aligned
