@@ -440,3 +440,37 @@ fn expectations_name_principals_given_inline() {
         "principal.role: unknown role `Membr` (did you mean `Member`?)"
     );
 }
+
+#[test]
+fn principals_name_only_string_ids_the_policy_numbers() {
+    let def: PolicyDef = serde_json::from_str(
+        r#"{"kinds": {"repo": {"actions": ["push"], "ids": "string"}},
+            "roles": {"Dev": {"grants": {"repo": ["push"]},
+                              "exceptions": [{"kind": "repo", "id": "acme/web", "deny": ["push"]}]}}}"#,
+    )
+    .unwrap();
+    let policy = Policy::compile(&def).unwrap();
+    let repo = policy.kind("repo").unwrap();
+    let push = policy.action("repo", "push").unwrap();
+    // A string the policy names: the principal's rule on it holds.
+    let row: PrincipalDef = serde_json::from_str(
+        r#"{"role": "Dev", "exceptions": [{"kind": "repo", "id": "acme/web", "allow": ["push"]}]}"#,
+    )
+    .unwrap();
+    let p = policy.principal(1, &row).unwrap();
+    let web = policy
+        .resource(repo)
+        .with_instance(policy.instance(repo, "acme/web"));
+    assert!(policy.can_principal(&p, push, &web));
+    // One it names nowhere: a typed error with its path, never a rule that
+    // silently matches nothing.
+    let row: PrincipalDef = serde_json::from_str(
+        r#"{"role": "Dev", "exceptions": [{"kind": "repo", "id": "acme/api", "deny": ["push"]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        policy.principal(1, &row).unwrap_err().to_string(),
+        "principal.exceptions[0].id: string id `acme/api` is named by no rule of the policy; \
+         a principal can name only string ids the policy names"
+    );
+}

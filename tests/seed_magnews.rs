@@ -55,11 +55,10 @@
 
 mod common;
 
-use accessmask::reference::{is_allowed, Question};
 use accessmask::{Policy, Rule};
 use common::{
-    can, can_at, explain_at, has_step, kinds_of, load, needs_of, resource, role_can,
-    role_grant_failures, want_kinds, want_needs, At, Grants, Needs, TestResult, N, Y,
+    can, can_at, explain_at, has_step, kinds_of, load, needs_of, role_can, role_grant_failures,
+    want_kinds, want_needs, At, Grants, Needs, TestResult, N, Y,
 };
 
 const SEED: &str = "magnews";
@@ -2111,64 +2110,7 @@ const IDS: &[Option<u64>] = &[
 /// `explain`, `allowed` and the reference interpreter agree with `can`.
 #[test]
 fn explain_agrees_with_can_on_every_cell() -> TestResult {
-    let (def, policy) = load(SEED)?;
-    let names: Vec<&str> = def.subjects.iter().map(|(n, _)| n).collect();
-    let mut owners: Vec<Option<&str>> = vec![None];
-    owners.extend(names.iter().map(|n| Some(*n)));
-    let mut failures = Vec::new();
-    let mut checked = 0usize;
-    for (kind_name, kind) in def.kinds.iter() {
-        let k = policy.kind(kind_name).ok_or(kind_name)?;
-        let mut states: Vec<Option<&str>> = vec![None];
-        states.extend(kind.states.iter().map(|s| Some(s.as_str())));
-        for action_name in &kind.actions {
-            let a = policy.action(kind_name, action_name).ok_or("action")?;
-            for sname in &names {
-                let s = policy.subject(sname).ok_or(*sname)?;
-                for id in IDS {
-                    for state in &states {
-                        for owner in &owners {
-                            let st = match state {
-                                Some(n) => Some(policy.state(k, n).ok_or(*n)?),
-                                None => None,
-                            };
-                            let ow = match owner {
-                                Some(n) => Some(policy.subject(n).ok_or(*n)?),
-                                None => None,
-                            };
-                            let r = resource(&policy, k, *id, st, ow);
-                            let can = policy.can(s, a, &r);
-                            let explained = policy.explain(s, a, &r).allowed();
-                            let listed = policy.allowed(s, &r).contains(a);
-                            let reference = is_allowed(
-                                &def,
-                                &Question {
-                                    subject: sname,
-                                    kind: kind_name,
-                                    action: action_name,
-                                    id: id.map(Into::into),
-                                    ancestors: Vec::new(),
-                                    state: *state,
-                                    owner: *owner,
-                                },
-                            );
-                            checked += 1;
-                            if can != explained || can != listed || can != reference {
-                                failures.push(format!(
-                                    "{sname} {kind_name}.{action_name} id={id:?} state={state:?} \
-                                     owner={owner:?}: can={can} explain={explained} \
-                                     allowed={listed} reference={reference}"
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked > 0);
-    Ok(())
+    common::assert_explain_agrees_with_can(SEED, IDS)
 }
 
 /// Contacts and audiences with each id of `IDS`, inside each database the
