@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use crate::compile::SubjectNames;
-use crate::def::{on_instance, on_kind};
-use crate::def::{IdDef, PolicyDef, RoleDef, SubjectDef};
+use crate::def::{RoleDef, SubjectDef};
 use crate::engine::{Policy, Subject, SubjectRef};
 use crate::error::{check_name, nearest, Item, PolicyError};
 use crate::ids::SubjectId;
-use crate::model::{Origin, Schema};
+use crate::model::Schema;
 
 use super::permit::Actor;
 use super::{Change, ChangeError};
@@ -135,106 +134,13 @@ impl Policy {
             Change::AddSubject { subject, def } => self.add_subject(subject, def),
             Change::RemoveSubject { subject } => self.remove_subject(subject),
             Change::DefineRole { role, def } => self.define_role(role, def),
-            Change::SetException { .. } | Change::RemoveException { .. }
-                if self.edit_exception_in_place(change)? =>
-            {
-                Ok(())
-            }
             _ => {
                 let name = change.subject().unwrap_or_default();
-                let (s, info) = self.subject_by_name(name)?;
-                let old_manages = info.manages().to_vec();
-                let managed_by = info.managed_by().to_vec();
+                let (s, _) = self.subject_by_name(name)?;
                 self.check_names(change, name)?;
-                let mut def = self.subject_def(info);
-                edit_subject(&mut def, change, name)?;
-                let mut texts = self.texts.clone();
-                texts.intern_rules(&def.exceptions, &def.restrictions);
-                let info = self
-                    .schema
-                    .compile_subject(s, name, &def, &self.index, &texts)?;
-                self.texts = texts;
-                let new_manages = info.manages.clone();
-                let tag = self.tag_for(name);
-                let record = self.subject_record(info, tag, managed_by);
-                self.subjects.set(s as usize, record);
-                for &m in old_manages.iter().filter(|m| !new_manages.contains(m)) {
-                    self.edit_managed_by(m, |v| v.retain(|x| *x != s));
-                }
-                for &m in new_manages.iter().filter(|m| !old_manages.contains(m)) {
-                    self.edit_managed_by(m, |v| {
-                        if let Err(pos) = v.binary_search(&s) {
-                            v.insert(pos, s);
-                        }
-                    });
-                }
-                Ok(())
+                self.edit_subject(s, name, change)
             }
         }
-    }
-
-    /// `SetException` or `RemoveException` on a subject with many exceptions,
-    /// without compiling the subject again (see `SubjectExtra::edit_exception`).
-    /// False when the shortcut does not apply and the change is still to be made.
-    fn edit_exception_in_place(&mut self, change: &Change) -> Result<bool, ChangeError> {
-        let name = change.subject().unwrap_or_default();
-        let (s, info) = self.subject_by_name(name)?;
-        let Some(extra) = info.extra else {
-            return Ok(false);
-        };
-        self.check_names(change, name)?;
-        // The shortcut is for number ids written on the instance itself; the
-        // rest goes through a recompile of the subject.
-        let (kind, id, new) = match change {
-            Change::SetException { exception, .. } => match (&exception.within, &exception.id) {
-                (None, IdDef::Number(id)) => (exception.kind.as_str(), *id, Some(exception)),
-                _ => return Ok(false),
-            },
-            Change::RemoveException {
-                kind,
-                within: None,
-                id: IdDef::Number(id),
-                ..
-            } => (kind.as_str(), *id, None),
-            _ => return Ok(false),
-        };
-        let Some(&k) = self.schema.kind_index.get(kind) else {
-            return Ok(false);
-        };
-        let new = match new {
-            Some(e) => {
-                // Its place in the edited list: after the others.
-                let others = info.layer().exceptions.len()
-                    - usize::from(info.layer().exception(k, id).is_some());
-                let origin = Origin {
-                    role: None,
-                    index: others,
-                };
-                let compiled = match self.schema.exception_fast(e, &origin, &self.texts) {
-                    Some(c) => c,
-                    None => self.schema.exception(
-                        e,
-                        &format!("subjects.{name}.exceptions[{others}]"),
-                        origin,
-                        &self.texts,
-                    )?,
-                };
-                Some((e.clone(), compiled))
-            }
-            None => None,
-        };
-        let Some(extra) = extra.edit_exception((kind, k, id), new) else {
-            return Ok(false);
-        };
-        let record = self.subjects.get(s as usize).map(|r| (r.profile, r.flags));
-        let Some((profile, flags)) = record else {
-            return Ok(false);
-        };
-        self.subjects.set(
-            s as usize,
-            Subject::new(profile, flags, Some(Arc::new(extra))),
-        );
-        Ok(true)
     }
 
     /// Names a change uses that compiling the edited subject would not check
@@ -293,7 +199,7 @@ impl Policy {
     }
 
     /// Edits the list of subjects managing `s`.
-    fn edit_managed_by(&mut self, s: u32, edit: impl FnOnce(&mut Vec<u32>)) {
+    pub(super) fn edit_managed_by(&mut self, s: u32, edit: impl FnOnce(&mut Vec<u32>)) {
         let Some(record) = self.subjects.get(s as usize) else {
             return;
         };
@@ -351,89 +257,19 @@ impl Policy {
     }
 
     fn define_role(&mut self, name: &str, def: &RoleDef) -> Result<(), ChangeError> {
-        let mut whole = PolicyDef::default();
-        for r in &self.schema.roles {
-            whole.roles.insert(r.name.clone(), r.def.clone());
-        }
-        let adding = whole.roles.get(name).is_none();
-        whole.roles.set(name, def.clone());
         let mut schema = Schema::clone(&self.schema);
-        if adding {
+        if !schema.role_index.contains_key(name) {
             check_name(name, Item::Role, || {
                 format!("roles[{}]", schema.roles.len())
             })?;
-            schema
-                .role_index
-                .insert(name.to_string(), schema.roles.len() as u32);
         }
         let mut texts = self.texts.clone();
         texts.intern_rules(&def.exceptions, &def.restrictions);
-        schema.roles = schema.compile_roles(&whole, &texts)?;
+        schema.define_role(name, def, &texts)?;
         self.texts = texts;
         schema.index_role_instances();
         self.schema = Arc::new(schema);
         self.recompute_profiles();
         Ok(())
     }
-}
-
-/// Applies a subject-level change to its definition.
-fn edit_subject(def: &mut SubjectDef, change: &Change, name: &str) -> Result<(), ChangeError> {
-    match change {
-        Change::SetRole { role, .. } => def.role = role.clone(),
-        Change::SetLevel { kind, level, .. } => match level {
-            Some(l) => def.levels.set(kind.clone(), l.clone()),
-            None => {
-                def.levels.remove(kind);
-            }
-        },
-        Change::SetToggle { toggle, on, .. } => {
-            let has = def.toggles.iter().any(|t| t == toggle);
-            if *on && !has {
-                def.toggles.push(toggle.clone());
-            } else if !*on {
-                def.toggles.retain(|t| t != toggle);
-            }
-        }
-        Change::SetException { exception, .. } => {
-            def.exceptions.retain(|e| {
-                !(e.kind == exception.kind && e.within == exception.within && e.id == exception.id)
-            });
-            def.exceptions.push(exception.clone());
-        }
-        Change::RemoveException {
-            kind, within, id, ..
-        } => {
-            let before = def.exceptions.len();
-            def.exceptions
-                .retain(|e| !(e.kind == *kind && e.within == *within && e.id == *id));
-            if def.exceptions.len() == before {
-                return Err(ChangeError::NothingToRemove {
-                    subject: name.to_string(),
-                    what: Item::Exception,
-                    on: on_instance(kind, within.as_deref(), id),
-                });
-            }
-        }
-        Change::SetRestriction { restriction, .. } => {
-            def.restrictions
-                .retain(|r| !(r.kind == restriction.kind && r.within == restriction.within));
-            def.restrictions.push(restriction.clone());
-        }
-        Change::RemoveRestriction { kind, within, .. } => {
-            let before = def.restrictions.len();
-            def.restrictions
-                .retain(|r| !(r.kind == *kind && r.within == *within));
-            if def.restrictions.len() == before {
-                return Err(ChangeError::NothingToRemove {
-                    subject: name.to_string(),
-                    what: Item::Restriction,
-                    on: on_kind(kind, within.as_deref()),
-                });
-            }
-        }
-        Change::SetManages { manages, .. } => def.manages = manages.clone(),
-        Change::AddSubject { .. } | Change::RemoveSubject { .. } | Change::DefineRole { .. } => {}
-    }
-    Ok(())
 }

@@ -9,6 +9,7 @@
 mod edit;
 mod live;
 mod permit;
+mod subject;
 
 use std::fmt;
 

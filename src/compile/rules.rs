@@ -33,7 +33,7 @@ impl Schema {
 
     /// The number of `id` for an instance of kind `of`: the id itself, or a string
     /// id's number in `texts`.
-    pub(super) fn instance_number(
+    pub(crate) fn instance_number(
         &self,
         of: u32,
         id: &IdDef,
@@ -163,7 +163,7 @@ impl Schema {
         })
     }
 
-    pub(super) fn restriction(
+    pub(crate) fn restriction(
         &self,
         r: &RestrictionDef,
         path: &str,

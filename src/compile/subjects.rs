@@ -65,15 +65,7 @@ impl Schema {
         texts: &Texts,
     ) -> Result<SubjectInfo> {
         let path = at;
-        let role = match self.role_index.get(sdef.role) {
-            Some(&r) => r,
-            None => lookup(
-                &self.role_index,
-                sdef.role,
-                format!("{}.role", path()),
-                Item::Role,
-            )?,
-        };
+        let role = self.role_named(sdef.role, &|| format!("{}.role", path()))?;
         let mut toggles: SmallVec<[u32; 4]> = SmallVec::with_capacity(sdef.toggles.len());
         for t in sdef.toggles {
             match self.toggle_index.get(t) {
@@ -100,18 +92,8 @@ impl Schema {
         }
         let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::with_capacity(sdef.levels.len());
         for (kname, level) in sdef.levels.iter() {
-            let fast = self.kind_index.get(kname).and_then(|&k| {
-                let l = self.kinds.get(k as usize)?.level_index(level)?;
-                Some((k, l as u32))
-            });
-            let (k, l) = match fast {
-                Some(x) => x,
-                None => {
-                    let lpath = format!("{}.levels.{kname}", path());
-                    let (k, kind) = self.kind_of(kname, lpath.clone())?;
-                    (k, self.level(kind, level, lpath)? as u32)
-                }
-            };
+            let (k, l) =
+                self.level_named(kname, level, &|| format!("{}.levels.{kname}", path()))?;
             if levels.iter().any(|(seen, _)| *seen == k) {
                 return Err(PolicyError::Duplicate {
                     path: format!("{}.levels.{kname}", path()),
@@ -134,9 +116,68 @@ impl Schema {
                 texts,
             )?
         };
-        let mut manages = Vec::with_capacity(sdef.manages.len());
-        let mut seen = std::collections::HashSet::with_capacity(sdef.manages.len());
-        for (j, m) in sdef.manages.iter().enumerate() {
+        let manages = self.manages_named(s, name, sdef.manages, &|| path(), subjects)?;
+        Ok(SubjectInfo {
+            key: ProfileKey {
+                role,
+                toggles,
+                levels,
+            },
+            layer,
+            exceptions: if sdef.written {
+                sdef.exceptions.to_vec()
+            } else {
+                Vec::new()
+            },
+            restrictions: if sdef.written {
+                sdef.restrictions.to_vec()
+            } else {
+                Vec::new()
+            },
+            manages,
+        })
+    }
+    /// Role `role` of a subject at `path()` (built only on failure).
+    pub(crate) fn role_named(&self, role: &str, path: &dyn Fn() -> String) -> Result<u32> {
+        match self.role_index.get(role) {
+            Some(&r) => Ok(r),
+            None => lookup(&self.role_index, role, path(), Item::Role),
+        }
+    }
+
+    /// Kind `kname` and its level `level`, for a subject's levels at `path()`.
+    pub(crate) fn level_named(
+        &self,
+        kname: &str,
+        level: &str,
+        path: &dyn Fn() -> String,
+    ) -> Result<(u32, u32)> {
+        let fast = self.kind_index.get(kname).and_then(|&k| {
+            let l = self.kinds.get(k as usize)?.level_index(level)?;
+            Some((k, l as u32))
+        });
+        match fast {
+            Some(x) => Ok(x),
+            None => {
+                let (k, kind) = self.kind_of(kname, path())?;
+                Ok((k, self.level(kind, level, path())? as u32))
+            }
+        }
+    }
+
+    /// The subjects that subject `s` (named `name`) manages, sorted: every name
+    /// known, none repeated, not itself. Errors under `path()`.
+    pub(crate) fn manages_named(
+        &self,
+        s: u32,
+        name: &str,
+        manages: &[String],
+        path: &dyn Fn() -> String,
+        subjects: &dyn SubjectNames,
+    ) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(manages.len());
+        let mut seen = std::collections::HashSet::with_capacity(manages.len());
+        for (j, m) in manages.iter().enumerate() {
             let mpath = || format!("{}.manages[{j}]", path());
             let id = match subjects.id(m) {
                 Some(id) => id,
@@ -168,28 +209,30 @@ impl Schema {
                     name: m.clone(),
                 });
             }
-            manages.push(id);
+            out.push(id);
         }
-        manages.sort_unstable();
-        Ok(SubjectInfo {
-            key: ProfileKey {
-                role,
-                toggles,
-                levels,
-            },
-            layer,
-            exceptions: if sdef.written {
-                sdef.exceptions.to_vec()
-            } else {
-                Vec::new()
-            },
-            restrictions: if sdef.written {
-                sdef.restrictions.to_vec()
-            } else {
-                Vec::new()
-            },
-            manages,
-        })
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// The slot of a rule written on `kind` (in ancestor `within`), if both
+    /// names resolve: the kind, the slot, and the kind the rule's ids are of.
+    pub(crate) fn rule_slot(&self, kind: &str, within: Option<&str>) -> Option<(u32, u32, u32)> {
+        let k = *self.kind_index.get(kind)?;
+        let (depth, of) = match within {
+            None => (0, k),
+            Some(w) => {
+                let a = *self.kind_index.get(w)?;
+                let at = self
+                    .kinds
+                    .get(k as usize)?
+                    .chain
+                    .iter()
+                    .position(|&c| c == a)?;
+                (u8::try_from(at + 1).ok()?, a)
+            }
+        };
+        Some((k, crate::model::slot(k, depth), of))
     }
 }
 

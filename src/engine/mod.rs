@@ -17,7 +17,9 @@ use crate::pvec::PVec;
 
 pub(crate) use names::{NameIndex, Texts};
 pub(crate) use profiles::{ProfileKey, ProfileKind, Profiles};
-pub(crate) use subjects::{Subject, SubjectExtra, SubjectInfo, SubjectRef, NO_LAYER, REMOVED};
+pub(crate) use subjects::{
+    OwnLayer, Subject, SubjectExtra, SubjectInfo, SubjectRef, NO_LAYER, REMOVED,
+};
 
 /// A compiled policy: answers checks in constant time.
 ///

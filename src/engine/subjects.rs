@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 use crate::def::{ExceptionDef, InstanceId, RestrictionDef};
 use crate::engine::profiles::ProfileKey;
 use crate::ids::SubjectId;
-use crate::model::{deep_defaults, Exception, Layer};
+use crate::model::{deep_defaults, Exception, Layer, Restriction};
 use crate::table::{Affine, IdTable};
 
 /// A list kept in shared chunks of at most [`Chunked::CHUNK`] items: copying it
@@ -53,11 +53,6 @@ impl<T: Clone> Chunked<T> {
             i -= chunk.len();
         }
         None
-    }
-
-    pub(crate) fn get(&self, i: usize) -> Option<&T> {
-        let (c, j) = self.locate(i)?;
-        self.chunks.get(c)?.get(j)
     }
 
     /// The list without item `i`.
@@ -239,112 +234,179 @@ pub(crate) struct OwnLayer {
     pub(crate) restrictions: Vec<RestrictionDef>,
 }
 
-impl SubjectExtra {
-    /// The extra record for `info`, or none if it would be empty.
-    pub(crate) fn new(info: SubjectInfo, managed_by: Vec<u32>) -> Option<Arc<SubjectExtra>> {
-        let layer = &info.layer;
-        let defaults = layer
-            .restricted_kinds()
-            .map(|k| (k, layer.default_affine(k)))
-            .collect();
-        let deep = deep_defaults(layer);
-        let instances = Instances::new(layer.instance_affines());
-        let own = (!info.layer.is_empty()).then(|| {
-            Box::new(OwnLayer {
-                layer: info.layer,
-                exceptions: Chunked::from_vec(info.exceptions),
-                restrictions: info.restrictions,
-            })
-        });
-        SubjectExtra {
-            manages: info.manages.into(),
-            managed_by: managed_by.into(),
-            defaults,
-            deep,
-            instances,
-            own,
-        }
-        .finish()
-    }
-
-    /// This record with its own exception on `(k, id)` (written `kind:id`)
-    /// replaced by `new` or, for `None`, removed, as `Change::SetException` and
-    /// `Change::RemoveException` edit the list (the old one taken out, the new one
-    /// appended). Costs one copy of the subject's tables, no recompile. `None`
-    /// where this shortcut does not apply (a short list, nothing to remove, a full
-    /// bucket): then the subject is compiled again.
-    pub(crate) fn edit_exception(
+impl OwnLayer {
+    /// This layer with its exception at `(slot, id)` taken out and `new`, if
+    /// any, put in its place, written last (as `Change::SetException` and
+    /// `Change::RemoveException` edit the list). Origins stay the places in the
+    /// written list. `None` when there is nothing to take out and nothing new.
+    pub(crate) fn with_exception(
         &self,
-        (kind, k, id): (&str, u32, InstanceId),
+        (slot, id): (u32, InstanceId),
         new: Option<(ExceptionDef, Exception)>,
-    ) -> Option<SubjectExtra> {
-        let own = self.own.as_deref()?;
-        let Instances::Many(table) = &self.instances else {
-            return None;
-        };
-        // A subject's own exception's origin is its place in the list as written.
-        let old = own.layer.exception(k, id).map(|e| e.origin.index);
+    ) -> Option<OwnLayer> {
+        let old = self.layer.exception(slot, id).map(|e| e.origin.index);
         if new.is_none() && old.is_none() {
             return None;
         }
-        let written = |o: usize| {
-            own.exceptions
-                .get(o)
-                .is_some_and(|e| e.kind == kind && e.id == id)
-        };
-        if old.is_some_and(|o| !written(o)) {
-            return None;
-        }
         let mut defs = match old {
-            Some(o) => own.exceptions.without(o),
-            None => own.exceptions.clone(),
+            Some(o) => self.exceptions.without(o),
+            None => self.exceptions.clone(),
         };
-        let mut compiled = Vec::with_capacity(own.layer.exceptions.len() + 1);
         let new = new.map(|(def, mut e)| {
             e.origin.index = defs.len();
             defs.push(def);
             e
         });
-        let mut new = new.into_iter().peekable();
-        for e in &own.layer.exceptions {
-            if (e.kind, e.id) == (k, id) {
-                continue;
-            }
-            if let Some(n) = new.next_if(|n| (n.kind, n.id) < (e.kind, e.id)) {
-                compiled.push(n);
-            }
-            let mut e = e.clone();
-            if old.is_some_and(|o| e.origin.index > o) {
-                e.origin.index -= 1;
-            }
-            compiled.push(e);
-        }
-        compiled.extend(new);
-        let layer = Layer {
-            restrictions: own.layer.restrictions.clone(),
-            exceptions: compiled,
-        };
-        let named = layer.exception(k, id).is_some()
-            || layer
-                .restriction(k)
-                .is_some_and(|r| r.ids.binary_search(&id).is_ok());
-        let value = named.then(|| layer.affine(k, Some(id)));
-        let table = table.with(u64::from(k), id, value)?;
-        if table.len() <= Instances::SCAN {
+        let exceptions = splice(
+            &self.layer.exceptions,
+            old,
+            new,
+            |e| (e.slot(), e.id),
+            |e| &mut e.origin.index,
+        );
+        Some(OwnLayer {
+            layer: Layer {
+                restrictions: self.layer.restrictions.clone(),
+                exceptions,
+            },
+            exceptions: defs,
+            restrictions: self.restrictions.clone(),
+        })
+    }
+
+    /// This layer with its restriction at `slot` taken out and `new`, if any,
+    /// put in its place, written last. `None` when there is nothing to take out
+    /// and nothing new.
+    pub(crate) fn with_restriction(
+        &self,
+        slot: u32,
+        new: Option<(RestrictionDef, Restriction)>,
+    ) -> Option<OwnLayer> {
+        let old = self.layer.restriction(slot).map(|r| r.origin.index);
+        if new.is_none() && old.is_none() {
             return None;
         }
-        Some(SubjectExtra {
+        let mut defs = self.restrictions.clone();
+        if let Some(o) = old {
+            if o < defs.len() {
+                defs.remove(o);
+            }
+        }
+        let new = new.map(|(def, mut r)| {
+            r.origin.index = defs.len();
+            defs.push(def);
+            r
+        });
+        let restrictions = splice(&self.layer.restrictions, old, new, Restriction::slot, |r| {
+            &mut r.origin.index
+        });
+        Some(OwnLayer {
+            layer: Layer {
+                restrictions,
+                exceptions: self.layer.exceptions.clone(),
+            },
+            exceptions: self.exceptions.clone(),
+            restrictions: defs,
+        })
+    }
+}
+
+/// A sorted, key-unique rule list with the rule written at place `old` taken
+/// out (later places move up one) and `new` inserted at its key.
+fn splice<T: Clone, K: Ord>(
+    rules: &[T],
+    old: Option<usize>,
+    new: Option<T>,
+    key: impl Fn(&T) -> K,
+    index: impl Fn(&mut T) -> &mut usize,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(rules.len() + 1);
+    let mut new = new.into_iter().peekable();
+    for r in rules {
+        let mut r = r.clone();
+        let at = *index(&mut r);
+        if Some(at) == old {
+            continue;
+        }
+        if let Some(n) = new.next_if(|n| key(n) <= key(&r)) {
+            out.push(n);
+        }
+        if old.is_some_and(|o| at > o) {
+            *index(&mut r) -= 1;
+        }
+        out.push(r);
+    }
+    out.extend(new);
+    out
+}
+
+impl SubjectExtra {
+    /// The extra record for `info`, or none if it would be empty.
+    pub(crate) fn new(info: SubjectInfo, managed_by: Vec<u32>) -> Option<Arc<SubjectExtra>> {
+        let own = OwnLayer {
+            layer: info.layer,
+            exceptions: Chunked::from_vec(info.exceptions),
+            restrictions: info.restrictions,
+        };
+        SubjectExtra {
+            manages: info.manages.into(),
+            managed_by: managed_by.into(),
+            ..SubjectExtra::default()
+        }
+        .with_own(own, None)
+    }
+
+    /// This record with its own layer replaced by `own` (the tables checks read
+    /// rebuilt from it). `changed`: the one `(slot, id)` whose exception is all
+    /// that differs, when that is so; then a large instance table is edited in
+    /// place of being rebuilt (one copy of it, no rehash of the others).
+    pub(crate) fn with_own(
+        &self,
+        own: OwnLayer,
+        changed: Option<(u32, InstanceId)>,
+    ) -> Option<Arc<SubjectExtra>> {
+        if let (Some((slot, id)), Instances::Many(table)) = (changed, &self.instances) {
+            let layer = &own.layer;
+            let named = layer.exception(slot, id).is_some()
+                || layer
+                    .restriction(slot)
+                    .is_some_and(|r| r.ids.binary_search(&id).is_ok());
+            let value = named.then(|| layer.affine(slot, Some(id)));
+            if let Some(table) = table.with(u64::from(slot), id, value) {
+                if table.len() > Instances::SCAN {
+                    // Exceptions change no default: only the instance.
+                    return SubjectExtra {
+                        defaults: self.defaults.clone(),
+                        deep: self.deep.clone(),
+                        instances: Instances::Many(Box::new(table)),
+                        own: Some(Box::new(own)),
+                        ..self.without_own()
+                    }
+                    .finish();
+                }
+            }
+        }
+        let layer = &own.layer;
+        SubjectExtra {
+            defaults: layer
+                .restricted_kinds()
+                .map(|k| (k, layer.default_affine(k)))
+                .collect(),
+            deep: deep_defaults(layer),
+            instances: Instances::new(layer.instance_affines()),
+            own: (!own.layer.is_empty()).then(|| Box::new(own)),
+            ..self.without_own()
+        }
+        .finish()
+    }
+
+    /// This record's managed subjects and managers, with no layer.
+    fn without_own(&self) -> SubjectExtra {
+        SubjectExtra {
             manages: self.manages.clone(),
             managed_by: self.managed_by.clone(),
-            defaults: self.defaults.clone(),
-            deep: self.deep.clone(),
-            instances: Instances::Many(Box::new(table)),
-            own: Some(Box::new(OwnLayer {
-                layer,
-                exceptions: defs,
-                restrictions: own.restrictions.clone(),
-            })),
-        })
+            ..SubjectExtra::default()
+        }
     }
 
     /// The record, or none if nothing is left in it.
