@@ -52,6 +52,8 @@
 //! - `cli`: the `accessmask` command-line tool (`cargo install accessmask
 //!   --features cli`): validate a document, print its matrices, answer and
 //!   explain queries, check expectations and golden matrices in CI.
+//! - `reference`: `accessmask::reference`, a plain, slow interpreter of the
+//!   decision order, to test the engine (or your policies) against.
 //!
 //! Every answer ([`Explanation`], [`ActionSet`], [`Matrix`], [`PolicyDiff`]) and
 //! every error implements serde's `Serialize`, for decision and audit logs.
@@ -86,7 +88,7 @@
 //!
 //! For subject `u`, action `a` of kind `k` and resource `r = (k, id?, state?, owner?)`,
 //! the answer is defined by these steps; the engine computes it differently (see
-//! "How it works") and is property-tested against [`reference`](mod@reference), a literal
+//! "How it works") and is property-tested against `reference` (feature `reference`), a literal
 //! interpreter of this list.
 //!
 //! 1. Default deny: an unknown subject, kind, action or state is denied.
@@ -281,6 +283,7 @@ mod model;
 mod principal;
 mod pvec;
 mod query;
+#[cfg(feature = "reference")]
 pub mod reference;
 mod render;
 mod serial;
