@@ -6,7 +6,7 @@ use crate::def::{
     StateRuleDef, SubjectDef, ToggleDef,
 };
 use crate::engine::Policy;
-use crate::error::PolicyError;
+use crate::error::{nearest, PolicyError, TypedKindError};
 use crate::ids::TypedKind;
 
 fn strings<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Vec<String> {
@@ -435,27 +435,6 @@ impl RestrictionDef {
     }
 }
 
-/// A `bitflags` type that does not match a kind's actions bit for bit.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TypedKindError {
-    /// No kind of that name.
-    #[error("unknown kind `{0}`")]
-    UnknownKind(String),
-    /// A flag whose bit is not the kind's action of the same name.
-    #[error("kind `{kind}`: flag `{flag}` is bit {bit:#x}, but the kind's action at that bit is `{action}`")]
-    Mismatch {
-        /// The kind.
-        kind: String,
-        /// The flag's name.
-        flag: String,
-        /// The flag's bits.
-        bit: u64,
-        /// The kind's action at that bit (empty if none).
-        action: String,
-    },
-}
-
 impl Policy {
     /// The kind named `name`, after checking that every named flag of `F` is the
     /// kind's action of the same name (lowercased) at the same bit. Then `F`'s
@@ -467,9 +446,10 @@ impl Policy {
         F: bitflags::Flags,
         F::Bits: Into<u64>,
     {
-        let kind = self
-            .kind(name)
-            .ok_or_else(|| TypedKindError::UnknownKind(name.to_string()))?;
+        let kind = self.kind(name).ok_or_else(|| TypedKindError::UnknownKind {
+            name: name.to_string(),
+            suggestion: nearest(name, self.kinds().map(|k| self.kind_name(k))),
+        })?;
         for flag in F::FLAGS.iter().filter(|f| f.is_named()) {
             let bit: u64 = flag.value().bits().into();
             let action = (bit.count_ones() == 1)

@@ -292,12 +292,16 @@ mod table;
 pub mod testing;
 mod validate;
 
-pub use builder::{PolicyBuilder, TypedKindError};
+pub use builder::PolicyBuilder;
 pub use bulk::BitSet;
-pub use change::{Actor, Change, ChangeError, Escalation, LivePolicy};
+pub use change::{Actor, Change, LivePolicy};
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use engine::Policy;
-pub use error::{name_problem, Item, PolicyError};
+pub use error::{
+    name_problem, ChangeError, Escalation, Item, MatrixError, PolicyError, TypedKindError,
+};
+#[cfg(any(feature = "json", feature = "toml"))]
+pub use error::{LoadError, SourceFormat};
 pub use eval::{Rule, Step};
 pub use explain::Explanation;
 pub use filter::{
@@ -307,8 +311,6 @@ pub use ids::{
     ActionId, ActionSet, Actions, Instance, KindId, Resource, ResourceKind, RoleId, StateId,
     SubjectId, TypedKind, MAX_ACTIONS, MAX_ANCESTORS,
 };
-#[cfg(any(feature = "json", feature = "toml"))]
-pub use load::{LoadError, SourceFormat};
 pub use principal::{Key, OwnerToken, Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;

@@ -339,27 +339,27 @@ impl Policy {
 impl Matrix {
     /// Reads a Markdown table in the form [`Matrix::to_markdown`] writes: a header
     /// row, a `|---|` rule, then rows. Blank lines around it are ignored.
-    pub fn from_markdown(text: &str) -> Result<Matrix, crate::testing::MatrixError> {
+    pub fn from_markdown(text: &str) -> Result<Matrix, crate::error::MatrixError> {
         let mut lines = text
             .lines()
             .enumerate()
             .map(|(i, l)| (i + 1, l.trim()))
             .filter(|(_, l)| !l.is_empty());
-        let (hline, header) = lines.next().ok_or(crate::testing::MatrixError::Syntax {
+        let (hline, header) = lines.next().ok_or(crate::error::MatrixError::Syntax {
             line: 1,
             problem: "no table",
         })?;
-        let header = cells(header).ok_or(crate::testing::MatrixError::Syntax {
+        let header = cells(header).ok_or(crate::error::MatrixError::Syntax {
             line: hline,
             problem: "a table row starts and ends with `|`",
         })?;
         let Some((corner, columns)) = header.split_first() else {
-            return Err(crate::testing::MatrixError::Syntax {
+            return Err(crate::error::MatrixError::Syntax {
                 line: hline,
                 problem: "the header has no cells",
             });
         };
-        let (rline, rule) = lines.next().ok_or(crate::testing::MatrixError::Syntax {
+        let (rline, rule) = lines.next().ok_or(crate::error::MatrixError::Syntax {
             line: hline + 1,
             problem: "the header is not followed by a `|---|` rule",
         })?;
@@ -369,19 +369,19 @@ impl Matrix {
                     .all(|x| !x.is_empty() && x.chars().all(|ch| ch == '-' || ch == ':'))
         });
         if !rule_ok {
-            return Err(crate::testing::MatrixError::Syntax {
+            return Err(crate::error::MatrixError::Syntax {
                 line: rline,
                 problem: "the header is not followed by a `|---|` rule as wide as it",
             });
         }
         let mut m = Matrix::new(corner.clone(), columns.to_vec());
         for (line, row) in lines {
-            let row = cells(row).ok_or(crate::testing::MatrixError::Syntax {
+            let row = cells(row).ok_or(crate::error::MatrixError::Syntax {
                 line,
                 problem: "a table row starts and ends with `|`",
             })?;
             if row.len() != header.len() {
-                return Err(crate::testing::MatrixError::Width {
+                return Err(crate::error::MatrixError::Width {
                     line,
                     expected: header.len(),
                     found: row.len(),

@@ -32,6 +32,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::def::NamedMap;
 use crate::engine::Policy;
+use crate::error::nearest;
+pub use crate::error::MatrixError;
 use crate::explain::Explanation;
 use crate::principal::{Key, PrincipalDef};
 pub use crate::query::{Query, QueryError};
@@ -202,44 +204,6 @@ impl fmt::Display for CellMismatch {
     }
 }
 
-/// A golden matrix that cannot be read or compared. Serializes as the variant
-/// with its fields (Serialize only).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[non_exhaustive]
-pub enum MatrixError {
-    /// A line that is not a table row.
-    #[error("line {line}: {problem}")]
-    Syntax {
-        /// The line number, from 1.
-        line: usize,
-        /// What is wrong.
-        problem: &'static str,
-    },
-    /// A row with another number of cells than the header.
-    #[error("line {line}: {found} cells, the header has {expected}")]
-    Width {
-        /// The line number, from 1.
-        line: usize,
-        /// Cells in the header.
-        expected: usize,
-        /// Cells in this row.
-        found: usize,
-    },
-    /// The corner names no matrix the policy renders.
-    #[error("line 1: corner `{0}` is neither `action` (roles x actions) nor `subject` (subjects x levels)")]
-    Corner(String),
-    /// A row or column the policy does not have.
-    #[error("line {line}: the policy has no {what} `{name}`")]
-    Unknown {
-        /// The line number, from 1.
-        line: usize,
-        /// `row` or `column`.
-        what: &'static str,
-        /// The name.
-        name: String,
-    },
-}
-
 impl Policy {
     /// Checks every expectation and reports every mismatch with the explanation of
     /// the actual decision. A query that cannot be read or names something unknown
@@ -292,24 +256,28 @@ impl Policy {
         let actual = match golden.corner() {
             "action" => self.role_matrix(),
             "subject" => self.level_matrix(),
-            other => return Err(MatrixError::Corner(other.to_string())),
+            other => {
+                return Err(MatrixError::Corner {
+                    name: other.to_string(),
+                })
+            }
         };
         for c in golden.columns() {
             if !actual.columns().contains(c) {
-                return Err(MatrixError::Unknown {
+                return Err(MatrixError::UnknownColumn {
                     line: 1,
-                    what: "column",
                     name: c.clone(),
+                    suggestion: nearest(c, actual.columns().iter().map(String::as_str)),
                 });
             }
         }
         let mut out = Vec::new();
         for (i, (row, cells)) in golden.rows().enumerate() {
             if !actual.rows().any(|(r, _)| r == row) {
-                return Err(MatrixError::Unknown {
+                return Err(MatrixError::UnknownRow {
                     line: golden.row_line(i),
-                    what: "row",
                     name: row.to_string(),
+                    suggestion: nearest(row, actual.rows().map(|(r, _)| r)),
                 });
             }
             for (c, expected) in golden.columns().iter().zip(cells) {
