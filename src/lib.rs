@@ -264,8 +264,6 @@ mod def;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub use def::*;
-mod builder;
 mod bulk;
 mod change;
 mod compile;
@@ -292,14 +290,16 @@ mod table;
 pub mod testing;
 mod validate;
 
-pub use builder::PolicyBuilder;
 pub use bulk::BitSet;
 pub use change::{Actor, Change, LivePolicy};
+pub use def::{
+    ActionRefDef, AdminRuleDef, ChangeKind, ExceptionDef, GrantDef, IdDef, IdType, InstanceId,
+    KindDef, NamedMap, PolicyBuilder, PolicyDef, PrerequisiteDef, RestrictionDef, RoleDef, Scope,
+    StateRuleDef, SubjectDef, ToggleDef,
+};
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use engine::Policy;
-pub use error::{
-    name_problem, ChangeError, Escalation, Item, MatrixError, PolicyError, TypedKindError,
-};
+pub use error::{name_problem, ChangeError, Escalation, Item, PolicyError, TypedKindError};
 #[cfg(any(feature = "json", feature = "toml"))]
 pub use error::{LoadError, SourceFormat};
 pub use eval::{Rule, Step};

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::PolicyError;
 #[cfg(doc)]
-use crate::engine::Policy;
+use crate::Policy;
 
 /// The format of a policy document's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
