@@ -74,75 +74,31 @@ fn no_source_file_is_over_the_cap() {
     );
 }
 
-/// The text without comments (line, doc and block comments), string contents
-/// kept. Good enough for this crate's sources: no `//` inside a string names a
-/// `crate::` path.
+/// The text without comments (line, doc and block comments), string and char
+/// literals kept (so a `//` or `"` inside one is not taken for more). Good
+/// enough for this crate's sources; line breaks are kept, so lines still count.
 fn strip_comments(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
-    let mut in_string = false;
     while let Some(c) = chars.next() {
-        if in_string {
-            out.push(c);
-            match c {
-                '\\' => {
-                    if let Some(n) = chars.next() {
-                        out.push(n);
-                    }
-                }
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
         match (c, chars.peek()) {
             ('/', Some('/')) => {
-                for n in chars.by_ref() {
-                    if n == '\n' {
-                        out.push('\n');
-                        break;
-                    }
+                // To the end of the line, keeping the line break.
+                if chars.by_ref().any(|n| n == '\n') {
+                    out.push('\n');
                 }
             }
             ('/', Some('*')) => {
                 chars.next();
-                let mut depth = 1;
-                let mut prev = ' ';
-                for n in chars.by_ref() {
-                    if n == '\n' {
-                        out.push('\n');
-                    }
-                    if prev == '/' && n == '*' {
-                        depth += 1;
-                        prev = ' ';
-                        continue;
-                    }
-                    if prev == '*' && n == '/' {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                        prev = ' ';
-                        continue;
-                    }
-                    prev = n;
-                }
+                skip_block_comment(&mut chars, &mut out);
             }
             ('\'', _) => {
-                // A char literal ('"', '\'', '\u{..}') must not open a string;
-                // a lifetime ('a) is copied as it is.
                 out.push(c);
-                let rest: String = chars.clone().take(12).collect();
-                let len = if rest.starts_with('\\') {
-                    rest.get(2..).and_then(|r| r.find('\'')).map(|i| i + 2)
-                } else {
-                    (rest.chars().nth(1) == Some('\'')).then_some(1)
-                };
-                for _ in 0..len.map_or(0, |l| l + 1) {
-                    if let Some(n) = chars.next() {
-                        out.push(n);
-                    }
-                }
+                copy_char_literal(&mut chars, &mut out);
+            }
+            ('"', _) => {
+                out.push(c);
+                copy_string(&mut chars, &mut out, "\"");
             }
             ('r', Some('#' | '"')) if !out.ends_with(|p: char| p.is_alphanumeric() || p == '_') => {
                 // A raw string: `r"..."` or `r#"..."#`, copied whole.
@@ -153,27 +109,84 @@ fn strip_comments(text: &str) -> String {
                     out.push('#');
                     hashes += 1;
                 }
-                if chars.peek() != Some(&'"') {
-                    continue;
+                if chars.next_if_eq(&'"').is_some() {
+                    out.push('"');
+                    copy_raw(&mut chars, &mut out, &format!("\"{}", "#".repeat(hashes)));
                 }
-                let close = format!("\"{}", "#".repeat(hashes));
-                let mut body = String::new();
-                for n in chars.by_ref() {
-                    body.push(n);
-                    if body.len() > 1 && body.ends_with(&close) {
-                        break;
-                    }
-                }
-                out.push_str(&body);
-            }
-            ('"', _) => {
-                in_string = true;
-                out.push(c);
             }
             _ => out.push(c),
         }
     }
     out
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// Skips a block comment (nested ones too) after its `/*`, keeping line breaks.
+fn skip_block_comment(chars: &mut Chars<'_>, out: &mut String) {
+    let mut depth = 1;
+    let mut prev = ' ';
+    for n in chars.by_ref() {
+        if n == '\n' {
+            out.push('\n');
+        }
+        match (prev, n) {
+            ('/', '*') => depth += 1,
+            ('*', '/') => depth -= 1,
+            _ => {
+                prev = n;
+                continue;
+            }
+        }
+        if depth == 0 {
+            return;
+        }
+        prev = ' ';
+    }
+}
+
+/// After a `'`: copies a char literal (`'"'`, `'\''`, `'\u{..}'`) whole, so
+/// that it does not open a string; a lifetime (`'a`) is left to be copied as
+/// it is.
+fn copy_char_literal(chars: &mut Chars<'_>, out: &mut String) {
+    let rest: String = chars.clone().take(12).collect();
+    let len = if rest.starts_with('\\') {
+        rest.get(2..).and_then(|r| r.find('\'')).map(|i| i + 2)
+    } else {
+        (rest.chars().nth(1) == Some('\'')).then_some(1)
+    };
+    for _ in 0..len.map_or(0, |l| l + 1) {
+        if let Some(n) = chars.next() {
+            out.push(n);
+        }
+    }
+}
+
+/// Copies a string's body after its opening quote, escapes included, up to and
+/// including `close`.
+fn copy_string(chars: &mut Chars<'_>, out: &mut String, close: &str) {
+    while let Some(n) = chars.next() {
+        out.push(n);
+        if n == '\\' {
+            if let Some(escaped) = chars.next() {
+                out.push(escaped);
+            }
+        } else if close.starts_with(n) {
+            return;
+        }
+    }
+}
+
+/// Copies a raw string's body after its opening quote, up to and including
+/// `close` (`"` and the opening's hashes).
+fn copy_raw(chars: &mut Chars<'_>, out: &mut String, close: &str) {
+    let start = out.len();
+    for n in chars.by_ref() {
+        out.push(n);
+        if out.get(start..).is_some_and(|body| body.ends_with(close)) {
+            return;
+        }
+    }
 }
 
 /// The text with `#[cfg(test)]` inline modules blanked (lines kept), and the
