@@ -52,6 +52,8 @@
 //! - `cli`: the `accessmask` command-line tool (`cargo install accessmask
 //!   --features cli`): validate a document, print its matrices, answer and
 //!   explain queries, check expectations and golden matrices in CI.
+//! - `reference`: `accessmask::reference`, a plain, slow interpreter of the
+//!   decision order, to test the engine (or your policies) against.
 //!
 //! Every answer ([`Explanation`], [`ActionSet`], [`Matrix`], [`PolicyDiff`]) and
 //! every error implements serde's `Serialize`, for decision and audit logs.
@@ -86,7 +88,7 @@
 //!
 //! For subject `u`, action `a` of kind `k` and resource `r = (k, id?, state?, owner?)`,
 //! the answer is defined by these steps; the engine computes it differently (see
-//! "How it works") and is property-tested against [`reference`](mod@reference), a literal
+//! "How it works") and is property-tested against `reference` (feature `reference`), a literal
 //! interpreter of this list.
 //!
 //! 1. Default deny: an unknown subject, kind, action or state is denied.
@@ -262,8 +264,6 @@ mod def;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub use def::*;
-mod builder;
 mod bulk;
 mod change;
 mod compile;
@@ -281,6 +281,7 @@ mod model;
 mod principal;
 mod pvec;
 mod query;
+#[cfg(feature = "reference")]
 pub mod reference;
 mod render;
 mod serial;
@@ -289,12 +290,18 @@ mod table;
 pub mod testing;
 mod validate;
 
-pub use builder::{PolicyBuilder, TypedKindError};
 pub use bulk::BitSet;
-pub use change::{Actor, Change, ChangeError, Escalation, LivePolicy};
+pub use change::{Actor, Change, LivePolicy};
+pub use def::{
+    ActionRefDef, AdminRuleDef, ChangeKind, ExceptionDef, GrantDef, IdDef, IdType, InstanceId,
+    KindDef, NamedMap, PolicyBuilder, PolicyDef, PrerequisiteDef, RestrictionDef, RoleDef, Scope,
+    StateRuleDef, SubjectDef, ToggleDef,
+};
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use engine::Policy;
-pub use error::{name_problem, Item, PolicyError};
+pub use error::{name_problem, ChangeError, Escalation, Item, PolicyError, TypedKindError};
+#[cfg(any(feature = "json", feature = "toml"))]
+pub use error::{LoadError, SourceFormat};
 pub use eval::{Rule, Step};
 pub use explain::Explanation;
 pub use filter::{
@@ -304,8 +311,6 @@ pub use ids::{
     ActionId, ActionSet, Actions, Instance, KindId, Resource, ResourceKind, RoleId, StateId,
     SubjectId, TypedKind, MAX_ACTIONS, MAX_ANCESTORS,
 };
-#[cfg(any(feature = "json", feature = "toml"))]
-pub use load::{LoadError, SourceFormat};
 pub use principal::{Key, OwnerToken, Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;

@@ -333,3 +333,87 @@ impl Policy {
         m
     }
 }
+
+/// Reading a matrix back from Markdown, for golden tests
+/// ([`Policy::verify_matrix`]).
+impl Matrix {
+    /// Reads a Markdown table in the form [`Matrix::to_markdown`] writes: a header
+    /// row, a `|---|` rule, then rows. Blank lines around it are ignored.
+    pub fn from_markdown(text: &str) -> Result<Matrix, crate::error::MatrixError> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim()))
+            .filter(|(_, l)| !l.is_empty());
+        let (hline, header) = lines.next().ok_or(crate::error::MatrixError::Syntax {
+            line: 1,
+            problem: "no table",
+        })?;
+        let header = cells(header).ok_or(crate::error::MatrixError::Syntax {
+            line: hline,
+            problem: "a table row starts and ends with `|`",
+        })?;
+        let Some((corner, columns)) = header.split_first() else {
+            return Err(crate::error::MatrixError::Syntax {
+                line: hline,
+                problem: "the header has no cells",
+            });
+        };
+        let (rline, rule) = lines.next().ok_or(crate::error::MatrixError::Syntax {
+            line: hline + 1,
+            problem: "the header is not followed by a `|---|` rule",
+        })?;
+        let rule_ok = cells(rule).is_some_and(|c| {
+            c.len() == header.len()
+                && c.iter()
+                    .all(|x| !x.is_empty() && x.chars().all(|ch| ch == '-' || ch == ':'))
+        });
+        if !rule_ok {
+            return Err(crate::error::MatrixError::Syntax {
+                line: rline,
+                problem: "the header is not followed by a `|---|` rule as wide as it",
+            });
+        }
+        let mut m = Matrix::new(corner.clone(), columns.to_vec());
+        for (line, row) in lines {
+            let row = cells(row).ok_or(crate::error::MatrixError::Syntax {
+                line,
+                problem: "a table row starts and ends with `|`",
+            })?;
+            if row.len() != header.len() {
+                return Err(crate::error::MatrixError::Width {
+                    line,
+                    expected: header.len(),
+                    found: row.len(),
+                });
+            }
+            let Some((name, rest)) = row.split_first() else {
+                continue;
+            };
+            m.push_row_at(name.clone(), rest.to_vec(), line);
+        }
+        Ok(m)
+    }
+}
+
+/// The cells of a `| a | b |` line, unescaping `\|` and `\\` (see
+/// [`Matrix::to_markdown`]); any other backslash stands for itself.
+fn cells(line: &str) -> Option<Vec<String>> {
+    let inner = line.strip_prefix('|')?.strip_suffix('|')?;
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some('|' | '\\')) => {
+                if let Some(next) = chars.next() {
+                    cur.push(next);
+                }
+            }
+            '|' => out.push(std::mem::take(&mut cur).trim().to_string()),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur.trim().to_string());
+    Some(out)
+}

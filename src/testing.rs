@@ -32,6 +32,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::def::NamedMap;
 use crate::engine::Policy;
+use crate::error::nearest;
+pub use crate::error::MatrixError;
 use crate::explain::Explanation;
 use crate::principal::{Key, PrincipalDef};
 pub use crate::query::{Query, QueryError};
@@ -202,126 +204,6 @@ impl fmt::Display for CellMismatch {
     }
 }
 
-/// A golden matrix that cannot be read or compared. Serializes as the variant
-/// with its fields (Serialize only).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[non_exhaustive]
-pub enum MatrixError {
-    /// A line that is not a table row.
-    #[error("line {line}: {problem}")]
-    Syntax {
-        /// The line number, from 1.
-        line: usize,
-        /// What is wrong.
-        problem: &'static str,
-    },
-    /// A row with another number of cells than the header.
-    #[error("line {line}: {found} cells, the header has {expected}")]
-    Width {
-        /// The line number, from 1.
-        line: usize,
-        /// Cells in the header.
-        expected: usize,
-        /// Cells in this row.
-        found: usize,
-    },
-    /// The corner names no matrix the policy renders.
-    #[error("line 1: corner `{0}` is neither `action` (roles x actions) nor `subject` (subjects x levels)")]
-    Corner(String),
-    /// A row or column the policy does not have.
-    #[error("line {line}: the policy has no {what} `{name}`")]
-    Unknown {
-        /// The line number, from 1.
-        line: usize,
-        /// `row` or `column`.
-        what: &'static str,
-        /// The name.
-        name: String,
-    },
-}
-
-impl Matrix {
-    /// Reads a Markdown table in the form [`Matrix::to_markdown`] writes: a header
-    /// row, a `|---|` rule, then rows. Blank lines around it are ignored.
-    pub fn from_markdown(text: &str) -> Result<Matrix, MatrixError> {
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (i + 1, l.trim()))
-            .filter(|(_, l)| !l.is_empty());
-        let (hline, header) = lines.next().ok_or(MatrixError::Syntax {
-            line: 1,
-            problem: "no table",
-        })?;
-        let header = cells(header).ok_or(MatrixError::Syntax {
-            line: hline,
-            problem: "a table row starts and ends with `|`",
-        })?;
-        let Some((corner, columns)) = header.split_first() else {
-            return Err(MatrixError::Syntax {
-                line: hline,
-                problem: "the header has no cells",
-            });
-        };
-        let (rline, rule) = lines.next().ok_or(MatrixError::Syntax {
-            line: hline + 1,
-            problem: "the header is not followed by a `|---|` rule",
-        })?;
-        let rule_ok = cells(rule).is_some_and(|c| {
-            c.len() == header.len()
-                && c.iter()
-                    .all(|x| !x.is_empty() && x.chars().all(|ch| ch == '-' || ch == ':'))
-        });
-        if !rule_ok {
-            return Err(MatrixError::Syntax {
-                line: rline,
-                problem: "the header is not followed by a `|---|` rule as wide as it",
-            });
-        }
-        let mut m = Matrix::new(corner.clone(), columns.to_vec());
-        for (line, row) in lines {
-            let row = cells(row).ok_or(MatrixError::Syntax {
-                line,
-                problem: "a table row starts and ends with `|`",
-            })?;
-            if row.len() != header.len() {
-                return Err(MatrixError::Width {
-                    line,
-                    expected: header.len(),
-                    found: row.len(),
-                });
-            }
-            let Some((name, rest)) = row.split_first() else {
-                continue;
-            };
-            m.push_row_at(name.clone(), rest.to_vec(), line);
-        }
-        Ok(m)
-    }
-}
-
-/// The cells of a `| a | b |` line, unescaping `\|` and `\\` (see
-/// [`Matrix::to_markdown`]); any other backslash stands for itself.
-fn cells(line: &str) -> Option<Vec<String>> {
-    let inner = line.strip_prefix('|')?.strip_suffix('|')?;
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if matches!(chars.peek(), Some('|' | '\\')) => {
-                if let Some(next) = chars.next() {
-                    cur.push(next);
-                }
-            }
-            '|' => out.push(std::mem::take(&mut cur).trim().to_string()),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur.trim().to_string());
-    Some(out)
-}
-
 impl Policy {
     /// Checks every expectation and reports every mismatch with the explanation of
     /// the actual decision. A query that cannot be read or names something unknown
@@ -374,24 +256,28 @@ impl Policy {
         let actual = match golden.corner() {
             "action" => self.role_matrix(),
             "subject" => self.level_matrix(),
-            other => return Err(MatrixError::Corner(other.to_string())),
+            other => {
+                return Err(MatrixError::Corner {
+                    name: other.to_string(),
+                })
+            }
         };
         for c in golden.columns() {
             if !actual.columns().contains(c) {
-                return Err(MatrixError::Unknown {
+                return Err(MatrixError::UnknownColumn {
                     line: 1,
-                    what: "column",
                     name: c.clone(),
+                    suggestion: nearest(c, actual.columns().iter().map(String::as_str)),
                 });
             }
         }
         let mut out = Vec::new();
         for (i, (row, cells)) in golden.rows().enumerate() {
             if !actual.rows().any(|(r, _)| r == row) {
-                return Err(MatrixError::Unknown {
+                return Err(MatrixError::UnknownRow {
                     line: golden.row_line(i),
-                    what: "row",
                     name: row.to_string(),
+                    suggestion: nearest(row, actual.rows().map(|(r, _)| r)),
                 });
             }
             for (c, expected) in golden.columns().iter().zip(cells) {

@@ -8,12 +8,18 @@
 //! the rest is compiled again. So each item reports its first problem, and an
 //! error that only follows from an item set aside (a subject naming a level of a
 //! kind that was emptied) is not reported.
+//!
+//! Also the two calls that check code against a compiled policy: building the
+//! definition a [`PolicyBuilder`] assembled, and binding a `bitflags` type to a
+//! kind ([`Policy::typed_kind`]). They sit here, not with the builder in `def`,
+//! so that the document types never import the engine.
 
 use std::collections::HashSet;
 
-use crate::def::{KindDef, NamedMap, PolicyDef, RoleDef, ToggleDef};
+use crate::def::{KindDef, NamedMap, PolicyBuilder, PolicyDef, RoleDef, ToggleDef};
 use crate::engine::Policy;
-use crate::error::{Item, PolicyError};
+use crate::error::{nearest, Item, PolicyError, TypedKindError};
+use crate::ids::TypedKind;
 
 /// The most errors [`Policy::check`] reports.
 pub const MAX_ERRORS: usize = 20;
@@ -178,4 +184,51 @@ fn set_aside(def: &mut PolicyDef, e: &PolicyError, gone: &mut HashSet<(Item, Str
         return true;
     }
     false
+}
+
+impl PolicyBuilder {
+    /// Compiles the definition (see [`Policy::compile`]).
+    pub fn build(&self) -> Result<Policy, PolicyError> {
+        Policy::compile(self.definition())
+    }
+}
+
+impl Policy {
+    /// The kind named `name`, after checking that every named flag of `F` is the
+    /// kind's action of the same name (lowercased) at the same bit. Then `F`'s
+    /// flags can be passed to [`Policy::can`] for resources made from the returned
+    /// [`TypedKind`] (`policy.resource(typed)`); on any other resource they are
+    /// denied.
+    pub fn typed_kind<F>(&self, name: &str) -> Result<TypedKind<F>, TypedKindError>
+    where
+        F: bitflags::Flags,
+        F::Bits: Into<u64>,
+    {
+        let kind = self.kind(name).ok_or_else(|| TypedKindError::UnknownKind {
+            name: name.to_string(),
+            suggestion: nearest(name, self.kinds().map(|k| self.kind_name(k))),
+        })?;
+        for flag in F::FLAGS.iter().filter(|f| f.is_named()) {
+            let bit: u64 = flag.value().bits().into();
+            let action = (bit.count_ones() == 1)
+                .then(|| {
+                    self.schema
+                        .kinds
+                        .get(kind.index())
+                        .and_then(|k| k.actions.get(bit.trailing_zeros() as usize))
+                })
+                .flatten()
+                .cloned()
+                .unwrap_or_default();
+            if action != flag.name().to_lowercase() {
+                return Err(TypedKindError::Mismatch {
+                    kind: name.to_string(),
+                    flag: flag.name().to_string(),
+                    bit,
+                    action,
+                });
+            }
+        }
+        Ok(TypedKind::new(kind))
+    }
 }

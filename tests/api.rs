@@ -224,6 +224,13 @@ fn typed_flags_check_like_action_ids() {
             .to_string(),
         "unknown kind `upload`"
     );
+    assert_eq!(
+        policy
+            .typed_kind::<Upload>("scheduled_uplaod")
+            .unwrap_err()
+            .to_string(),
+        "unknown kind `scheduled_uplaod` (did you mean `scheduled_upload`?)"
+    );
 }
 
 #[test]

@@ -280,7 +280,7 @@ fn malformed_golden_matrices_are_typed_errors_with_their_line() {
     let unknown_col = Matrix::from_markdown("| action | Admn |\n|---|---|\n").unwrap();
     assert_eq!(
         p.verify_matrix(&unknown_col).unwrap_err().to_string(),
-        "line 1: the policy has no column `Admn`"
+        "line 1: the policy has no column `Admn` (did you mean `Admin`?)"
     );
     let unknown_row = Matrix::from_markdown(
         "| action | Admin |\n|---|---|\n| report.view | Y |\n| report.print | Y |\n",

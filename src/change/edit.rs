@@ -216,7 +216,9 @@ impl Policy {
             format!("subjects[{}]", self.subjects.len())
         })?;
         if self.index.get(name).is_some() {
-            return Err(ChangeError::SubjectExists(name.to_string()));
+            return Err(ChangeError::SubjectExists {
+                name: name.to_string(),
+            });
         }
         let s = self.subjects.len() as u32;
         let mut index = self.index.clone();

@@ -1,13 +1,10 @@
 //! Building a policy in Rust: the same definition types as a document, assembled
 //! with chained calls, compiled by the same compiler.
 
-use crate::def::{
+use super::{
     ExceptionDef, GrantDef, IdDef, KindDef, PolicyDef, PrerequisiteDef, RestrictionDef, RoleDef,
     StateRuleDef, SubjectDef, ToggleDef,
 };
-use crate::engine::Policy;
-use crate::error::PolicyError;
-use crate::ids::TypedKind;
 
 fn strings<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Vec<String> {
     items.into_iter().map(Into::into).collect()
@@ -90,11 +87,6 @@ impl PolicyBuilder {
     pub fn into_definition(self) -> PolicyDef {
         self.def
     }
-
-    /// Compiles the definition (see [`Policy::compile`]).
-    pub fn build(&self) -> Result<Policy, PolicyError> {
-        Policy::compile(&self.def)
-    }
 }
 
 impl KindDef {
@@ -111,7 +103,7 @@ impl KindDef {
     /// (`EDIT` is action `edit`), in bit order.
     /// Every flag must be a single bit, and bit `i` must be the `i`-th flag, so that
     /// checks with the flags test exactly the named actions;
-    /// [`Policy::typed_kind`] verifies this.
+    /// [`Policy::typed_kind`](crate::Policy::typed_kind) verifies this.
     pub fn from_flags<F: bitflags::Flags>() -> Self {
         Self::new(
             F::FLAGS
@@ -432,65 +424,5 @@ impl RestrictionDef {
     pub fn within(mut self, ancestor: impl Into<String>) -> Self {
         self.within = Some(ancestor.into());
         self
-    }
-}
-
-/// A `bitflags` type that does not match a kind's actions bit for bit.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TypedKindError {
-    /// No kind of that name.
-    #[error("unknown kind `{0}`")]
-    UnknownKind(String),
-    /// A flag whose bit is not the kind's action of the same name.
-    #[error("kind `{kind}`: flag `{flag}` is bit {bit:#x}, but the kind's action at that bit is `{action}`")]
-    Mismatch {
-        /// The kind.
-        kind: String,
-        /// The flag's name.
-        flag: String,
-        /// The flag's bits.
-        bit: u64,
-        /// The kind's action at that bit (empty if none).
-        action: String,
-    },
-}
-
-impl Policy {
-    /// The kind named `name`, after checking that every named flag of `F` is the
-    /// kind's action of the same name (lowercased) at the same bit. Then `F`'s
-    /// flags can be passed to [`Policy::can`] for resources made from the returned
-    /// [`TypedKind`] (`policy.resource(typed)`); on any other resource they are
-    /// denied.
-    pub fn typed_kind<F>(&self, name: &str) -> Result<TypedKind<F>, TypedKindError>
-    where
-        F: bitflags::Flags,
-        F::Bits: Into<u64>,
-    {
-        let kind = self
-            .kind(name)
-            .ok_or_else(|| TypedKindError::UnknownKind(name.to_string()))?;
-        for flag in F::FLAGS.iter().filter(|f| f.is_named()) {
-            let bit: u64 = flag.value().bits().into();
-            let action = (bit.count_ones() == 1)
-                .then(|| {
-                    self.schema
-                        .kinds
-                        .get(kind.index())
-                        .and_then(|k| k.actions.get(bit.trailing_zeros() as usize))
-                })
-                .flatten()
-                .cloned()
-                .unwrap_or_default();
-            if action != flag.name().to_lowercase() {
-                return Err(TypedKindError::Mismatch {
-                    kind: name.to_string(),
-                    flag: flag.name().to_string(),
-                    bit,
-                    action,
-                });
-            }
-        }
-        Ok(TypedKind::new(kind))
     }
 }
