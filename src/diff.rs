@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::def::{IdDef, InstanceId};
 use crate::engine::Policy;
 use crate::ids::{KindId, Resource, SubjectId};
-use crate::model::Layer;
+use crate::model::{Layer, Slot};
 
 /// Whose permissions a [`DiffEntry`] is about. Serializes as `{"Subject":
 /// "bo"}` or `{"Role": "Admin"}`.
@@ -485,7 +485,7 @@ fn layers<'p>(p: &'p Policy, subject: Option<&str>, role: Option<&str>) -> Vec<&
         .and_then(|s| p.info(s.index))
     {
         out.push(info.layer());
-        out.extend(p.schema.roles.get(info.role() as usize).map(|r| &*r.layer));
+        out.extend(p.schema.roles.get(info.role().index()).map(|r| &*r.layer));
     }
     out.extend(
         role.and_then(|r| p.role(r))
@@ -497,7 +497,7 @@ fn layers<'p>(p: &'p Policy, subject: Option<&str>, role: Option<&str>) -> Vec<&
 
 /// The ids the layers name at these slots, as documents write them (string ids
 /// by their strings), of an instance of kind `of`.
-fn named_at(p: &Policy, layers: &[&Layer], slots: &[u32], of: u32, out: &mut Vec<IdDef>) {
+fn named_at(p: &Policy, layers: &[&Layer], slots: &[Slot], of: KindId, out: &mut Vec<IdDef>) {
     for layer in layers {
         for (sl, id) in layer.named_instances() {
             if slots.contains(&sl) {
@@ -508,8 +508,8 @@ fn named_at(p: &Policy, layers: &[&Layer], slots: &[u32], of: u32, out: &mut Vec
 }
 
 /// A compiled id of kind `of` as a document writes it.
-fn id_def(p: &Policy, of: u32, id: InstanceId) -> IdDef {
-    let text = p.schema.kinds.get(of as usize).is_some_and(|k| k.text_ids);
+fn id_def(p: &Policy, of: KindId, id: InstanceId) -> IdDef {
+    let text = p.schema.kinds.get(of.index()).is_some_and(|k| k.text_ids);
     match p.texts.text(id) {
         Some(t) if text => IdDef::String(t.to_string()),
         _ => IdDef::Number(id),
@@ -532,7 +532,7 @@ fn instance_ids(sides: &Sides<'_, '_>) -> Vec<Option<IdDef>> {
     for (side, subject, role) in sides {
         let Some(k) = side.kind else { continue };
         let p = side.policy;
-        named_at(p, &layers(p, *subject, *role), &[k.0], k.0, &mut ids);
+        named_at(p, &layers(p, *subject, *role), &[Slot::of(k)], k, &mut ids);
     }
     ids.sort_unstable();
     ids.dedup();
@@ -556,28 +556,28 @@ fn ancestor_classes(sides: &Sides<'_, '_>) -> (Vec<Within>, Vec<IdDef>) {
     let (p, Some(k)) = (side.policy, side.kind) else {
         return (out, others);
     };
-    let chain: Vec<u32> = p
+    let chain: Vec<KindId> = p
         .schema
         .kinds
         .get(k.index())
         .map_or_else(Vec::new, |kd| kd.chain.to_vec());
     let mut level: Vec<Within> = vec![Vec::new()];
     for (i, &a) in chain.iter().enumerate() {
-        let aname = p.kind_name(KindId(a)).to_string();
+        let aname = p.kind_name(a).to_string();
         let mut ids = Vec::new();
         for (s, subject, role) in sides {
             let (Some(sk), sp) = (s.kind, s.policy) else {
                 continue;
             };
             let Some(ak) = sp.kind(&aname) else { continue };
-            let slots = sp.position_slots(sk.0, i + 1);
-            named_at(sp, &layers(sp, *subject, *role), &slots, ak.0, &mut ids);
+            let slots = sp.position_slots(sk, i + 1);
+            named_at(sp, &layers(sp, *subject, *role), &slots, ak, &mut ids);
         }
         ids.sort_unstable();
         ids.dedup();
         others.push(other_than(
             &ids,
-            p.schema.kinds.get(a as usize).is_some_and(|x| x.text_ids),
+            p.schema.kinds.get(a.index()).is_some_and(|x| x.text_ids),
         ));
         let classes: Vec<Option<IdDef>> = ids
             .into_iter()

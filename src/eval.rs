@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::def::InstanceId;
 use crate::engine::{Policy, ProfileKey};
-use crate::ids::Resource;
-use crate::model::{slot, Kind, Layer, Schema, Scoped};
+use crate::ids::{KindId, Resource, RoleId};
+use crate::model::{Kind, Layer, Schema, Scoped, Slot, StateIx};
 
 /// The subject or principal an explanation is about: what steps 4 and 5 need.
 pub(crate) struct Traced<'a> {
@@ -285,14 +285,14 @@ impl Policy {
         r: &Resource,
         obs: O,
     ) -> Result<(u64, O), Step> {
-        let k = r.kind.0;
+        let k = r.kind;
         let kind = self
             .schema
             .kinds
-            .get(k as usize)
+            .get(k.index())
             .ok_or_else(|| denial("unknown kind: default deny".into()))?;
         let state = match r.state {
-            Some(st) if st.kind == k && (st.index as usize) < kind.states.len() => Some(st.index),
+            Some(st) if st.kind == k && kind.state_name(st.index).is_some() => Some(st.index),
             Some(_) => {
                 return Err(denial(format!(
                     "the state is not a state of kind `{}`: default deny",
@@ -325,10 +325,10 @@ impl Policy {
         }
         let sets = self.schema.kind_wide(key);
         let scoped = self.kind_wide_steps(&mut t, key, k);
-        debug_assert_eq!(sets.get(k as usize).copied().unwrap_or_default(), scoped);
+        debug_assert_eq!(sets.get(k.index()).copied().unwrap_or_default(), scoped);
         self.scope_step(&mut t, who, r, scoped);
         // Step 5: the role's layer, then the subject's.
-        if let Some(role) = self.schema.roles.get(key.role as usize) {
+        if let Some(role) = self.schema.roles.get(key.role.index()) {
             self.layer_steps(&mut t, &role.layer, r, "role", Some(&role.name));
         }
         if let Some(w) = who {
@@ -358,17 +358,17 @@ impl Policy {
         &self,
         t: &mut Trace<'_, O>,
         key: &ProfileKey,
-        k: u32,
+        k: KindId,
     ) -> Scoped {
-        let role = self.schema.roles.get(key.role as usize);
+        let role = self.schema.roles.get(key.role.index());
         let rs = role
-            .and_then(|r| r.sets.get(k as usize))
+            .and_then(|r| r.sets.get(k.index()))
             .copied()
             .unwrap_or_default();
         t.step_as(Rule::Role, rs.any, true, |t| self.role_text(t, key, k, rs));
         let mut scoped = match key.levels.iter().find(|(lk, _)| *lk == k) {
             Some(&(_, l)) => {
-                let (lname, lmask) = t.kind.levels.get(l as usize).cloned().unwrap_or_default();
+                let (lname, lmask) = t.kind.level(l).cloned().unwrap_or_default();
                 t.step_as(Rule::Level, lmask, true, |t| {
                     format!(
                         "level `{lname}` on `{}` replaces the role's set with {}: {}",
@@ -385,7 +385,7 @@ impl Policy {
             None => rs,
         };
         for &tg in &key.toggles {
-            let Some(toggle) = self.schema.toggles.get(tg as usize) else {
+            let Some(toggle) = self.schema.toggles.get(tg.index()) else {
                 continue;
             };
             if let Some((_, ts)) = toggle.sets.iter().find(|(tk, _)| *tk == k) {
@@ -413,15 +413,15 @@ impl Policy {
         &self,
         t: &Trace<'_, O>,
         key: &ProfileKey,
-        k: u32,
+        k: KindId,
         rs: Scoped,
     ) -> String {
         let kind = t.kind;
-        let role = self.schema.roles.get(key.role as usize);
+        let role = self.schema.roles.get(key.role.index());
         let role_name = role.map_or("", |r| r.name.as_str());
         let mut bases = Vec::new();
         let mut b = role.and_then(|r| r.base);
-        while let Some(br) = b.and_then(|bi| self.schema.roles.get(bi as usize)) {
+        while let Some(br) = b.and_then(|bi| self.schema.roles.get(bi.index())) {
             bases.push(format!("`{}`", br.name));
             b = br.base;
         }
@@ -454,8 +454,8 @@ impl Policy {
                 .fold(0u64, |m, &bit| m | 1u64 << (bit & 63));
             let base = role
                 .and_then(|r| r.base)
-                .and_then(|b| self.schema.roles.get(b as usize))
-                .and_then(|b| b.sets.get(k as usize))
+                .and_then(|b| self.schema.roles.get(b.index()))
+                .and_then(|b| b.sets.get(k.index()))
                 .map_or(0, |b| b.any | b.own | b.managed);
             let taken = kind.close_up(listed) & base;
             if taken != 0 {
@@ -524,22 +524,28 @@ impl Policy {
         who: &str,
         role_name: Option<&str>,
     ) {
-        let k = r.kind.0;
+        let k = r.kind;
         let chain = t.kind.chain.clone();
-        for d in (0..=chain.len()).rev() {
+        // INVARIANT (chains): at most `MAX_ANCESTORS` long, so depths fit a `u8`.
+        let depths = (0..=chain.len()).filter_map(|d| Some((d, u8::try_from(d).ok()?)));
+        for (d, depth) in depths.rev() {
             let (sl, of, id) = if d == 0 {
-                (k, k, r.id)
+                (Slot::of(k), k, r.id)
             } else {
                 let Some(&a) = chain.get(d - 1) else {
                     continue;
                 };
-                (slot(k, d as u8), a, r.ancestors().get(d - 1).map(|x| x.id))
+                (
+                    Slot::new(k, depth),
+                    a,
+                    r.ancestors().get(d - 1).map(|x| x.id),
+                )
             };
             let place = || {
                 if d == 0 {
                     t.kind.name.clone()
                 } else {
-                    format!("{} in {}", t.kind.name, self.kind_name(crate::KindId(of)))
+                    format!("{} in {}", t.kind.name, self.kind_name(of))
                 }
             };
             if let Some(res) = layer.restriction(sl) {
@@ -583,13 +589,13 @@ impl Policy {
 
     /// Who wrote a layer's rule: the subject, the role, or the base role it
     /// inherited the rule from.
-    fn layer_owner(&self, who: &str, role_name: Option<&str>, origin: Option<u32>) -> String {
+    fn layer_owner(&self, who: &str, role_name: Option<&str>, origin: Option<RoleId>) -> String {
         match (role_name, origin) {
             (Some(name), Some(o)) => {
                 let from = self
                     .schema
                     .roles
-                    .get(o as usize)
+                    .get(o.index())
                     .map_or("", |r| r.name.as_str());
                 if from == name {
                     format!("role `{name}`")
@@ -602,7 +608,13 @@ impl Policy {
     }
 
     /// A restriction's ids, or for a long list its length and where `id` stands.
-    fn ids_text(&self, of: u32, ids: &[InstanceId], id: Option<InstanceId>, hit: bool) -> String {
+    fn ids_text(
+        &self,
+        of: KindId,
+        ids: &[InstanceId],
+        id: Option<InstanceId>,
+        hit: bool,
+    ) -> String {
         match (ids.len(), id) {
             (0, _) => "no instance".to_string(),
             (n, _) if n <= SHOWN_IDS => {
@@ -632,12 +644,12 @@ impl Policy {
             }
             let next = t.set & !kind.close_up(1u64 << p.action);
             t.step(Rule::Prerequisite, next, |t| {
-                let other = self.schema.kinds.get(p.kind as usize);
+                let other = self.schema.kinds.get(p.kind.index());
                 let oname = other.map_or("", |o| o.name.as_str());
                 let needs = other.map_or(String::new(), |o| names(o, p.needs));
                 let held = other.map_or(String::new(), |o| {
                     if o.available {
-                        names(o, sets.get(p.kind as usize).map_or(0, |s| s.any))
+                        names(o, sets.get(p.kind.index()).map_or(0, |s| s.any))
                     } else {
                         "nothing (the kind is unavailable)".to_string()
                     }
@@ -667,7 +679,7 @@ impl Policy {
             }
             let next = t.set & !kind.close_up(1u64 << p.action);
             t.step(Rule::Prerequisite, next, |t| {
-                let akind = self.schema.kinds.get(p.kind as usize);
+                let akind = self.schema.kinds.get(p.kind.index());
                 let aname = akind.map_or("", |a| a.name.as_str());
                 let there = match &held {
                     None => format!("the resource does not say which `{aname}` it is in"),
@@ -688,9 +700,9 @@ impl Policy {
     }
 
     /// Step 7: the state's rules.
-    fn state_steps<O: Observer>(&self, t: &mut Trace<'_, O>, key: &ProfileKey, s: u32) {
+    fn state_steps<O: Observer>(&self, t: &mut Trace<'_, O>, key: &ProfileKey, s: StateIx) {
         let kind = t.kind;
-        let sname = kind.states.get(s as usize).map_or("", String::as_str);
+        let sname = kind.state_name(s).unwrap_or("");
         for rule in kind.state_rules.iter().filter(|x| x.state == s) {
             if Schema::state_rule_applies(rule, key) {
                 let next = t.set & !rule.hold;
@@ -729,7 +741,7 @@ fn exception_text<O: Observer>(t: &Trace<'_, O>, op: crate::model::ExceptionOp) 
     match op {
         crate::model::ExceptionOp::Level(l, _) => format!(
             "sets level `{}`",
-            t.kind.levels.get(l).map_or("", |x| x.0.as_str())
+            t.kind.level(l).map_or("", |x| x.0.as_str())
         ),
         crate::model::ExceptionOp::AllowDeny { allow, deny } => match (allow, deny) {
             (a, 0) => format!("allows {}", t.names(a)),
@@ -745,7 +757,7 @@ fn exempt_by(policy: &Policy, rule: &crate::model::StateRule, key: &ProfileKey) 
         let name = policy
             .schema
             .roles
-            .get(key.role as usize)
+            .get(key.role.index())
             .map_or("", |r| r.name.as_str());
         return format!("its role `{name}` is exempt");
     }
@@ -753,7 +765,7 @@ fn exempt_by(policy: &Policy, rule: &crate::model::StateRule, key: &ProfileKey) 
         .toggles
         .iter()
         .find(|t| key.toggles.contains(t))
-        .and_then(|&t| policy.schema.toggles.get(t as usize))
+        .and_then(|&t| policy.schema.toggles.get(t.index()))
         .map_or("", |t| t.name.as_str());
     format!("its toggle `{toggle}` is exempt")
 }

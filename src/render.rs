@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Policy, ProfileKey, NO_LAYER};
 use crate::eval::{Relation, Traced};
-use crate::ids::Resource;
+use crate::ids::{Resource, RoleId};
 
 /// A table of text cells with named rows and columns. `Display` renders aligned
 /// plain text; [`Matrix::to_markdown`] renders a Markdown table.
@@ -203,7 +203,7 @@ impl Policy {
             "action",
             self.schema.roles.iter().map(|r| r.name.clone()).collect(),
         );
-        let keys: Vec<ProfileKey> = (0..self.schema.roles.len() as u32)
+        let keys: Vec<ProfileKey> = RoleId::range(self.schema.roles.len())
             .map(|role| ProfileKey {
                 role,
                 toggles: Default::default(),
@@ -268,7 +268,7 @@ impl Policy {
                         .iter()
                         .filter(|t| {
                             t.sets.iter().any(|(tk, ts)| {
-                                *tk == kind.0
+                                *tk == kind
                                     && kd.close_down(ts.any | ts.own | ts.managed) & bit != 0
                             })
                         })

@@ -8,8 +8,8 @@ use crate::def::{on_instance, on_kind};
 use crate::def::{IdDef, PolicyDef, RoleDef, SubjectDef};
 use crate::engine::{Policy, Subject, SubjectRef};
 use crate::error::{check_name, nearest, Item, PolicyError};
-use crate::ids::SubjectId;
-use crate::model::{Origin, Schema};
+use crate::ids::{RoleId, SubjectId};
+use crate::model::{Origin, Schema, Slot};
 
 use super::permit::Actor;
 use super::{Change, ChangeError};
@@ -205,7 +205,7 @@ impl Policy {
             Some(e) => {
                 // Its place in the edited list: after the others.
                 let others = info.layer().exceptions.len()
-                    - usize::from(info.layer().exception(k, id).is_some());
+                    - usize::from(info.layer().exception(Slot::of(k), id).is_some());
                 let origin = Origin {
                     role: None,
                     index: others,
@@ -362,9 +362,11 @@ impl Policy {
             check_name(name, Item::Role, || {
                 format!("roles[{}]", schema.roles.len())
             })?;
-            schema
-                .role_index
-                .insert(name.to_string(), schema.roles.len() as u32);
+            let id = RoleId::new(schema.roles.len()).ok_or_else(|| PolicyError::Malformed {
+                path: "roles".into(),
+                problem: "more entries than the limit of their id",
+            })?;
+            schema.role_index.insert(name.to_string(), id);
         }
         let mut texts = self.texts.clone();
         texts.intern_rules(&def.exceptions, &def.restrictions);

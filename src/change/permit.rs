@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use super::{printable, Change, ChangeError, Escalation};
 use crate::def::InstanceId;
 use crate::engine::{Policy, REMOVED};
-use crate::ids::{KindId, Resource, StateId, SubjectId};
-use crate::model::{AdminRule, Layer};
+use crate::ids::{KindId, Resource, RoleId, StateId, SubjectId};
+use crate::model::{AdminRule, Layer, Slot};
 
 /// Who makes a permissioned change: a subject of the policy, by [`SubjectId`] (as
 /// checks take it) or by name.
@@ -255,18 +255,12 @@ impl Policy {
             id: gain
                 .resource
                 .id
-                .map(|id| next.id_text(gain.resource.kind.0, id)),
+                .map(|id| next.id_text(gain.resource.kind, id)),
             within: gain
                 .resource
                 .ancestors()
                 .iter()
-                .map(|a| {
-                    format!(
-                        "{}:{}",
-                        next.kind_name(a.kind),
-                        next.id_text(a.kind.0, a.id)
-                    )
-                })
+                .map(|a| format!("{}:{}", next.kind_name(a.kind), next.id_text(a.kind, a.id)))
                 .collect(),
             state: gain.state.map(|s| next.state_name(s).to_string()),
             owner: gain.owner.and_then(owner),
@@ -300,7 +294,7 @@ impl Probe<'_> {
                 return Some(gain);
             }
         }
-        let redefined: Vec<u32> = changes
+        let redefined: Vec<RoleId> = changes
             .iter()
             .filter_map(|c| match c {
                 Change::DefineRole { role, .. } => self.after.schema.role_index.get(role).copied(),
@@ -318,7 +312,7 @@ impl Probe<'_> {
     /// by it answer alike when they share a profile, unless they manage someone
     /// and the profile has `managed` masks: one per profile is asked. The rest are
     /// asked one by one.
-    fn holders(&self, roles: &[u32], asked: &[u32]) -> Option<Gain> {
+    fn holders(&self, roles: &[RoleId], asked: &[u32]) -> Option<Gain> {
         let affected = derived_from(self.after, roles);
         // Per profile: a subject asked for it, and whether it has `managed` masks.
         let n = (self.after.profiles.count + self.after.recent.count) as usize;
@@ -335,7 +329,7 @@ impl Probe<'_> {
             let Some(key) = self.after.profile_key(record.profile) else {
                 continue;
             };
-            if !affected.get(key.role as usize).copied().unwrap_or(false)
+            if !affected.get(key.role.index()).copied().unwrap_or(false)
                 || asked.binary_search(&s).is_ok()
             {
                 continue;
@@ -348,11 +342,9 @@ impl Probe<'_> {
                 // INVARIANT (monotone owners), see `subject`: without `managed`
                 // masks, whom it manages cannot change its answers after.
                 alone = *scoped_managed.entry(record.profile).or_insert_with(|| {
-                    self.after.kinds().any(|k| {
-                        self.after
-                            .scoped_set(s, k.0)
-                            .is_some_and(|m| m.managed != 0)
-                    })
+                    self.after
+                        .kinds()
+                        .any(|k| self.after.scoped_set(s, k).is_some_and(|m| m.managed != 0))
                 });
             }
             if alone {
@@ -395,10 +387,10 @@ impl Probe<'_> {
             before.map(|b| (self.before, b)),
             actor.map(|a| (self.before, a)),
         ];
-        let mut named: Vec<(u32, InstanceId)> = Vec::new();
+        let mut named: Vec<(Slot, InstanceId)> = Vec::new();
         for (policy, info) in layers.into_iter().flatten() {
             push_named(&mut named, info.layer());
-            if let Some(role) = policy.schema.roles.get(info.role() as usize) {
+            if let Some(role) = policy.schema.roles.get(info.role().index()) {
                 push_named(&mut named, &role.layer);
             }
         }
@@ -406,8 +398,8 @@ impl Probe<'_> {
         named.dedup();
         let mut kept: Vec<Option<u32>> = Vec::with_capacity(owners.len() + 1);
         for kind in self.after.kinds() {
-            let ids = ids_of(&named, kind.0);
-            let within = self.ancestor_classes(&named, kind.0);
+            let ids = ids_of(&named, Slot::of(kind));
+            let within = self.ancestor_classes(&named, kind);
             // INVARIANT (monotone owners): every step after scope is `x & and | or`
             // or `x & keep`, so an answer only grows with the scoped masks an owner
             // earns. An owner that earns the subject nothing after the change (not
@@ -415,7 +407,7 @@ impl Probe<'_> {
             // gives it the answer of no owner, while the subject before and the
             // actor can only hold more on it than on no owner: no owner finds
             // every gain such an owner would.
-            let set = self.after.scoped_set(s, kind.0).unwrap_or_default();
+            let set = self.after.scoped_set(s, kind).unwrap_or_default();
             kept.clear();
             kept.push(None);
             kept.extend(
@@ -439,12 +431,12 @@ impl Probe<'_> {
     /// every id named for that position (by rules written in that ancestor, by
     /// the ancestor kinds' own rules, which prerequisites on ancestors read) and
     /// one id named by none.
-    fn ancestor_classes(&self, named: &[(u32, InstanceId)], kind: u32) -> Vec<Vec<IdClass>> {
+    fn ancestor_classes(&self, named: &[(Slot, InstanceId)], kind: KindId) -> Vec<Vec<IdClass>> {
         let chain = self
             .after
             .schema
             .kinds
-            .get(kind as usize)
+            .get(kind.index())
             .map_or(&[][..], |k| &k.chain[..]);
         let mut out: Vec<Vec<IdClass>> = vec![Vec::new()];
         let mut level: Vec<Vec<IdClass>> = vec![Vec::new()];
@@ -509,7 +501,7 @@ impl Probe<'_> {
                             } else {
                                 IdClass::Named(id)
                             };
-                            r = r.with_instance(instance_in(policy, kind.0, class));
+                            r = r.with_instance(instance_in(policy, kind, class));
                         }
                         for (&a, &class) in chain.iter().zip(ancestors) {
                             r = r.within(instance_in(policy, a, class));
@@ -550,7 +542,7 @@ impl Probe<'_> {
 }
 
 /// Every `(slot, id)` a layer names.
-fn push_named(out: &mut Vec<(u32, InstanceId)>, layer: &Layer) {
+fn push_named(out: &mut Vec<(Slot, InstanceId)>, layer: &Layer) {
     out.extend(
         layer
             .restrictions
@@ -562,7 +554,7 @@ fn push_named(out: &mut Vec<(u32, InstanceId)>, layer: &Layer) {
 
 /// No id, every id of `named` (sorted) on `kind`, and one id named by none of them
 /// (last).
-fn ids_of(named: &[(u32, InstanceId)], kind: u32) -> Vec<Option<InstanceId>> {
+fn ids_of(named: &[(Slot, InstanceId)], kind: Slot) -> Vec<Option<InstanceId>> {
     let lo = named.partition_point(|&(k, _)| k < kind);
     let hi = named.partition_point(|&(k, _)| k <= kind);
     let on_kind: Vec<InstanceId> = named
@@ -590,50 +582,50 @@ fn first_gap(sorted: &[InstanceId]) -> InstanceId {
 /// An instance of kind `k` of `class`, in `policy`'s numbers: for a kind with
 /// string ids, a string the snapshot does not number (new in the other one), or
 /// the unnamed class, is "a string no rule names" there.
-fn instance_in(policy: &Policy, k: u32, class: IdClass) -> crate::Instance {
+fn instance_in(policy: &Policy, k: KindId, class: IdClass) -> crate::Instance {
     let text = policy
         .schema
         .kinds
-        .get(k as usize)
+        .get(k.index())
         .is_some_and(|kind| kind.text_ids);
     let unnamed = policy.texts.unnamed();
     match class {
         IdClass::Named(id) if text && id < policy.texts.len() as u64 => {
-            crate::Instance::text(KindId(k), id, policy.texts.stamp_of(id))
+            crate::Instance::text(k, id, policy.texts.stamp_of(id))
         }
         IdClass::Named(_) | IdClass::Unnamed(_) if text => {
-            crate::Instance::text(KindId(k), unnamed, policy.texts.stamp_of(unnamed))
+            crate::Instance::text(k, unnamed, policy.texts.stamp_of(unnamed))
         }
-        IdClass::Named(id) | IdClass::Unnamed(id) => KindId(k).instance(id),
+        IdClass::Named(id) | IdClass::Unnamed(id) => k.instance(id),
     }
 }
 
 /// Per role of `policy`: whether it is one of `roles` or derives from one of them
 /// (linear in the number of roles, whatever the depth of base chains).
-fn derived_from(policy: &Policy, roles: &[u32]) -> Vec<bool> {
+fn derived_from(policy: &Policy, roles: &[RoleId]) -> Vec<bool> {
     let all = &policy.schema.roles;
     let mut known: Vec<Option<bool>> = vec![None; all.len()];
     for &r in roles {
-        if let Some(k) = known.get_mut(r as usize) {
+        if let Some(k) = known.get_mut(r.index()) {
             *k = Some(true);
         }
     }
-    for start in 0..all.len() {
+    for start in RoleId::range(all.len()) {
         let mut chain = Vec::new();
-        let mut at = Some(start as u32);
+        let mut at = Some(start);
         let answer = loop {
             let Some(r) = at else { break false };
-            match known.get(r as usize).copied().flatten() {
+            match known.get(r.index()).copied().flatten() {
                 Some(v) => break v,
                 None if chain.len() > all.len() => break false,
                 None => {
                     chain.push(r);
-                    at = all.get(r as usize).and_then(|role| role.base);
+                    at = all.get(r.index()).and_then(|role| role.base);
                 }
             }
         };
         for r in chain {
-            if let Some(k) = known.get_mut(r as usize) {
+            if let Some(k) = known.get_mut(r.index()) {
                 *k = Some(answer);
             }
         }
@@ -647,16 +639,17 @@ mod tests {
 
     #[test]
     fn unnamed_id_is_the_first_gap() {
-        let named = [(0, 0), (0, 1), (0, 3), (1, 0), (2, 5)];
+        let sl = |k| Slot::of(KindId(k));
+        let named = [(sl(0), 0), (sl(0), 1), (sl(0), 3), (sl(1), 0), (sl(2), 5)];
         assert_eq!(first_gap(&[]), 0);
         assert_eq!(first_gap(&[0, 1, 2]), 3);
         assert_eq!(
-            ids_of(&named, 0),
+            ids_of(&named, sl(0)),
             vec![None, Some(0), Some(1), Some(3), Some(2)]
         );
-        assert_eq!(ids_of(&named, 1), vec![None, Some(0), Some(1)]);
-        assert_eq!(ids_of(&named, 2), vec![None, Some(5), Some(0)]);
-        assert_eq!(ids_of(&named, 3), vec![None, Some(0)]);
+        assert_eq!(ids_of(&named, sl(1)), vec![None, Some(0), Some(1)]);
+        assert_eq!(ids_of(&named, sl(2)), vec![None, Some(5), Some(0)]);
+        assert_eq!(ids_of(&named, sl(3)), vec![None, Some(0)]);
     }
 
     #[test]

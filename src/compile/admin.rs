@@ -2,7 +2,7 @@
 
 use crate::def::PolicyDef;
 use crate::error::PolicyError;
-use crate::ids::{ActionId, KindId};
+use crate::ids::ActionId;
 use crate::model::{AdminRule, Schema};
 
 use super::Result;
@@ -44,8 +44,8 @@ impl Schema {
                 changes: r.changes.clone(),
                 kinds,
                 requires: ActionId {
-                    kind: KindId(k),
-                    bit: m.trailing_zeros() as u8,
+                    kind: k,
+                    bit: super::kinds::lowest_bit(m),
                 },
                 may_escalate: r.may_grant_beyond_own,
             });

@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 
 use crate::def::{IdType, KindDef, PolicyDef};
 use crate::error::{check_name, nearest, Item, PolicyError};
-use crate::ids::{MAX_ACTIONS, MAX_ANCESTORS};
-use crate::model::{close, AncestorPrerequisite, Kind, Prerequisite, Schema, StateRule, MAX_KINDS};
+use crate::ids::{KindId, MAX_ACTIONS, MAX_ANCESTORS};
+use crate::model::{close, AncestorPrerequisite, Kind, Prerequisite, Schema, StateIx, StateRule};
 
 use super::names::{lookup, lookup_in, resolve_list};
 use super::Result;
@@ -18,13 +18,13 @@ impl Schema {
     /// [`MAX_ANCESTORS`] deep. Linear in the number of kinds (each chain is
     /// bounded).
     pub(super) fn compile_parents(&mut self, def: &PolicyDef) -> Result<()> {
-        if self.kinds.len() >= MAX_KINDS {
+        if self.kinds.len() >= KindId::LIMIT {
             return Err(PolicyError::Malformed {
                 path: "kinds".into(),
                 problem: "more kinds than the limit of 16,777,215",
             });
         }
-        let mut parents: Vec<Option<u32>> = Vec::with_capacity(self.kinds.len());
+        let mut parents: Vec<Option<KindId>> = Vec::with_capacity(self.kinds.len());
         for (kname, kdef) in def.kinds.iter() {
             parents.push(match &kdef.parent {
                 None => None,
@@ -37,13 +37,13 @@ impl Schema {
             });
         }
         for (k, (kname, _)) in def.kinds.iter().enumerate() {
-            let mut chain: SmallVec<[u32; MAX_ANCESTORS]> = SmallVec::new();
+            let mut chain: SmallVec<[KindId; MAX_ANCESTORS]> = SmallVec::new();
             let mut at = parents.get(k).copied().flatten();
             while let Some(p) = at {
-                if p as usize == k || chain.contains(&p) {
+                if p.index() == k || chain.contains(&p) {
                     let mut cycle = vec![kname.to_string()];
                     cycle.extend(chain.iter().chain([&p]).map(|&c| self.kind_name_of(c)));
-                    if p as usize != k {
+                    if p.index() != k {
                         // Report the loop itself, from its first kind.
                         let from = cycle.iter().position(|c| *c == self.kind_name_of(p));
                         cycle.drain(..from.unwrap_or(0));
@@ -61,10 +61,10 @@ impl Schema {
                     });
                 }
                 chain.push(p);
-                at = parents.get(p as usize).copied().flatten();
+                at = parents.get(p.index()).copied().flatten();
             }
             let chain_text = chain.iter().enumerate().fold(0u8, |m, (i, &a)| {
-                let text = self.kinds.get(a as usize).is_some_and(|x| x.text_ids);
+                let text = self.kinds.get(a.index()).is_some_and(|x| x.text_ids);
                 m | u8::from(text) << i
             });
             if let Some(kind) = self.kinds.get_mut(k) {
@@ -75,23 +75,29 @@ impl Schema {
         Ok(())
     }
 
-    pub(super) fn kind_name_of(&self, k: u32) -> String {
+    pub(super) fn kind_name_of(&self, k: KindId) -> String {
         self.kinds
-            .get(k as usize)
+            .get(k.index())
             .map_or(String::new(), |x| x.name.clone())
     }
 
     pub(super) fn compile_kind_rules(&mut self, def: &PolicyDef) -> Result<()> {
         let mut rules = Vec::with_capacity(self.kinds.len());
         for (kname, kdef) in def.kinds.iter() {
-            let (_, kind) = self.kind_of(kname, format!("kinds.{kname}"))?;
+            let (own, kind) = self.kind_of(kname, format!("kinds.{kname}"))?;
             let mut state_rules = Vec::new();
             for (i, r) in kdef.state_rules.iter().enumerate() {
                 let path = format!("kinds.{kname}.state_rules[{i}]");
                 let state = match kind.state_index.get(&r.state) {
-                    Some(&s) => s as usize,
+                    Some(&s) => s,
                     None => {
-                        lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?
+                        let at = lookup_in(
+                            &kind.states,
+                            &r.state,
+                            format!("{path}.state"),
+                            Item::State,
+                        )?;
+                        StateIx::new(at).unwrap_or_default()
                     }
                 };
                 let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
@@ -115,7 +121,7 @@ impl Schema {
                 )?;
                 state_rules.push(StateRule {
                     index: i,
-                    state: state as u32,
+                    state,
                     hold: kind.close_up(hold),
                     roles,
                     toggles,
@@ -140,7 +146,7 @@ impl Schema {
                 let mut needs = self.mask(other, &p.actions, &format!("{path}.actions"))?;
                 if let Some(l) = &p.level {
                     let li = self.level(other, l, format!("{path}.level"))?;
-                    needs |= other.levels.get(li).map_or(0, |l| l.1);
+                    needs |= other.level(li).map_or(0, |l| l.1);
                 }
                 if needs == 0 {
                     return Err(PolicyError::Malformed {
@@ -149,11 +155,10 @@ impl Schema {
                     });
                 }
                 if p.on_ancestor {
-                    let k = self.kind_index.get(kname).copied().unwrap_or(0);
-                    let (depth, _) = self.depth_of(k, kind, &p.kind, format!("{path}.kind"))?;
+                    let (depth, _) = self.depth_of(own, kind, &p.kind, format!("{path}.kind"))?;
                     on_ancestors.push(AncestorPrerequisite {
                         index: i,
-                        action: action.trailing_zeros() as u8,
+                        action: lowest_bit(action),
                         depth,
                         kind: k2,
                         needs: other.close_down(needs),
@@ -162,7 +167,7 @@ impl Schema {
                 }
                 prerequisites.push(Prerequisite {
                     index: i,
-                    action: action.trailing_zeros() as u8,
+                    action: lowest_bit(action),
                     kind: k2,
                     needs: other.close_down(needs),
                 });
@@ -175,7 +180,7 @@ impl Schema {
             kind.state_class = vec![0; kind.states.len()];
             kind.n_classes = 0;
             for r in &state_rules {
-                if let Some(c) = kind.state_class.get_mut(r.state as usize) {
+                if let Some(c) = kind.state_class.get_mut(r.state.index()) {
                     if *c == 0 {
                         kind.n_classes += 1;
                         *c = kind.n_classes;
@@ -191,21 +196,21 @@ impl Schema {
     /// A depth-first search over `(kind, action)` nodes along prerequisite edges.
     pub(super) fn check_prerequisite_cycles(&self) -> Result<()> {
         // 0: unvisited, 1: on the stack, 2: done.
-        let mut mark: HashMap<(u32, u8), u8> = HashMap::new();
-        for (k, kind) in self.kinds.iter().enumerate() {
+        let mut mark: HashMap<(KindId, u8), u8> = HashMap::new();
+        for (k, kind) in KindId::range(self.kinds.len()).zip(&self.kinds) {
             for p in &kind.prerequisites {
-                let mut stack: Vec<(u32, u8)> = Vec::new();
-                if let Some(cycle) = self.visit((k as u32, p.action), &mut mark, &mut stack) {
+                let mut stack: Vec<(KindId, u8)> = Vec::new();
+                if let Some(cycle) = self.visit((k, p.action), &mut mark, &mut stack) {
                     let names: Vec<String> =
                         cycle.iter().map(|&(k, a)| self.node_name(k, a)).collect();
-                    let closing = cycle.first().copied().unwrap_or((k as u32, p.action));
+                    let closing = cycle.first().copied().unwrap_or((k, p.action));
                     let kname = self
                         .kinds
-                        .get(closing.0 as usize)
+                        .get(closing.0.index())
                         .map_or("", |k| k.name.as_str());
                     let index = self
                         .kinds
-                        .get(closing.0 as usize)
+                        .get(closing.0.index())
                         .and_then(|k| k.prerequisites.iter().find(|p| p.action == closing.1))
                         .map_or(0, |p| p.index);
                     return Err(PolicyError::PrerequisiteCycle {
@@ -223,15 +228,15 @@ impl Schema {
     /// found, from its first node back to it.
     pub(super) fn visit(
         &self,
-        start: (u32, u8),
-        mark: &mut HashMap<(u32, u8), u8>,
-        path: &mut Vec<(u32, u8)>,
-    ) -> Option<Vec<(u32, u8)>> {
+        start: (KindId, u8),
+        mark: &mut HashMap<(KindId, u8), u8>,
+        path: &mut Vec<(KindId, u8)>,
+    ) -> Option<Vec<(KindId, u8)>> {
         if mark.get(&start) == Some(&2) {
             return None;
         }
         // Each frame: a node and the nodes it still has to visit.
-        type Node = (u32, u8);
+        type Node = (KindId, u8);
         let mut frames: Vec<(Node, Vec<Node>)> = Vec::new();
         mark.insert(start, 1);
         path.push(start);
@@ -248,7 +253,7 @@ impl Schema {
                     Some(2) => {}
                     Some(_) => {
                         let from = path.iter().position(|n| *n == next).unwrap_or(0);
-                        let mut cycle: Vec<(u32, u8)> = path.get(from..).unwrap_or(&[]).to_vec();
+                        let mut cycle: Vec<(KindId, u8)> = path.get(from..).unwrap_or(&[]).to_vec();
                         cycle.push(next);
                         return Some(cycle);
                     }
@@ -265,13 +270,13 @@ impl Schema {
 
     /// The `(kind, action)` nodes a node's prerequisites need, in reverse order (so
     /// popping visits them in declaration and bit order).
-    pub(super) fn successors(&self, node: (u32, u8)) -> Vec<(u32, u8)> {
+    pub(super) fn successors(&self, node: (KindId, u8)) -> Vec<(KindId, u8)> {
         let mut out = Vec::new();
-        if let Some(kind) = self.kinds.get(node.0 as usize) {
+        if let Some(kind) = self.kinds.get(node.0.index()) {
             for p in kind.prerequisites.iter().filter(|p| p.action == node.1) {
                 let mut rest = p.needs;
                 while rest != 0 {
-                    out.push((p.kind, rest.trailing_zeros() as u8));
+                    out.push((p.kind, lowest_bit(rest)));
                     rest &= rest - 1;
                 }
             }
@@ -280,14 +285,19 @@ impl Schema {
         out
     }
 
-    pub(super) fn node_name(&self, k: u32, a: u8) -> String {
-        let kind = self.kinds.get(k as usize);
+    pub(super) fn node_name(&self, k: KindId, a: u8) -> String {
+        let kind = self.kinds.get(k.index());
         let kname = kind.map_or("", |k| k.name.as_str());
         let aname = kind
             .and_then(|k| k.actions.get(usize::from(a)))
             .map_or("", String::as_str);
         format!("{kname}.{aname}")
     }
+}
+
+/// The bit number of the lowest action of `m` (64 for none).
+pub(super) fn lowest_bit(m: u64) -> u8 {
+    u8::try_from(m.trailing_zeros()).unwrap_or(u8::MAX)
 }
 
 /// The mask of `names` on `kind`; `"*"` is every action. With `kinds`, an action of
@@ -437,10 +447,15 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
             }
         }
     }
-    for (i, s) in k.states.iter().enumerate() {
+    for ((i, s), ix) in k
+        .states
+        .iter()
+        .enumerate()
+        .zip(StateIx::range(k.states.len()))
+    {
         let spath = format!("{path}.states[{i}]");
         check_name(s, Item::State, || spath.clone())?;
-        if kind.state_index.insert(s.clone(), i as u32).is_some() {
+        if kind.state_index.insert(s.clone(), ix).is_some() {
             return Err(PolicyError::Duplicate {
                 path: spath,
                 what: Item::State,

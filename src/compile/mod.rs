@@ -17,7 +17,8 @@ use std::sync::Arc;
 use crate::def::PolicyDef;
 use crate::engine::{NameIndex, Policy, Profiles, Subject, Texts};
 use crate::error::{check_name, Item, PolicyError};
-use crate::model::Schema;
+use crate::ids::{KindId, RoleId};
+use crate::model::{Schema, ToggleId};
 use crate::pvec::PVec;
 use crate::table::IdTable;
 
@@ -185,9 +186,9 @@ impl Policy {
 impl Schema {
     /// Kinds, roles and toggles of `def`.
     pub(crate) fn compile(def: &PolicyDef, texts: &Texts) -> Result<Schema> {
-        let kind_index = index_names(&def.kinds, "kinds", Item::Kind)?;
-        let role_index = index_names(&def.roles, "roles", Item::Role)?;
-        let toggle_index = index_names(&def.toggles, "toggles", Item::Toggle)?;
+        let kind_index = index_names(&def.kinds, "kinds", Item::Kind, KindId::new)?;
+        let role_index = index_names(&def.roles, "roles", Item::Role, RoleId::new)?;
+        let toggle_index = index_names(&def.toggles, "toggles", Item::Toggle, ToggleId::new)?;
         let kinds = def
             .kinds
             .iter()

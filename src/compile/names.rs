@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use crate::def::{NamedMap, PolicyDef};
 use crate::engine::NameIndex;
 use crate::error::{check_name, nearest, Item, PolicyError};
-use crate::model::{Kind, Schema};
+use crate::ids::{KindId, RoleId};
+use crate::model::{Kind, LevelId, Schema};
 
 use super::kinds::action_mask;
 use super::Result;
@@ -35,15 +36,21 @@ impl SubjectNames for NameIndex {
 }
 
 /// Index the names of a map, reporting empty and duplicate names.
-pub(super) fn index_names<T>(
+/// Each name gets the id `new(position)`; past the id type's limit, an error.
+pub(super) fn index_names<T, I>(
     map: &NamedMap<T>,
     section: &str,
     what: Item,
-) -> Result<HashMap<String, u32>> {
+    new: fn(usize) -> Option<I>,
+) -> Result<HashMap<String, I>> {
     let mut index = HashMap::with_capacity(map.len());
     for (i, (name, _)) in map.iter().enumerate() {
         check_name(name, what, || format!("{section}[{i}]"))?;
-        if index.insert(name.to_string(), i as u32).is_some() {
+        let id = new(i).ok_or_else(|| PolicyError::Malformed {
+            path: section.to_string(),
+            problem: "more entries than the limit of their id",
+        })?;
+        if index.insert(name.to_string(), id).is_some() {
             return Err(PolicyError::Duplicate {
                 path: format!("{section}.{name}"),
                 what,
@@ -54,12 +61,12 @@ pub(super) fn index_names<T>(
     Ok(index)
 }
 
-pub(super) fn lookup(
-    index: &HashMap<String, u32>,
+pub(super) fn lookup<I: Copy>(
+    index: &HashMap<String, I>,
     name: &str,
     path: String,
     what: Item,
-) -> Result<u32> {
+) -> Result<I> {
     if name.is_empty() {
         return Err(PolicyError::EmptyName { path, what });
     }
@@ -75,9 +82,9 @@ pub(super) fn lookup(
 }
 
 impl Schema {
-    pub(super) fn kind_of(&self, name: &str, path: String) -> Result<(u32, &Kind)> {
+    pub(super) fn kind_of(&self, name: &str, path: String) -> Result<(KindId, &Kind)> {
         let k = lookup(&self.kind_index, name, path.clone(), Item::Kind)?;
-        let kind = self.kinds.get(k as usize).ok_or(PolicyError::Unknown {
+        let kind = self.kinds.get(k.index()).ok_or(PolicyError::Unknown {
             path,
             what: Item::Kind,
             name: name.to_string(),
@@ -91,7 +98,7 @@ impl Schema {
         action_mask(kind, names, path, Some(&self.kinds))
     }
 
-    pub(super) fn level(&self, kind: &Kind, name: &str, path: String) -> Result<usize> {
+    pub(super) fn level(&self, kind: &Kind, name: &str, path: String) -> Result<LevelId> {
         if name.is_empty() {
             return Err(PolicyError::EmptyName {
                 path,
@@ -145,10 +152,10 @@ pub(super) fn merge_by_key<T: Clone, K: Ord>(
     out
 }
 
-pub(super) fn role_name(def: &PolicyDef, r: u32) -> String {
+pub(super) fn role_name(def: &PolicyDef, r: RoleId) -> String {
     def.roles
         .0
-        .get(r as usize)
+        .get(r.index())
         .map_or(String::new(), |(n, _)| n.clone())
 }
 
@@ -168,13 +175,13 @@ pub(super) fn lookup_in(names: &[String], name: &str, path: String, what: Item) 
 }
 
 /// Resolve a list of names, reporting unknown and repeated ones.
-pub(super) fn resolve_list(
-    index: &HashMap<String, u32>,
+pub(super) fn resolve_list<I: Copy + Eq + std::hash::Hash>(
+    index: &HashMap<String, I>,
     names: &[String],
     path: &str,
     what: Item,
-) -> Result<Vec<u32>> {
-    let mut out: Vec<u32> = Vec::with_capacity(names.len());
+) -> Result<Vec<I>> {
+    let mut out: Vec<I> = Vec::with_capacity(names.len());
     let mut seen = std::collections::HashSet::with_capacity(names.len());
     for (j, n) in names.iter().enumerate() {
         let id = lookup(index, n, format!("{path}[{j}]"), what)?;

@@ -4,6 +4,7 @@
 use crate::def::{ExceptionDef, IdDef, IdType, InstanceId, RestrictionDef};
 use crate::engine::Texts;
 use crate::error::{Item, PolicyError};
+use crate::ids::{KindId, RoleId};
 use crate::model::{Exception, ExceptionOp, Kind, Layer, Origin, Restriction, Schema};
 
 use super::names::{first_repeat, lookup, merge_by_key};
@@ -14,14 +15,16 @@ impl Schema {
     /// for a kind that is not an ancestor.
     pub(super) fn depth_of(
         &self,
-        k: u32,
+        k: KindId,
         kind: &Kind,
         within: &str,
         path: String,
-    ) -> Result<(u8, u32)> {
+    ) -> Result<(u8, KindId)> {
         let a = lookup(&self.kind_index, within, path.clone(), Item::Kind)?;
+        // INVARIANT (chains): a chain is at most `MAX_ANCESTORS` long, so a
+        // position in it fits a depth.
         match kind.chain.iter().position(|&c| c == a) {
-            Some(i) => Ok((i as u8 + 1, a)),
+            Some(i) => Ok((u8::try_from(i + 1).unwrap_or(u8::MAX), a)),
             None => Err(PolicyError::NotAnAncestor {
                 path,
                 kind: self.kind_name_of(k),
@@ -35,12 +38,12 @@ impl Schema {
     /// id's number in `texts`.
     pub(super) fn instance_number(
         &self,
-        of: u32,
+        of: KindId,
         id: &IdDef,
         texts: &Texts,
         path: &str,
     ) -> Result<InstanceId> {
-        let kind = self.kinds.get(of as usize);
+        let kind = self.kinds.get(of.index());
         let text_ids = kind.is_some_and(|k| k.text_ids);
         match (id, text_ids) {
             (IdDef::Number(n), false) => Ok(*n),
@@ -74,7 +77,7 @@ impl Schema {
         texts: &Texts,
     ) -> Option<Exception> {
         let k = *self.kind_index.get(&e.kind)?;
-        let kind = self.kinds.get(k as usize)?;
+        let kind = self.kinds.get(k.index())?;
         if e.within.is_some() {
             return None;
         }
@@ -101,7 +104,7 @@ impl Schema {
         let op = match (&e.level, e.allow.is_empty() && e.deny.is_empty()) {
             (Some(l), true) => {
                 let i = kind.level_index(l)?;
-                ExceptionOp::Level(i, kind.levels.get(i)?.1)
+                ExceptionOp::Level(i, kind.level(i)?.1)
             }
             (None, false) => ExceptionOp::AllowDeny {
                 allow: kind.close_down(mask(&e.allow)?),
@@ -147,7 +150,7 @@ impl Schema {
             }
             (Some(l), false) => {
                 let i = self.level(kind, l, format!("{path}.level"))?;
-                ExceptionOp::Level(i, kind.levels.get(i).map_or(0, |l| l.1))
+                ExceptionOp::Level(i, kind.level(i).map_or(0, |l| l.1))
             }
             (None, true) => ExceptionOp::AllowDeny {
                 allow: kind.close_down(self.mask(kind, &e.allow, &format!("{path}.allow"))?),
@@ -207,7 +210,7 @@ impl Schema {
         exceptions: &[ExceptionDef],
         restrictions: &[RestrictionDef],
         path: &str,
-        role: Option<u32>,
+        role: Option<RoleId>,
         inherited: Option<&Layer>,
         texts: &Texts,
     ) -> Result<Layer> {

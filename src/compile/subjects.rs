@@ -6,7 +6,8 @@ use smallvec::SmallVec;
 use crate::def::{ExceptionDef, NamedMap, RestrictionDef, SubjectDef};
 use crate::engine::{Policy, ProfileKey, Subject, SubjectExtra, SubjectInfo, Texts};
 use crate::error::{nearest, Item, PolicyError};
-use crate::model::{Layer, Schema};
+use crate::ids::KindId;
+use crate::model::{Layer, LevelId, Schema, ToggleId};
 
 use super::names::{lookup, resolve_list, SubjectNames};
 use super::Result;
@@ -74,7 +75,7 @@ impl Schema {
                 Item::Role,
             )?,
         };
-        let mut toggles: SmallVec<[u32; 4]> = SmallVec::with_capacity(sdef.toggles.len());
+        let mut toggles: SmallVec<[ToggleId; 4]> = SmallVec::with_capacity(sdef.toggles.len());
         for t in sdef.toggles {
             match self.toggle_index.get(t) {
                 Some(&id) => toggles.push(id),
@@ -98,18 +99,19 @@ impl Schema {
                 Item::Toggle,
             )?;
         }
-        let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::with_capacity(sdef.levels.len());
+        let mut levels: SmallVec<[(KindId, LevelId); 4]> =
+            SmallVec::with_capacity(sdef.levels.len());
         for (kname, level) in sdef.levels.iter() {
             let fast = self.kind_index.get(kname).and_then(|&k| {
-                let l = self.kinds.get(k as usize)?.level_index(level)?;
-                Some((k, l as u32))
+                let l = self.kinds.get(k.index())?.level_index(level)?;
+                Some((k, l))
             });
             let (k, l) = match fast {
                 Some(x) => x,
                 None => {
                     let lpath = format!("{}.levels.{kname}", path());
                     let (k, kind) = self.kind_of(kname, lpath.clone())?;
-                    (k, self.level(kind, level, lpath)? as u32)
+                    (k, self.level(kind, level, lpath)?)
                 }
             };
             if levels.iter().any(|(seen, _)| *seen == k) {

@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 
 use crate::def::{ExceptionDef, InstanceId, RestrictionDef};
 use crate::engine::profiles::ProfileKey;
-use crate::ids::SubjectId;
-use crate::model::{deep_defaults, Exception, Layer};
+use crate::ids::{KindId, RoleId, SubjectId};
+use crate::model::{deep_defaults, Exception, Layer, Slot};
 use crate::table::{Affine, IdTable};
 
 /// A list kept in shared chunks of at most [`Chunked::CHUNK`] items: copying it
@@ -128,7 +128,7 @@ pub(crate) static NO_LAYER: Layer = Layer {
 };
 
 impl<'p> SubjectRef<'p> {
-    pub(crate) fn role(&self) -> u32 {
+    pub(crate) fn role(&self) -> RoleId {
         self.key.role
     }
 
@@ -215,11 +215,11 @@ pub(crate) struct SubjectExtra {
     /// The subjects that manage this one. Sorted.
     pub(crate) managed_by: Box<[u32]>,
     /// `slot` -> the own layer's effect on instances it does not name.
-    pub(crate) defaults: Box<[(u32, Affine)]>,
+    pub(crate) defaults: Box<[(Slot, Affine)]>,
     /// `kind` -> the effect of the own layer's rules written in ancestors, on a
     /// resource that gives no ancestor (their restrictions, missed, outermost
     /// first). Only kinds with such rules.
-    pub(crate) deep: Box<[(u32, Affine)]>,
+    pub(crate) deep: Box<[(KindId, Affine)]>,
     /// `(kind, id)` -> the own layer's effect on that instance. Inline here, one
     /// load from the subject record, because checks read it.
     pub(crate) instances: Instances,
@@ -275,7 +275,7 @@ impl SubjectExtra {
     /// bucket): then the subject is compiled again.
     pub(crate) fn edit_exception(
         &self,
-        (kind, k, id): (&str, u32, InstanceId),
+        (kind, k, id): (&str, KindId, InstanceId),
         new: Option<(ExceptionDef, Exception)>,
     ) -> Option<SubjectExtra> {
         let own = self.own.as_deref()?;
@@ -283,7 +283,7 @@ impl SubjectExtra {
             return None;
         };
         // A subject's own exception's origin is its place in the list as written.
-        let old = own.layer.exception(k, id).map(|e| e.origin.index);
+        let old = own.layer.exception(Slot::of(k), id).map(|e| e.origin.index);
         if new.is_none() && old.is_none() {
             return None;
         }
@@ -324,12 +324,12 @@ impl SubjectExtra {
             restrictions: own.layer.restrictions.clone(),
             exceptions: compiled,
         };
-        let named = layer.exception(k, id).is_some()
+        let named = layer.exception(Slot::of(k), id).is_some()
             || layer
-                .restriction(k)
+                .restriction(Slot::of(k))
                 .is_some_and(|r| r.ids.binary_search(&id).is_ok());
-        let value = named.then(|| layer.affine(k, Some(id)));
-        let table = table.with(u64::from(k), id, value)?;
+        let value = named.then(|| layer.affine(Slot::of(k), Some(id)));
+        let table = table.with(u64::from(Slot::of(k).get()), id, value)?;
         if table.len() <= Instances::SCAN {
             return None;
         }
@@ -357,8 +357,8 @@ impl SubjectExtra {
 
     /// The own layer on a resource of kind `k` that gives no ancestor.
     #[inline]
-    pub(crate) fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
-        let own = self.at(k, id);
+    pub(crate) fn layer(&self, k: KindId, id: Option<InstanceId>) -> Affine {
+        let own = self.at(Slot::of(k), id);
         match self.deep.iter().find(|(dk, _)| *dk == k) {
             Some((_, deep)) => deep.then(own),
             None => own,
@@ -367,7 +367,7 @@ impl SubjectExtra {
 
     /// The own layer's rules at one slot, on instance `id` there.
     #[inline]
-    pub(crate) fn at(&self, slot: u32, id: Option<InstanceId>) -> Affine {
+    pub(crate) fn at(&self, slot: Slot, id: Option<InstanceId>) -> Affine {
         if let Some(id) = id {
             if let Some(a) = self.instances.get(&(slot, id)) {
                 return a;
@@ -385,7 +385,7 @@ impl SubjectExtra {
 /// [`IdTable`] keeps the lookup bounded whatever the ids look like.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Instances {
-    Few(SmallVec<[((u32, InstanceId), Affine); 2]>),
+    Few(SmallVec<[((Slot, InstanceId), Affine); 2]>),
     Many(Box<IdTable<Affine>>),
 }
 
@@ -398,24 +398,24 @@ impl Default for Instances {
 impl Instances {
     const SCAN: usize = 8;
 
-    fn new(pairs: Vec<((u32, InstanceId), Affine)>) -> Instances {
+    fn new(pairs: Vec<((Slot, InstanceId), Affine)>) -> Instances {
         if pairs.len() <= Self::SCAN {
             Instances::Few(pairs.into_iter().collect())
         } else {
             Instances::Many(Box::new(IdTable::build(
                 pairs
                     .into_iter()
-                    .map(|((k, id), a)| ((u64::from(k), id), a))
+                    .map(|((k, id), a)| ((u64::from(k.get()), id), a))
                     .collect(),
             )))
         }
     }
 
     #[inline]
-    fn get(&self, key: &(u32, InstanceId)) -> Option<Affine> {
+    fn get(&self, key: &(Slot, InstanceId)) -> Option<Affine> {
         match self {
             Instances::Few(v) => v.iter().find(|(k, _)| k == key).map(|(_, a)| *a),
-            Instances::Many(m) => m.get(u64::from(key.0), key.1),
+            Instances::Many(m) => m.get(u64::from(key.0.get()), key.1),
         }
     }
 }

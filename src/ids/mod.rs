@@ -6,6 +6,10 @@ use std::marker::PhantomData;
 
 use crate::def::InstanceId;
 
+mod internal;
+
+pub(crate) use internal::{role_tag, LevelId, Slot, StateIx, ToggleId};
+
 /// The most actions a kind can have: one bit each in a `u64` mask.
 pub const MAX_ACTIONS: usize = 64;
 
@@ -75,14 +79,14 @@ pub struct KindId(pub(crate) u32);
 /// A state of one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateId {
-    pub(crate) kind: u32,
-    pub(crate) index: u32,
+    pub(crate) kind: KindId,
+    pub(crate) index: StateIx,
 }
 
 impl StateId {
     /// The kind the state belongs to.
     pub fn kind(self) -> KindId {
-        KindId(self.kind)
+        self.kind
     }
 }
 
