@@ -81,116 +81,124 @@ impl Schema {
             .map_or(String::new(), |x| x.name.clone())
     }
 
+    /// Each kind's state rules and prerequisites (they name other kinds, roles
+    /// and toggles, so they come once every name is indexed).
     pub(super) fn compile_kind_rules(&mut self, def: &PolicyDef) -> Result<()> {
         let mut rules = Vec::with_capacity(self.kinds.len());
         for (kname, kdef) in def.kinds.iter() {
             let (own, kind) = self.kind_of(kname, format!("kinds.{kname}"))?;
-            let mut state_rules = Vec::new();
-            for (i, r) in kdef.state_rules.iter().enumerate() {
-                let path = format!("kinds.{kname}.state_rules[{i}]");
-                let state = match kind.state_index.get(&r.state) {
-                    Some(&s) => s,
-                    None => {
-                        let at = lookup_in(
-                            &kind.states,
-                            &r.state,
-                            format!("{path}.state"),
-                            Item::State,
-                        )?;
-                        StateIx::new(at).unwrap_or_default()
-                    }
-                };
-                let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
-                if hold == 0 {
-                    return Err(PolicyError::Malformed {
-                        path: format!("{path}.hold"),
-                        problem: "a state rule holds back no action",
-                    });
-                }
-                let roles = resolve_list(
-                    &self.role_index,
-                    &r.unless_roles,
-                    &format!("{path}.unless_roles"),
-                    Item::Role,
-                )?;
-                let toggles = resolve_list(
-                    &self.toggle_index,
-                    &r.unless_toggles,
-                    &format!("{path}.unless_toggles"),
-                    Item::Toggle,
-                )?;
-                state_rules.push(StateRule {
-                    index: i,
-                    state,
-                    hold: kind.close_up(hold),
-                    roles,
-                    toggles,
-                });
-            }
-            let mut prerequisites = Vec::new();
-            let mut on_ancestors = Vec::new();
-            for (i, p) in kdef.prerequisites.iter().enumerate() {
-                let path = format!("kinds.{kname}.prerequisites[{i}]");
-                let action = self.mask(
-                    kind,
-                    std::slice::from_ref(&p.action),
-                    &format!("{path}.action"),
-                )?;
-                if action.count_ones() != 1 {
-                    return Err(PolicyError::Malformed {
-                        path: format!("{path}.action"),
-                        problem: "a prerequisite is for exactly one action",
-                    });
-                }
-                let (k2, other) = self.kind_of(&p.kind, format!("{path}.kind"))?;
-                let mut needs = self.mask(other, &p.actions, &format!("{path}.actions"))?;
-                if let Some(l) = &p.level {
-                    let li = self.level(other, l, format!("{path}.level"))?;
-                    needs |= other.level(li).map_or(0, |l| l.1);
-                }
-                if needs == 0 {
-                    return Err(PolicyError::Malformed {
-                        path,
-                        problem: "a prerequisite needs no action (name `actions` or a `level`)",
-                    });
-                }
-                if p.on_ancestor {
-                    let (depth, _) = self.depth_of(own, kind, &p.kind, format!("{path}.kind"))?;
-                    on_ancestors.push(AncestorPrerequisite {
-                        index: i,
-                        action: lowest_bit(action),
-                        depth,
-                        kind: k2,
-                        needs: other.close_down(needs),
-                    });
-                    continue;
-                }
-                prerequisites.push(Prerequisite {
-                    index: i,
-                    action: lowest_bit(action),
-                    kind: k2,
-                    needs: other.close_down(needs),
-                });
-            }
-            rules.push((state_rules, (prerequisites, on_ancestors)));
+            let state_rules = self.state_rules_of(kname, kdef, kind)?;
+            let prerequisites = self.prerequisites_of(kname, kdef, own, kind)?;
+            rules.push((state_rules, prerequisites));
         }
         for (kind, (state_rules, (prerequisites, on_ancestors))) in self.kinds.iter_mut().zip(rules)
         {
             kind.ancestor_prerequisites = on_ancestors;
-            kind.state_class = vec![0; kind.states.len()];
-            kind.n_classes = 0;
-            for r in &state_rules {
-                if let Some(c) = kind.state_class.get_mut(r.state.index()) {
-                    if *c == 0 {
-                        kind.n_classes += 1;
-                        *c = kind.n_classes;
-                    }
-                }
-            }
             kind.state_rules = state_rules;
             kind.prerequisites = prerequisites;
+            number_state_classes(kind);
         }
         self.check_prerequisite_cycles()
+    }
+
+    /// The state rules of kind `kname`, their held actions closed up.
+    fn state_rules_of(&self, kname: &str, kdef: &KindDef, kind: &Kind) -> Result<Vec<StateRule>> {
+        let mut state_rules = Vec::new();
+        for (i, r) in kdef.state_rules.iter().enumerate() {
+            let path = format!("kinds.{kname}.state_rules[{i}]");
+            let state = match kind.state_index.get(&r.state) {
+                Some(&s) => s,
+                None => {
+                    let at =
+                        lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?;
+                    StateIx::new(at).unwrap_or_default()
+                }
+            };
+            let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
+            if hold == 0 {
+                return Err(PolicyError::Malformed {
+                    path: format!("{path}.hold"),
+                    problem: "a state rule holds back no action",
+                });
+            }
+            let roles = resolve_list(
+                &self.role_index,
+                &r.unless_roles,
+                &format!("{path}.unless_roles"),
+                Item::Role,
+            )?;
+            let toggles = resolve_list(
+                &self.toggle_index,
+                &r.unless_toggles,
+                &format!("{path}.unless_toggles"),
+                Item::Toggle,
+            )?;
+            state_rules.push(StateRule {
+                index: i,
+                state,
+                hold: kind.close_up(hold),
+                roles,
+                toggles,
+            });
+        }
+        Ok(state_rules)
+    }
+
+    /// The prerequisites of kind `kname` (number `own`): those on another kind,
+    /// and those decided on an ancestor instance.
+    fn prerequisites_of(
+        &self,
+        kname: &str,
+        kdef: &KindDef,
+        own: KindId,
+        kind: &Kind,
+    ) -> Result<(Vec<Prerequisite>, Vec<AncestorPrerequisite>)> {
+        let mut prerequisites = Vec::new();
+        let mut on_ancestors = Vec::new();
+        for (i, p) in kdef.prerequisites.iter().enumerate() {
+            let path = format!("kinds.{kname}.prerequisites[{i}]");
+            let action = self.mask(
+                kind,
+                std::slice::from_ref(&p.action),
+                &format!("{path}.action"),
+            )?;
+            if action.count_ones() != 1 {
+                return Err(PolicyError::Malformed {
+                    path: format!("{path}.action"),
+                    problem: "a prerequisite is for exactly one action",
+                });
+            }
+            let (k2, other) = self.kind_of(&p.kind, format!("{path}.kind"))?;
+            let mut needs = self.mask(other, &p.actions, &format!("{path}.actions"))?;
+            if let Some(l) = &p.level {
+                let li = self.level(other, l, format!("{path}.level"))?;
+                needs |= other.level(li).map_or(0, |l| l.1);
+            }
+            if needs == 0 {
+                return Err(PolicyError::Malformed {
+                    path,
+                    problem: "a prerequisite needs no action (name `actions` or a `level`)",
+                });
+            }
+            if p.on_ancestor {
+                let (depth, _) = self.depth_of(own, kind, &p.kind, format!("{path}.kind"))?;
+                on_ancestors.push(AncestorPrerequisite {
+                    index: i,
+                    action: lowest_bit(action),
+                    depth,
+                    kind: k2,
+                    needs: other.close_down(needs),
+                });
+                continue;
+            }
+            prerequisites.push(Prerequisite {
+                index: i,
+                action: lowest_bit(action),
+                kind: k2,
+                needs: other.close_down(needs),
+            });
+        }
+        Ok((prerequisites, on_ancestors))
     }
 
     /// A depth-first search over `(kind, action)` nodes along prerequisite edges.
@@ -295,6 +303,21 @@ impl Schema {
     }
 }
 
+/// Numbers the states some rule of `kind` names `1..=n_classes`, in the order
+/// of its rules (see [`Kind::state_class`]); other states keep class 0.
+fn number_state_classes(kind: &mut Kind) {
+    kind.state_class = vec![0; kind.states.len()];
+    kind.n_classes = 0;
+    for r in &kind.state_rules {
+        if let Some(c) = kind.state_class.get_mut(r.state.index()) {
+            if *c == 0 {
+                kind.n_classes += 1;
+                *c = kind.n_classes;
+            }
+        }
+    }
+}
+
 /// The bit number of the lowest action of `m` (64 for none).
 pub(super) fn lowest_bit(m: u64) -> u8 {
     u8::try_from(m.trailing_zeros()).unwrap_or(u8::MAX)
@@ -358,31 +381,7 @@ pub(super) fn action_mask(
 /// rules and prerequisites need the other names and come later.
 pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     let path = format!("kinds.{name}");
-    if k.actions.len() > MAX_ACTIONS {
-        return Err(PolicyError::TooManyActions {
-            path: format!("{path}.actions"),
-            kind: name.to_string(),
-            given: k.actions.len(),
-            limit: MAX_ACTIONS,
-        });
-    }
-    let mut action_index = HashMap::with_capacity(k.actions.len());
-    for (i, a) in k.actions.iter().enumerate() {
-        if a == "*" {
-            return Err(PolicyError::EmptyName {
-                path: format!("{path}.actions[{i}]"),
-                what: Item::Action,
-            });
-        }
-        check_name(a, Item::Action, || format!("{path}.actions[{i}]"))?;
-        if action_index.insert(a.clone(), i as u8).is_some() {
-            return Err(PolicyError::Duplicate {
-                path: format!("{path}.actions[{i}]"),
-                what: Item::Action,
-                name: a.clone(),
-            });
-        }
-    }
+    let action_index = index_actions(name, k, &path)?;
     let n = k.actions.len();
     let mut kind = Kind {
         name: name.to_string(),
@@ -404,6 +403,46 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         text_ids: k.ids == IdType::String,
         chain_text: 0,
     };
+    close_implications(&mut kind, k, &path)?;
+    index_states(&mut kind, k, &path)?;
+    compile_levels(&mut kind, k, &path)?;
+    Ok(kind)
+}
+
+/// Each action's bit, checking the number of actions and their names.
+fn index_actions(name: &str, k: &KindDef, path: &str) -> Result<HashMap<String, u8>> {
+    if k.actions.len() > MAX_ACTIONS {
+        return Err(PolicyError::TooManyActions {
+            path: format!("{path}.actions"),
+            kind: name.to_string(),
+            given: k.actions.len(),
+            limit: MAX_ACTIONS,
+        });
+    }
+    let mut action_index = HashMap::with_capacity(k.actions.len());
+    // At most `MAX_ACTIONS` (64) actions: every bit fits a `u8`.
+    for ((i, a), bit) in k.actions.iter().enumerate().zip(0..=u8::MAX) {
+        if a == "*" {
+            return Err(PolicyError::EmptyName {
+                path: format!("{path}.actions[{i}]"),
+                what: Item::Action,
+            });
+        }
+        check_name(a, Item::Action, || format!("{path}.actions[{i}]"))?;
+        if action_index.insert(a.clone(), bit).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}.actions[{i}]"),
+                what: Item::Action,
+                name: a.clone(),
+            });
+        }
+    }
+    Ok(action_index)
+}
+
+/// `down` and `up` of `kind` from the direct implications of `k.needs`, closed
+/// transitively.
+fn close_implications(kind: &mut Kind, k: &KindDef, path: &str) -> Result<()> {
     // Direct implications, then the transitive closure by iterating to a fixed
     // point (at most 64 rounds; cycles simply make their actions equivalent).
     let mut seen = Vec::new();
@@ -425,7 +464,7 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
             });
         }
         seen.push(bit);
-        let m = action_mask(&kind, needs, &npath, None)?;
+        let m = action_mask(kind, needs, &npath, None)?;
         if let Some(d) = kind.down.get_mut(usize::from(bit)) {
             *d |= m;
         }
@@ -440,13 +479,18 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     for (i, &d) in kind.down.iter().enumerate() {
         let mut rest = d;
         while rest != 0 {
-            let j = rest.trailing_zeros() as usize;
+            let j = usize::from(lowest_bit(rest));
             rest &= rest - 1;
             if let Some(u) = kind.up.get_mut(j) {
                 *u |= 1u64 << i;
             }
         }
     }
+    Ok(())
+}
+
+/// The kind's states, numbered in declaration order.
+fn index_states(kind: &mut Kind, k: &KindDef, path: &str) -> Result<()> {
     for ((i, s), ix) in k
         .states
         .iter()
@@ -464,6 +508,11 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         }
         kind.states.push(s.clone());
     }
+    Ok(())
+}
+
+/// The kind's levels, each closed down and holding every level below it.
+fn compile_levels(kind: &mut Kind, k: &KindDef, path: &str) -> Result<()> {
     let mut below: Option<(String, u64)> = None;
     for (i, (lname, actions)) in k.levels.iter().enumerate() {
         if lname.is_empty() {
@@ -481,13 +530,13 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
                 name: lname.to_string(),
             });
         }
-        let m = kind.close_down(action_mask(&kind, actions, &lpath, None)?);
+        let m = kind.close_down(action_mask(kind, actions, &lpath, None)?);
         if let Some((bname, bm)) = &below {
             let missing = bm & !m;
             if missing != 0 {
                 let action = kind
                     .actions
-                    .get(missing.trailing_zeros() as usize)
+                    .get(usize::from(lowest_bit(missing)))
                     .cloned()
                     .unwrap_or_default();
                 return Err(PolicyError::LevelOrder {
@@ -501,5 +550,5 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         below = Some((lname.to_string(), m));
         kind.levels.push((lname.to_string(), m));
     }
-    Ok(kind)
+    Ok(())
 }

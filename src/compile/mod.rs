@@ -93,29 +93,7 @@ impl Policy {
             texts.intern_rules(&s.exceptions, &s.restrictions);
         }
         let schema = Schema::compile(def, &texts)?;
-        let mut index = NameIndex::new();
-        // Each subject's position: document order, or its position in `prior`
-        // (new names after the last of `prior`'s).
-        let mut slots: Vec<u32> = Vec::with_capacity(def.subjects.len());
-        let mut n_slots = prior.map_or(0, |p| p.subjects.len() as u32);
-        for (i, (name, _)) in def.subjects.iter().enumerate() {
-            check_name(name, Item::Subject, || format!("subjects[{i}]"))?;
-            let slot = match prior.and_then(|p| p.index.get(name)) {
-                Some(s) => s,
-                None => {
-                    n_slots += 1;
-                    n_slots - 1
-                }
-            };
-            if !index.insert(Arc::<str>::from(name), slot) {
-                return Err(PolicyError::Duplicate {
-                    path: format!("subjects.{name}"),
-                    what: Item::Subject,
-                    name: name.to_string(),
-                });
-            }
-            slots.push(slot);
-        }
+        let (index, slots, n_slots) = number_subjects(def, prior)?;
         let lineage = match prior {
             Some(p) => p.lineage,
             None => crate::ids::lineage(def.subjects.iter().map(|(n, _)| n)),
@@ -129,20 +107,7 @@ impl Policy {
         // Who manages whom first (names that do not resolve are reported when their
         // subject is compiled), so each subject is compiled once, straight into its
         // record.
-        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); n_slots as usize];
-        for ((_, sdef), &s) in def.subjects.iter().zip(&slots) {
-            for m in &sdef.manages {
-                if let Some(v) = index.get(m).and_then(|m| managed_by.get_mut(m as usize)) {
-                    if v.last() != Some(&s) {
-                        v.push(s);
-                    }
-                }
-            }
-        }
-        for v in &mut managed_by {
-            v.sort_unstable();
-            v.dedup();
-        }
+        let mut managed_by = managed_by(def, &index, &slots, n_slots);
         let mut policy = Policy {
             profiles: Arc::new(Profiles {
                 n_kinds: schema.kinds.len(),
@@ -181,6 +146,54 @@ impl Policy {
         policy.names = names.into_iter().collect();
         Ok(policy)
     }
+}
+
+/// Each subject's position: document order, or its position in `prior` (new
+/// names after the last of `prior`'s). The name index, the positions in document
+/// order, and how many positions there are.
+fn number_subjects(def: &PolicyDef, prior: Option<&Policy>) -> Result<(NameIndex, Vec<u32>, u32)> {
+    let mut index = NameIndex::new();
+    let mut slots: Vec<u32> = Vec::with_capacity(def.subjects.len());
+    let mut n_slots = prior.map_or(0, |p| p.subjects.len() as u32);
+    for (i, (name, _)) in def.subjects.iter().enumerate() {
+        check_name(name, Item::Subject, || format!("subjects[{i}]"))?;
+        let slot = match prior.and_then(|p| p.index.get(name)) {
+            Some(s) => s,
+            None => {
+                n_slots += 1;
+                n_slots - 1
+            }
+        };
+        if !index.insert(Arc::<str>::from(name), slot) {
+            return Err(PolicyError::Duplicate {
+                path: format!("subjects.{name}"),
+                what: Item::Subject,
+                name: name.to_string(),
+            });
+        }
+        slots.push(slot);
+    }
+    Ok((index, slots, n_slots))
+}
+
+/// Per position, the positions of the subjects that manage it, sorted and
+/// unique (names that do not resolve are skipped here).
+fn managed_by(def: &PolicyDef, index: &NameIndex, slots: &[u32], n_slots: u32) -> Vec<Vec<u32>> {
+    let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); n_slots as usize];
+    for ((_, sdef), &s) in def.subjects.iter().zip(slots) {
+        for m in &sdef.manages {
+            if let Some(v) = index.get(m).and_then(|m| managed_by.get_mut(m as usize)) {
+                if v.last() != Some(&s) {
+                    v.push(s);
+                }
+            }
+        }
+    }
+    for v in &mut managed_by {
+        v.sort_unstable();
+        v.dedup();
+    }
+    managed_by
 }
 
 impl Schema {
