@@ -552,3 +552,114 @@ fn compile_levels(kind: &mut Kind, k: &KindDef, path: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{schema, schema_error};
+
+    /// The mask of the named actions of the schema's first kind.
+    fn bits(s: &crate::model::Schema, names: &[&str]) -> u64 {
+        let kind = &s.kinds[0];
+        names
+            .iter()
+            .fold(0, |m, n| m | 1u64 << kind.action_index[*n])
+    }
+
+    const CHAIN: &str = r#"{"kinds": {"doc": {"actions": ["view", "edit", "approve", "share"],
+        "needs": {"approve": ["edit"], "edit": ["view"]},
+        "levels": {"Read": ["view"], "Write": ["edit"]},
+        "states": ["draft", "billed", "archived"],
+        "state_rules": [{"state": "billed", "hold": ["edit"]}]}}}"#;
+
+    #[test]
+    fn implications_close_transitively_both_ways() {
+        // MODEL 8: adding an action adds what it needs; removing one removes what
+        // needs it. approve -> edit -> view, so approve needs view too.
+        let s = schema(CHAIN);
+        let k = &s.kinds[0];
+        let approve = bits(&s, &["approve"]);
+        let view = bits(&s, &["view"]);
+        assert_eq!(
+            k.close_down(approve),
+            bits(&s, &["approve", "edit", "view"])
+        );
+        assert_eq!(k.close_up(view), bits(&s, &["view", "edit", "approve"]));
+        // An action nothing needs and that needs nothing stays alone.
+        assert_eq!(k.close_down(bits(&s, &["share"])), bits(&s, &["share"]));
+    }
+
+    #[test]
+    fn a_level_mask_holds_what_its_actions_need() {
+        let s = schema(CHAIN);
+        let k = &s.kinds[0];
+        let write = k.level_index("Write").and_then(|l| k.level(l)).unwrap();
+        assert_eq!(write.1, bits(&s, &["edit", "view"]));
+        assert!(
+            k.level_index("Read") < k.level_index("Write"),
+            "declared order"
+        );
+    }
+
+    #[test]
+    fn a_level_must_hold_every_action_of_the_level_below() {
+        let e = schema_error(
+            r#"{"kinds": {"k": {"actions": ["a", "b"], "levels": {"Low": ["a"], "High": ["b"]}}}}"#,
+        );
+        assert!(e.contains("kinds.k.levels.High"), "{e}");
+    }
+
+    #[test]
+    fn only_ruled_states_get_a_keep_mask_of_their_own() {
+        let s = schema(CHAIN);
+        let k = &s.kinds[0];
+        assert_eq!(k.n_classes, 1);
+        assert_eq!(k.state_class, [0, 1, 0], "draft, billed, archived");
+        // A state rule's hold is closed up: holding edit holds approve.
+        assert_eq!(k.state_rules[0].hold, bits(&s, &["edit", "approve"]));
+    }
+
+    #[test]
+    fn more_than_64_actions_is_an_error_naming_the_limit() {
+        let actions: Vec<String> = (0..65).map(|i| format!("\"a{i}\"")).collect();
+        let e = schema_error(&format!(
+            r#"{{"kinds": {{"k": {{"actions": [{}]}}}}}}"#,
+            actions.join(",")
+        ));
+        assert!(e.contains("65") && e.contains("64"), "{e}");
+    }
+
+    #[test]
+    fn parent_chains_run_parent_first_and_refuse_cycles() {
+        let s = schema(
+            r#"{"kinds": {"org": {"actions": ["v"]}, "repo": {"actions": ["v"], "parent": "org"},
+                "pr": {"actions": ["v"], "parent": "repo"}}}"#,
+        );
+        let chain: Vec<&str> = s.kinds[2]
+            .chain
+            .iter()
+            .map(|k| s.kinds[k.index()].name.as_str())
+            .collect();
+        assert_eq!(chain, ["repo", "org"]);
+        let e = schema_error(
+            r#"{"kinds": {"a": {"actions": ["v"], "parent": "b"}, "b": {"actions": ["v"], "parent": "a"}}}"#,
+        );
+        assert!(e.contains("cycle") || e.contains("parent"), "{e}");
+    }
+
+    #[test]
+    fn prerequisites_are_closed_down_and_cycles_refused() {
+        let s = schema(
+            r#"{"kinds": {"sync": {"actions": ["run"],
+                  "prerequisites": [{"action": "run", "kind": "upload", "actions": ["edit"]}]},
+                "upload": {"actions": ["view", "edit"], "needs": {"edit": ["view"]}}}}"#,
+        );
+        let p = &s.kinds[0].prerequisites[0];
+        assert_eq!(p.kind.index(), 1);
+        assert_eq!(p.needs, 0b11, "edit needs view: both are needed");
+        let e = schema_error(
+            r#"{"kinds": {"a": {"actions": ["x"], "prerequisites": [{"action": "x", "kind": "b", "actions": ["y"]}]},
+                "b": {"actions": ["y"], "prerequisites": [{"action": "y", "kind": "a", "actions": ["x"]}]}}}"#,
+        );
+        assert!(e.contains("a.x") && e.contains("b.y"), "{e}");
+    }
+}

@@ -228,3 +228,32 @@ impl Schema {
         Ok(schema)
     }
 }
+
+/// What the stages' unit tests share: a document from JSON, and its schema.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::def::PolicyDef;
+    use crate::engine::Texts;
+    use crate::model::Schema;
+
+    /// A document from JSON text.
+    #[track_caller]
+    pub(crate) fn def(json: &str) -> PolicyDef {
+        serde_json::from_str(json).unwrap()
+    }
+
+    /// The schema of a document, compiled (every stage up to admin rules).
+    #[track_caller]
+    pub(crate) fn schema(json: &str) -> Schema {
+        Schema::compile(&def(json), &Texts::default()).unwrap()
+    }
+
+    /// The error compiling a document's schema gives, as text.
+    #[track_caller]
+    pub(crate) fn schema_error(json: &str) -> String {
+        match Schema::compile(&def(json), &Texts::default()) {
+            Ok(_) => panic!("compiled: {json}"),
+            Err(e) => e.to_string(),
+        }
+    }
+}

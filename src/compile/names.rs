@@ -196,3 +196,78 @@ pub(super) fn resolve_list<I: Copy + Eq + std::hash::Hash>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::KindId;
+
+    fn map(names: &[&str]) -> NamedMap<()> {
+        NamedMap(names.iter().map(|n| (n.to_string(), ())).collect())
+    }
+
+    #[test]
+    fn index_names_numbers_in_document_order() {
+        let index = index_names(&map(&["b", "a"]), "kinds", Item::Kind, KindId::new).unwrap();
+        assert_eq!(index.get("b").map(|k| k.index()), Some(0));
+        assert_eq!(index.get("a").map(|k| k.index()), Some(1));
+    }
+
+    #[test]
+    fn index_names_refuses_a_repeat_where_it_stands() {
+        let e = index_names(&map(&["a", "b", "a"]), "kinds", Item::Kind, KindId::new);
+        assert!(matches!(e, Err(PolicyError::Duplicate { path, .. }) if path == "kinds.a"));
+    }
+
+    #[test]
+    fn index_names_refuses_past_the_id_limit() {
+        let none = |_: usize| None::<KindId>;
+        assert!(matches!(
+            index_names(&map(&["a"]), "kinds", Item::Kind, none),
+            Err(PolicyError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn lookup_suggests_a_near_name_and_refuses_an_empty_one() {
+        let index = index_names(&map(&["journey"]), "kinds", Item::Kind, KindId::new).unwrap();
+        match lookup(&index, "jouney", "x".into(), Item::Kind) {
+            Err(PolicyError::Unknown { suggestion, .. }) => {
+                assert_eq!(suggestion.as_deref(), Some("journey"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            lookup(&index, "", "x".into(), Item::Kind),
+            Err(PolicyError::EmptyName { .. })
+        ));
+    }
+
+    #[test]
+    fn resolve_list_keeps_order_and_refuses_repeats() {
+        let index = index_names(&map(&["a", "b"]), "toggles", Item::Toggle, KindId::new).unwrap();
+        let names = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ids = resolve_list(&index, &names(&["b", "a"]), "p", Item::Toggle).unwrap();
+        assert_eq!(ids.iter().map(|k| k.index()).collect::<Vec<_>>(), [1, 0]);
+        assert!(matches!(
+            resolve_list(&index, &names(&["a", "a"]), "p", Item::Toggle),
+            Err(PolicyError::Duplicate { path, .. }) if path == "p[1]"
+        ));
+    }
+
+    #[test]
+    fn merge_by_key_lets_own_items_replace_the_base_s() {
+        let own = vec![(2, "own"), (5, "own")];
+        let base = [(1, "base"), (2, "base"), (9, "base")];
+        let merged = merge_by_key(own, &base, |x| x.0);
+        assert_eq!(merged, [(1, "base"), (2, "own"), (5, "own"), (9, "base")]);
+    }
+
+    #[test]
+    fn first_repeat_is_the_later_of_two_equal_keys() {
+        // Sorted by (key, index): key 3 at indexes 1 and 4.
+        let items = [(1, 0), (3, 1), (3, 4), (7, 2)];
+        assert_eq!(first_repeat(&items, |x| x.0, |x| x.1), Some(4));
+        assert_eq!(first_repeat(&items[..2], |x| x.0, |x| x.1), None);
+    }
+}

@@ -226,3 +226,95 @@ pub(super) fn profile_flags(kind: &Kind, layer: Option<&Layer>, k: KindId) -> u8
     }
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::schema;
+    use super::*;
+    use crate::ids::RoleId;
+    use crate::model::ToggleId;
+
+    // doc: view 1, edit 2, approve 4 (approve needs edit needs view); task: run 1.
+    const DOC: &str = r#""doc": {"actions": ["view", "edit", "approve"],
+        "needs": {"approve": ["edit"], "edit": ["view"]},
+        "levels": {"Read": ["view"], "Full": ["approve"]},
+        "states": ["draft", "billed"],
+        "state_rules": [{"state": "billed", "hold": ["edit"], "unless_roles": ["Admin"],
+                         "unless_toggles": ["Billing"]}]}"#;
+
+    fn policy() -> Schema {
+        schema(&format!(
+            r#"{{"kinds": {{{DOC}, "task": {{"actions": ["run"],
+                 "prerequisites": [{{"action": "run", "kind": "doc", "actions": ["edit"]}}]}}}},
+               "roles": {{"Editor": {{"grants": {{"doc": ["edit"], "task": ["run"]}}}},
+                          "Admin": {{"grants": {{"doc": ["approve"]}}}}}},
+               "toggles": {{"Billing": {{"grants": {{"doc": {{"own": ["approve"]}}}}}}}}}}"#
+        ))
+    }
+
+    fn key(role: u32, toggles: &[usize], levels: &[(u32, usize)]) -> ProfileKey {
+        ProfileKey {
+            role: RoleId(role),
+            toggles: toggles.iter().filter_map(|&t| ToggleId::new(t)).collect(),
+            levels: levels
+                .iter()
+                .filter_map(|&(k, l)| Some((KindId(k), LevelId::new(l)?)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn kind_wide_sets_are_the_role_s_or_a_level_s_plus_toggles() {
+        let s = policy();
+        // MODEL 3: the role's set for the kind.
+        assert_eq!(s.kind_wide(&key(0, &[], &[]))[0].any, 0b011);
+        // An explicit level replaces it (Read: view alone, less than the role's).
+        assert_eq!(s.kind_wide(&key(0, &[], &[(0, 0)]))[0].any, 0b001);
+        // Then a toggle adds its sets, scopes included.
+        let with_toggle = s.kind_wide(&key(0, &[0], &[(0, 0)]))[0];
+        assert_eq!((with_toggle.any, with_toggle.own), (0b001, 0b111));
+        // Other kinds keep the role's set.
+        assert_eq!(s.kind_wide(&key(0, &[], &[(0, 0)]))[1].any, 1);
+    }
+
+    #[test]
+    fn an_unmet_prerequisite_removes_its_action() {
+        let s = policy();
+        let task = &s.kinds[1];
+        let editor = s.kind_wide(&key(0, &[], &[]));
+        assert_eq!(s.prerequisite_removed(task, &editor), 0, "edit on doc: met");
+        let reader = s.kind_wide(&key(0, &[], &[(0, 0)]));
+        assert_eq!(
+            s.prerequisite_removed(task, &reader),
+            1,
+            "view only: run goes"
+        );
+    }
+
+    #[test]
+    fn a_state_rule_s_keep_mask_holds_back_its_actions_unless_exempt() {
+        let s = policy();
+        let doc = &s.kinds[0];
+        let keeps = |k: &ProfileKey| s.keeps(doc, k, &s.kind_wide(k));
+        // [stateless, billed]: billed holds edit and what needs it (approve).
+        assert_eq!(keeps(&key(0, &[], &[])), [0b111, 0b001]);
+        // Exempt by role, or by toggle: billed keeps everything.
+        assert_eq!(keeps(&key(1, &[], &[])), [0b111, 0b111]);
+        assert_eq!(keeps(&key(0, &[0], &[])), [0b111, 0b111]);
+    }
+
+    #[test]
+    fn profile_entries_carry_the_sets_and_the_stateless_keep() {
+        let s = policy();
+        let entries = s.profile_entries(&key(0, &[], &[(0, 0)]));
+        assert_eq!(entries.len(), 2, "one per kind");
+        let (task, keeps) = &entries[1];
+        assert_eq!(task.set.any, 1);
+        assert_eq!(
+            keeps.first(),
+            Some(&0),
+            "the unmet prerequisite keeps nothing"
+        );
+        assert_eq!(task.role, RoleId(0));
+    }
+}

@@ -249,3 +249,6 @@ impl Policy {
         Ok((set, t.obs))
     }
 }
+
+#[cfg(test)]
+mod tests;
