@@ -47,7 +47,7 @@ impl Rule {
     }
 }
 
-/// One step of an [`Explanation`]. Serializes as `{"rule": "Level", "step": 3,
+/// One step of an [`Explanation`](crate::Explanation). Serializes as `{"rule": "Level", "step": 3,
 /// "text": "...", "decisive": true, "relevant": true}` (`step` is
 /// [`Rule::step`], written for readers of a log and ignored when read back).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -93,7 +93,7 @@ impl Step {
     /// kind-wide set comes from (role or level), it is the final answer, or it
     /// says why something that would have changed the answer did not (a state
     /// rule the subject is exempt from, scoped grants that did not count). The
-    /// plain rendering of an [`Explanation`] shows only these.
+    /// plain rendering of an [`Explanation`](crate::Explanation) shows only these.
     pub fn is_relevant(&self) -> bool {
         self.relevant
     }

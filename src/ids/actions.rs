@@ -113,7 +113,7 @@ impl fmt::Display for ActionSet<'_> {
 /// allowed).
 ///
 /// Flags are bound to their kind: they are checked only on a resource made from
-/// the [`TypedKind`] that [`Policy::typed_kind`](crate::Policy::typed_kind) gave for
+/// the [`TypedKind`](super::TypedKind) that [`Policy::typed_kind`](crate::Policy::typed_kind) gave for
 /// the same flags type, and denied on any other resource (another kind's, or one
 /// made from a plain [`KindId`]).
 ///

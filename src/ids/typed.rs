@@ -61,7 +61,7 @@ impl<F> From<TypedKind<F>> for KindId {
 }
 
 /// What [`Policy::resource`](crate::Policy::resource) makes a resource of: a
-/// [`KindId`] (checked with [`ActionId`]s), or a [`TypedKind`] (checked with its
+/// [`KindId`] (checked with [`ActionId`](super::ActionId)s), or a [`TypedKind`] (checked with its
 /// flags type as well).
 pub trait ResourceKind {
     /// A resource of this kind with no id, state or owner.
