@@ -1,10 +1,11 @@
 //! Definition -> compiled policy, one stage per file: names (`names`), kinds
-//! and their rules (`kinds`), exceptions and restrictions (`rules`), roles and
-//! toggles (`roles`), subjects (`subjects`), profile tables (`profiles`), admin
-//! rules (`admin`). Every check of a document happens here, so the check path
-//! never has to.
+//! and their rules (`kinds`; prerequisite cycles in `cycles`), exceptions and
+//! restrictions (`rules`), roles and toggles (`roles`), subjects (`subjects`),
+//! profile tables (`profiles`), admin rules (`admin`). Every check of a
+//! document happens here, so the check path never has to.
 
 mod admin;
+mod cycles;
 mod kinds;
 mod names;
 mod profiles;
