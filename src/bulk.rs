@@ -24,7 +24,7 @@ use crate::engine::Policy;
 use crate::filter::{
     named_ids, unnamed_id, Compiled, Probe, MANAGED, OTHER, OWN, OWNER_CLASSES, UNOWNED,
 };
-use crate::ids::{Actions, Instance, KindId, Resource, StateId, SubjectId};
+use crate::ids::{Actions, Instance, KindId, Resource, SubjectId};
 
 /// A fixed-length set of bits: bit `i` answers for the `i`-th resource given to
 /// [`Policy::can_many`].
@@ -385,13 +385,12 @@ impl<'p> Matcher<'p> {
     #[inline(always)]
     fn test(&self, r: &Resource) -> bool {
         // State class: 0 none, `i + 1` state `i`, `n + 1` invalid (always denied).
-        let st = r.state.unwrap_or(StateId {
-            kind: self.kind,
-            index: 0,
-        });
-        let valid = (st.kind == self.kind) & (st.index < self.n_states);
+        let (st_kind, st_index) = r
+            .state
+            .map_or((self.kind, 0), |st| (st.kind.0, st.index.get()));
+        let valid = (st_kind == self.kind) & (st_index < self.n_states);
         let in_state = if valid {
-            st.index.wrapping_add(1)
+            st_index.wrapping_add(1)
         } else {
             self.n_states + 1
         };

@@ -221,13 +221,13 @@ impl Policy {
         };
         let mut q = format!("{who} {action} {}", self.kind_name(r.kind));
         if let Some(id) = r.id {
-            q.push_str(&format!(":{}", self.given_id_text(r.kind.0, id, r.stamp)));
+            q.push_str(&format!(":{}", self.given_id_text(r.kind, id, r.stamp)));
         }
         for a in r.ancestors() {
             q.push_str(&format!(
                 " in {}:{}",
                 self.kind_name(a.kind),
-                self.given_id_text(a.kind.0, a.id, a.stamp)
+                self.given_id_text(a.kind, a.id, a.stamp)
             ));
         }
         if let Some(s) = r.state {
@@ -261,8 +261,8 @@ impl Policy {
 
     /// An instance id as a document writes it: the number, or the string of a
     /// kind with string ids.
-    pub(crate) fn show_id(&self, kind: u32, id: InstanceId) -> String {
-        match self.schema.kinds.get(kind as usize) {
+    pub(crate) fn show_id(&self, kind: KindId, id: InstanceId) -> String {
+        match self.schema.kinds.get(kind.index()) {
             Some(k) if k.text_ids => match self.texts.text(id) {
                 Some(t) => format!("\"{}\"", crate::error::Shown(t)),
                 None => "(a string id no rule names)".to_string(),
@@ -273,8 +273,8 @@ impl Policy {
 
     /// An id a resource was given, as a query writes it: a string id only when
     /// it is good here (else what is wrong with it).
-    fn given_id_text(&self, kind: u32, id: InstanceId, stamp: u32) -> String {
-        match (stamp, self.schema.kinds.get(kind as usize)) {
+    fn given_id_text(&self, kind: KindId, id: InstanceId, stamp: u32) -> String {
+        match (stamp, self.schema.kinds.get(kind.index())) {
             (0, _) => id.to_string(),
             (_, Some(k)) if k.text_ids && self.text_ok(id, stamp) => self.id_text(kind, id),
             (_, Some(k)) if !k.text_ids => "(a string id, on a kind with number ids)".to_string(),
@@ -283,8 +283,8 @@ impl Policy {
     }
 
     /// An instance id as a query writes it (quoted when it needs it).
-    pub(crate) fn id_text(&self, kind: u32, id: InstanceId) -> String {
-        match self.schema.kinds.get(kind as usize) {
+    pub(crate) fn id_text(&self, kind: KindId, id: InstanceId) -> String {
+        match self.schema.kinds.get(kind.index()) {
             Some(k) if k.text_ids => match self.texts.text(id) {
                 Some(t) => crate::error::IdText(t).to_string(),
                 None => "(unnamed)".to_string(),
@@ -317,7 +317,7 @@ impl Policy {
             return 0;
         }
         let key = ProfileKey {
-            role: role.0,
+            role,
             toggles: Default::default(),
             levels: Default::default(),
         };

@@ -35,21 +35,21 @@ impl Policy {
         SubjectDef {
             role: schema
                 .roles
-                .get(info.role() as usize)
+                .get(info.role().index())
                 .map_or(String::new(), |r| r.name.clone()),
             toggles: info
                 .key
                 .toggles
                 .iter()
-                .filter_map(|&t| schema.toggles.get(t as usize).map(|t| t.name.clone()))
+                .filter_map(|&t| schema.toggles.get(t.index()).map(|t| t.name.clone()))
                 .collect(),
             levels: info
                 .key
                 .levels
                 .iter()
                 .filter_map(|&(k, l)| {
-                    let kind = schema.kinds.get(k as usize)?;
-                    Some((kind.name.clone(), kind.levels.get(l as usize)?.0.clone()))
+                    let kind = schema.kinds.get(k.index())?;
+                    Some((kind.name.clone(), kind.level(l)?.0.clone()))
                 })
                 .collect(),
             exceptions: own.map_or(Vec::new(), |o| o.exceptions.iter().cloned().collect()),

@@ -61,7 +61,7 @@ use smallvec::{smallvec, SmallVec};
 use crate::def::InstanceId;
 use crate::engine::{Policy, ProfileKind, Subject, SubjectExtra, SubjectRef, Texts};
 use crate::ids::{Actions, Instance, KindId, Resource, StateId, SubjectId, MAX_ANCESTORS};
-use crate::model::{role_tag, slot, Exception, Layer};
+use crate::model::{role_tag, Exception, Layer, Slot, StateIx};
 use crate::table::{Affine, IntHasher};
 
 /// Owner classes, in the order of a probe's rows.
@@ -114,19 +114,19 @@ pub(crate) fn named_ids(
     info: Option<SubjectRef<'_>>,
     kind: KindId,
 ) -> Vec<InstanceId> {
-    named_at(policy, info, slot(kind.0, 0))
+    named_at(policy, info, Slot::of(kind))
 }
 
 /// Every id named at `slot` (a kind, and the depth of the instance its rules
 /// name) in the subject's own layer or its role's, sorted and unique.
-pub(crate) fn named_at(policy: &Policy, info: Option<SubjectRef<'_>>, sl: u32) -> Vec<InstanceId> {
+pub(crate) fn named_at(policy: &Policy, info: Option<SubjectRef<'_>>, sl: Slot) -> Vec<InstanceId> {
     let Some(info) = info else {
         return Vec::new();
     };
     let role = policy
         .schema
         .roles
-        .get(info.role() as usize)
+        .get(info.role().index())
         .map(|r| &*r.layer);
     let layers = [Some(info.layer()), role];
     let ranges: SmallVec<[(&[InstanceId], &[Exception]); 2]> = layers
@@ -147,7 +147,7 @@ pub(crate) fn named_at(policy: &Policy, info: Option<SubjectRef<'_>>, sl: u32) -
 
 /// The ids `layer` names at `slot`: its restriction's there, and its exceptions
 /// there. Bisects: the layer is sorted by slot.
-fn named_in(layer: &Layer, sl: u32) -> (&[InstanceId], &[Exception]) {
+fn named_in(layer: &Layer, sl: Slot) -> (&[InstanceId], &[Exception]) {
     // INVARIANT (sorted layers, see `Layer::exception`): exceptions sorted by
     // `(slot, id)`, one restriction per slot.
     let restricted = layer.restriction(sl).map_or(&[][..], |r| &r.ids[..]);
@@ -161,7 +161,7 @@ fn named_in(layer: &Layer, sl: u32) -> (&[InstanceId], &[Exception]) {
 /// costs a few mask operations.
 pub(crate) struct Compiled<'p> {
     policy: &'p Policy,
-    kind: u32,
+    kind: KindId,
     want: u64,
     pk: &'p ProfileKind,
     subject: &'p Subject,
@@ -184,7 +184,7 @@ impl<'p> Compiled<'p> {
         kind: KindId,
     ) -> Option<Compiled<'p>> {
         let want = action.mask_for(&Resource::new(kind))?;
-        let k = kind.0;
+        let k = kind;
         let (subj, profiles, pk) = policy.list_entry(subject, k)?;
         // INVARIANT (scopes, as `Policy::scoped`): an owner that is the subject adds
         // `own`; an owner it manages (and is not itself) adds `managed`; any other
@@ -199,10 +199,10 @@ impl<'p> Compiled<'p> {
         }
         // The stateless keep mask, then each state's, read as a check reads them
         // (`state_keep` maps a state no rule names to the stateless mask).
-        let n_states = policy.states(kind).len() as u32;
+        let n_states = policy.states(kind).len();
         let keeps: SmallVec<[u64; 8]> = std::iter::once(pk.keep)
             .chain(
-                (0..n_states)
+                StateIx::range(n_states)
                     .map(|index| policy.state_keep(profiles, pk, k, StateId { kind: k, index })),
             )
             .collect();
@@ -445,7 +445,7 @@ impl Policy {
     /// ancestor. Then a resource that carries no ancestor and no string id takes
     /// `can`'s common path, and one that does answers alike or is invalid.
     pub(crate) fn list_plain(&self, subject: SubjectId, kind: KindId) -> bool {
-        let Some((subj, _, pk)) = self.list_entry(subject, kind.0) else {
+        let Some((subj, _, pk)) = self.list_entry(subject, kind) else {
             // `can` denies every resource: so does the probe.
             return true;
         };
@@ -457,7 +457,7 @@ impl Policy {
             .kinds
             .get(kind.index())
             .is_some_and(|k| !k.chain.is_empty());
-        !(chained && subject_deep(subj, kind.0))
+        !(chained && subject_deep(subj, kind))
     }
 }
 
@@ -469,7 +469,7 @@ fn own_layer(subj: &Subject) -> Option<&SubjectExtra> {
 }
 
 /// Whether the subject's own layer has rules on `k` written in an ancestor.
-fn subject_deep(subj: &Subject, k: u32) -> bool {
+fn subject_deep(subj: &Subject, k: KindId) -> bool {
     own_layer(subj).is_some_and(|e| e.deep.iter().any(|(dk, _)| *dk == k))
 }
 
@@ -793,11 +793,11 @@ impl Filter {
             Vec::new()
         };
         let compiled = policy.schema.kinds.get(kind.index());
-        let text = |k: u32| {
+        let text = |k: KindId| {
             policy
                 .schema
                 .kinds
-                .get(k as usize)
+                .get(k.index())
                 .is_some_and(|k| k.text_ids)
         };
         let ancestors: Vec<AncestorKind> = compiled
@@ -806,15 +806,15 @@ impl Filter {
                     .iter()
                     .map(|&a| AncestorKind {
                         kind: Named {
-                            name: policy.kind_name(KindId(a)).to_string(),
-                            index: a,
+                            name: policy.kind_name(a).to_string(),
+                            index: a.0,
                         },
                         string_ids: text(a),
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let string_ids = text(kind.0);
+        let string_ids = text(kind);
         let strings = (string_ids || ancestors.iter().any(|a| a.string_ids)).then(|| Strings {
             named: policy.texts.len() as u64,
             texts: Some(policy.texts.clone()),
@@ -917,8 +917,8 @@ impl Filter {
         }
         let state = match resource.state {
             None => 0,
-            Some(st) if st.kind == self.kind.index && (st.index as usize) < self.states.len() => {
-                st.index as usize + 1
+            Some(st) if st.kind.0 == self.kind.index && st.index.index() < self.states.len() => {
+                st.index.index() + 1
             }
             Some(_) => return false,
         };
@@ -1108,7 +1108,7 @@ struct Pre {
     depth: usize,
     needs: u64,
     /// The ancestor's kind.
-    kind: u32,
+    kind: KindId,
     /// Per depth (`d - 1`), the ancestor ids that ancestor's own answer can tell
     /// apart, sorted; any other id answers as [`Deep::others`] does.
     classes: Vec<Vec<InstanceId>>,
@@ -1125,7 +1125,7 @@ struct Pre {
 #[derive(Debug, Clone, Copy)]
 struct Maps<'p> {
     policy: &'p Policy,
-    kind: u32,
+    kind: KindId,
     pk: &'p ProfileKind,
     /// The subject's own layer, when a check reads it.
     extra: Option<&'p SubjectExtra>,
@@ -1137,7 +1137,7 @@ struct Maps<'p> {
 }
 
 impl<'p> Maps<'p> {
-    fn new(policy: &'p Policy, subj: &'p Subject, pk: &'p ProfileKind, kind: u32) -> Maps<'p> {
+    fn new(policy: &'p Policy, subj: &'p Subject, pk: &'p ProfileKind, kind: KindId) -> Maps<'p> {
         let mut role_defaults = [None; MAX_ANCESTORS + 1];
         if pk.flags & ProfileKind::DEEP != 0 {
             for (e, d) in role_defaults.iter_mut().enumerate().skip(1) {
@@ -1147,7 +1147,7 @@ impl<'p> Maps<'p> {
                 *d = policy
                     .schema
                     .role_deep
-                    .get(role_tag(pk.role, slot(kind, e as u8)), 0);
+                    .get(role_tag(pk.role, Slot::new(kind, e as u8)), 0);
             }
         }
         Maps {
@@ -1178,7 +1178,7 @@ impl<'p> Maps<'p> {
         };
         match id {
             Some(id) => {
-                let tag = role_tag(self.pk.role, slot(self.kind, e as u8));
+                let tag = role_tag(self.pk.role, Slot::new(self.kind, e as u8));
                 self.policy
                     .schema
                     .role_instances
@@ -1192,7 +1192,7 @@ impl<'p> Maps<'p> {
     /// The subject's own rules written in the ancestor at depth `e`.
     fn subject_at(&self, e: usize, id: Option<InstanceId>) -> Affine {
         match self.extra {
-            Some(x) if self.subject_deep => x.at(slot(self.kind, e as u8), id),
+            Some(x) if self.subject_deep => x.at(Slot::new(self.kind, e as u8), id),
             _ => Affine::IDENTITY,
         }
     }
@@ -1211,7 +1211,8 @@ impl<'p> Maps<'p> {
 
     /// The subject's own rules on the instance itself.
     fn subject_own(&self, id: Option<InstanceId>) -> Affine {
-        self.extra.map_or(Affine::IDENTITY, |x| x.at(self.kind, id))
+        self.extra
+            .map_or(Affine::IDENTITY, |x| x.at(Slot::of(self.kind), id))
     }
 }
 
@@ -1237,7 +1238,7 @@ struct Deep<'p> {
     policy: &'p Policy,
     subject: SubjectId,
     kind: KindId,
-    chain: &'p [u32],
+    chain: &'p [KindId],
     maps: Maps<'p>,
     string_ids: bool,
     want: u64,
@@ -1283,16 +1284,16 @@ fn on_bits(a: Affine, bits: u64) -> Affine {
 fn relevant(
     policy: &Policy,
     info: Option<SubjectRef<'_>>,
-    kind: u32,
+    kind: KindId,
     at: usize,
     out: &mut [Vec<InstanceId>],
 ) {
-    let Some(compiled) = policy.schema.kinds.get(kind as usize) else {
+    let Some(compiled) = policy.schema.kinds.get(kind.index()) else {
         return;
     };
     for level in 0..=compiled.chain.len() {
         if let Some(ids) = (at + level).checked_sub(1).and_then(|i| out.get_mut(i)) {
-            ids.extend(named_at(policy, info, slot(kind, level as u8)));
+            ids.extend(named_at(policy, info, Slot::new(kind, level as u8)));
         }
     }
     // The recursion goes up the chain: at most `MAX_ANCESTORS` deep.
@@ -1315,7 +1316,7 @@ fn stand_ins(
     others: &[InstanceId],
 ) -> Vec<Vec<InstanceId>> {
     let entry = policy.list_entry(subject, p.kind);
-    let compiled = policy.schema.kinds.get(p.kind as usize);
+    let compiled = policy.schema.kinds.get(p.kind.index());
     let first_read = compiled
         .and_then(|c| {
             c.ancestor_prerequisites
@@ -1363,7 +1364,7 @@ impl<'p> Deep<'p> {
     /// The builder, or none when `can` denies every resource of `kind` to
     /// `subject` (unknown subject or kind).
     fn new(policy: &'p Policy, subject: SubjectId, want: u64, kind: KindId) -> Option<Deep<'p>> {
-        let k = kind.0;
+        let k = kind;
         let compiled = policy.schema.kinds.get(kind.index())?;
         let (subj, profiles, pk) = policy.list_entry(subject, k)?;
         let info = policy.resolve(subject).and_then(|s| policy.info(s));
@@ -1376,14 +1377,14 @@ impl<'p> Deep<'p> {
         if let Some(x) = scoped.get_mut(MANAGED) {
             *x |= set.managed;
         }
-        let n_states = policy.states(kind).len() as u32;
+        let n_states = policy.states(kind).len();
         let keeps: SmallVec<[u64; 8]> = std::iter::once(pk.keep)
             .chain(
-                (0..n_states)
+                StateIx::range(n_states)
                     .map(|index| policy.state_keep(profiles, pk, k, StateId { kind: k, index })),
             )
             .collect();
-        let chain: &[u32] = &compiled.chain;
+        let chain: &[KindId] = &compiled.chain;
         let depth = chain.len();
         // Only prerequisites whose unmet removal reaches `want` can change the
         // answer: another one removes actions `want` does not hold, and any
@@ -1417,7 +1418,7 @@ impl<'p> Deep<'p> {
             .collect();
         let bits = pres.iter().fold(want, |b, p| b | p.action);
         let mut classes: Vec<Vec<InstanceId>> = (1..=depth)
-            .map(|d| named_at(policy, info, slot(k, d as u8)))
+            .map(|d| named_at(policy, info, Slot::new(k, d as u8)))
             .collect();
         for p in &pres {
             for (c, pc) in classes.iter_mut().zip(&p.classes) {
@@ -1430,11 +1431,11 @@ impl<'p> Deep<'p> {
         }
         // A string no rule names resolves to this number (see `Policy::instance`).
         let unnamed_text = Texts::UNNAMED | policy.texts.len() as u64;
-        let text = |a: u32| {
+        let text = |a: KindId| {
             policy
                 .schema
                 .kinds
-                .get(a as usize)
+                .get(a.index())
                 .is_some_and(|x| x.text_ids)
         };
         let others: Vec<InstanceId> = classes
@@ -1445,7 +1446,7 @@ impl<'p> Deep<'p> {
         for p in &mut pres {
             p.reps = stand_ins(policy, subject, p, &others);
         }
-        let own_named = named_at(policy, info, slot(k, 0));
+        let own_named = named_at(policy, info, Slot::new(k, 0));
         let own_other = if compiled.text_ids {
             unnamed_text
         } else {
@@ -1567,7 +1568,7 @@ impl<'p> Deep<'p> {
                         .policy
                         .schema
                         .kinds
-                        .get(akind as usize)
+                        .get(akind.index())
                         .is_some_and(|x| x.text_ids);
                     let except = groups
                         .into_iter()
@@ -1585,8 +1586,8 @@ impl<'p> Deep<'p> {
                         within: Some(Box::new(Within {
                             depth: d + 1,
                             kind: Named {
-                                name: self.policy.kind_name(KindId(akind)).to_string(),
-                                index: akind,
+                                name: self.policy.kind_name(akind).to_string(),
+                                index: akind.0,
                             },
                             default,
                             except,
@@ -1709,10 +1710,10 @@ impl<'p> Deep<'p> {
     /// The ancestor at depth `e` with id `id`, as a caller would resolve it.
     fn instance(&self, e: usize, id: InstanceId) -> Option<Instance> {
         let kind = *self.chain.get(e.checked_sub(1)?)?;
-        let text = self.policy.schema.kinds.get(kind as usize)?.text_ids;
+        let text = self.policy.schema.kinds.get(kind.index())?.text_ids;
         Some(Instance {
             id,
-            kind: KindId(kind),
+            kind,
             stamp: if text {
                 self.policy.texts.stamp_of(id)
             } else {

@@ -202,6 +202,30 @@ impl Principal {
     }
 }
 
+/// The keys a principal manages, sorted; an error for itself or a repeat.
+fn checked_manages<'d>(key: &Key, manages: &'d [Key]) -> Result<Vec<&'d Key>, PolicyError> {
+    for (j, m) in manages.iter().enumerate() {
+        if m == key {
+            return Err(PolicyError::ManagesItself {
+                path: format!("principal.manages[{j}]"),
+                subject: key.to_string(),
+            });
+        }
+    }
+    let mut sorted: Vec<&Key> = manages.iter().collect();
+    sorted.sort_unstable();
+    if let Some(w) = sorted.windows(2).find(|w| w.first() == w.get(1)) {
+        let dup = w.first().copied();
+        let j = manages.iter().rposition(|m| Some(m) == dup).unwrap_or(0);
+        return Err(PolicyError::Duplicate {
+            path: format!("principal.manages[{j}]"),
+            what: Item::Subject,
+            name: dup.map_or(String::new(), ToString::to_string),
+        });
+    }
+    Ok(sorted)
+}
+
 impl Policy {
     /// Compiles one user's row against this policy. Names are resolved once;
     /// errors are the same typed errors as for a subject of a document, with paths
@@ -242,29 +266,7 @@ impl Policy {
             &NoSubjects,
             &self.texts,
         )?;
-        for (j, m) in def.manages.iter().enumerate() {
-            if *m == key {
-                return Err(PolicyError::ManagesItself {
-                    path: format!("principal.manages[{j}]"),
-                    subject: key.to_string(),
-                });
-            }
-        }
-        let mut sorted: Vec<&Key> = def.manages.iter().collect();
-        sorted.sort_unstable();
-        if let Some(w) = sorted.windows(2).find(|w| w.first() == w.get(1)) {
-            let dup = w.first().copied();
-            let j = def
-                .manages
-                .iter()
-                .rposition(|m| Some(m) == dup)
-                .unwrap_or(0);
-            return Err(PolicyError::Duplicate {
-                path: format!("principal.manages[{j}]"),
-                what: Item::Subject,
-                name: dup.map_or(String::new(), ToString::to_string),
-            });
-        }
+        let sorted = checked_manages(&key, &def.manages)?;
         let manages: Vec<u64> = sorted
             .iter()
             .filter_map(|k| match k {

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Policy, ProfileKey, NO_LAYER};
 use crate::eval::{Relation, Traced};
-use crate::ids::Resource;
+use crate::ids::{KindId, Resource, RoleId};
+use crate::model::Kind;
 
 /// A table of text cells with named rows and columns. `Display` renders aligned
 /// plain text; [`Matrix::to_markdown`] renders a Markdown table.
@@ -190,6 +191,20 @@ impl fmt::Display for Matrix {
     }
 }
 
+/// A role matrix cell for action `bit` from a role's answers with no owner, its
+/// own, and a managed subject's.
+fn role_cell((any, own, managed): (u64, u64, u64), bit: u64) -> String {
+    if any & bit != 0 {
+        return "Y".to_string();
+    }
+    match (own & bit != 0, managed & bit != 0) {
+        (true, true) => "own, managed".to_string(),
+        (true, false) => "own".to_string(),
+        (false, true) => "managed".to_string(),
+        (false, false) => "-".to_string(),
+    }
+}
+
 impl Policy {
     /// Roles x actions: a row per `kind.action` of every available kind (an
     /// unavailable kind allows nothing and is left out), a column per role. A
@@ -203,7 +218,7 @@ impl Policy {
             "action",
             self.schema.roles.iter().map(|r| r.name.clone()).collect(),
         );
-        let keys: Vec<ProfileKey> = (0..self.schema.roles.len() as u32)
+        let keys: Vec<ProfileKey> = RoleId::range(self.schema.roles.len())
             .map(|role| ProfileKey {
                 role,
                 toggles: Default::default(),
@@ -220,60 +235,19 @@ impl Policy {
             else {
                 continue;
             };
-            // The evaluator's answers for a holder of the role on the kind in
-            // general: owned by no one, by the holder, by a subject it manages.
-            let per_role: Vec<(u64, u64, u64)> = keys
-                .iter()
-                .map(|key| {
-                    let r = Resource::new(kind);
-                    let with = |owner: Relation| {
-                        let who = Traced {
-                            name: String::new(),
-                            layer: &NO_LAYER,
-                            owner,
-                        };
-                        self.decide(key, Some(&who), &r)
-                    };
-                    (
-                        with(Relation::NoOwner),
-                        with(Relation::Own),
-                        with(Relation::Managed(String::new())),
-                    )
-                })
-                .collect();
+            let per_role = self.role_answers(&keys, kind);
             for action in self.actions(kind) {
                 let bit = action.mask();
                 let cells = per_role
                     .iter()
-                    .map(|&(any, own, managed)| {
-                        if any & bit != 0 {
-                            return "Y".to_string();
-                        }
-                        match (own & bit != 0, managed & bit != 0) {
-                            (true, true) => "own, managed".to_string(),
-                            (true, false) => "own".to_string(),
-                            (false, true) => "managed".to_string(),
-                            (false, false) => "-".to_string(),
-                        }
-                    })
+                    .map(|&answers| role_cell(answers, bit))
                     .collect();
                 let row = format!("{}.{}", self.kind_name(kind), self.action_name(action));
                 let from_roles = per_role
                     .iter()
                     .any(|&(any, own, managed)| (any | own | managed) & bit != 0);
                 if !from_roles {
-                    let toggles: Vec<String> = self
-                        .schema
-                        .toggles
-                        .iter()
-                        .filter(|t| {
-                            t.sets.iter().any(|(tk, ts)| {
-                                *tk == kind.0
-                                    && kd.close_down(ts.any | ts.own | ts.managed) & bit != 0
-                            })
-                        })
-                        .map(|t| format!("`{}`", t.name))
-                        .collect();
+                    let toggles = self.toggles_giving(kind, kd, bit);
                     if !toggles.is_empty() {
                         toggle_only.push(format!("{row} ({})", toggles.join(", ")));
                     }
@@ -288,6 +262,43 @@ impl Policy {
             ));
         }
         m
+    }
+
+    /// The evaluator's answers for a holder of each role of `keys` on `kind` in
+    /// general: owned by no one, by the holder, by a subject it manages.
+    fn role_answers(&self, keys: &[ProfileKey], kind: KindId) -> Vec<(u64, u64, u64)> {
+        let r = Resource::new(kind);
+        keys.iter()
+            .map(|key| {
+                let with = |owner: Relation| {
+                    let who = Traced {
+                        name: String::new(),
+                        layer: &NO_LAYER,
+                        owner,
+                    };
+                    self.decide(key, Some(&who), &r)
+                };
+                (
+                    with(Relation::NoOwner),
+                    with(Relation::Own),
+                    with(Relation::Managed(String::new())),
+                )
+            })
+            .collect()
+    }
+
+    /// The toggles that give action `bit` of `kind` (in any scope), named.
+    fn toggles_giving(&self, kind: KindId, kd: &Kind, bit: u64) -> Vec<String> {
+        self.schema
+            .toggles
+            .iter()
+            .filter(|t| {
+                t.sets.iter().any(|(tk, ts)| {
+                    *tk == kind && kd.close_down(ts.any | ts.own | ts.managed) & bit != 0
+                })
+            })
+            .map(|t| format!("`{}`", t.name))
+            .collect()
     }
 
     /// Subjects x kinds with levels: a row per subject, a column per available

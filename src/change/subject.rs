@@ -6,12 +6,12 @@
 use crate::def::{on_instance, on_kind, ExceptionDef, IdDef, InstanceId, RestrictionDef};
 use crate::engine::{OwnLayer, Policy, Subject};
 use crate::error::Item;
-use crate::model::Origin;
+use crate::model::{Origin, Slot};
 
 use super::{Change, ChangeError};
 
 /// Where an exception stands in a layer: its slot and instance.
-type RuleKey = (u32, InstanceId);
+type RuleKey = (Slot, InstanceId);
 
 impl Policy {
     /// Makes a change to subject `s` (named `name`, its names already checked).

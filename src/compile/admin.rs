@@ -2,7 +2,7 @@
 
 use crate::def::PolicyDef;
 use crate::error::PolicyError;
-use crate::ids::{ActionId, KindId};
+use crate::ids::ActionId;
 use crate::model::{AdminRule, Schema};
 
 use super::Result;
@@ -44,12 +44,57 @@ impl Schema {
                 changes: r.changes.clone(),
                 kinds,
                 requires: ActionId {
-                    kind: KindId(k),
-                    bit: m.trailing_zeros() as u8,
+                    kind: k,
+                    bit: super::kinds::lowest_bit(m),
                 },
                 may_escalate: r.may_grant_beyond_own,
             });
         }
         Ok(rules)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{schema, schema_error};
+    use crate::def::ChangeKind;
+
+    const KINDS: &str = r#""kinds": {"users": {"actions": ["view", "manage"], "needs": {"manage": ["view"]}},
+        "doc": {"actions": ["view"]}}"#;
+
+    #[test]
+    fn an_admin_rule_resolves_its_kinds_and_its_one_action() {
+        let s = schema(&format!(
+            r#"{{{KINDS}, "admin": [{{"changes": ["set_role", "set_level"], "kinds": ["doc"],
+                "requires": {{"kind": "users", "action": "manage"}}, "may_grant_beyond_own": true}}]}}"#
+        ));
+        let rule = &s.admin[0];
+        assert_eq!(rule.changes, [ChangeKind::SetRole, ChangeKind::SetLevel]);
+        assert_eq!(
+            rule.kinds.iter().map(|k| k.index()).collect::<Vec<_>>(),
+            [1]
+        );
+        assert_eq!(
+            (rule.requires.kind().index(), rule.requires.index()),
+            (0, 1)
+        );
+        assert!(rule.may_escalate);
+    }
+
+    #[test]
+    fn an_admin_rule_covers_some_change_and_requires_exactly_one_action() {
+        let e = schema_error(&format!(
+            r#"{{{KINDS}, "admin": [{{"changes": [], "requires": {{"kind": "users", "action": "view"}}}}]}}"#
+        ));
+        assert!(e.contains("admin[0].changes"), "{e}");
+        let e = schema_error(&format!(
+            r#"{{{KINDS}, "admin": [{{"changes": ["set_role"], "requires": {{"kind": "users", "action": "*"}}}}]}}"#
+        ));
+        assert!(e.contains("admin[0].requires.action"), "{e}");
+        let e = schema_error(&format!(
+            r#"{{{KINDS}, "admin": [{{"changes": ["set_role"], "kinds": ["dco"],
+                "requires": {{"kind": "users", "action": "view"}}}}]}}"#
+        ));
+        assert!(e.contains("admin[0].kinds[0]") && e.contains("doc"), "{e}");
     }
 }

@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 
 use crate::def::{IdType, KindDef, PolicyDef};
 use crate::error::{check_name, nearest, Item, PolicyError};
-use crate::ids::{MAX_ACTIONS, MAX_ANCESTORS};
-use crate::model::{close, AncestorPrerequisite, Kind, Prerequisite, Schema, StateRule, MAX_KINDS};
+use crate::ids::{KindId, MAX_ACTIONS, MAX_ANCESTORS};
+use crate::model::{close, AncestorPrerequisite, Kind, Prerequisite, Schema, StateIx, StateRule};
 
 use super::names::{lookup, lookup_in, resolve_list};
 use super::Result;
@@ -18,13 +18,13 @@ impl Schema {
     /// [`MAX_ANCESTORS`] deep. Linear in the number of kinds (each chain is
     /// bounded).
     pub(super) fn compile_parents(&mut self, def: &PolicyDef) -> Result<()> {
-        if self.kinds.len() >= MAX_KINDS {
+        if self.kinds.len() >= KindId::LIMIT {
             return Err(PolicyError::Malformed {
                 path: "kinds".into(),
                 problem: "more kinds than the limit of 16,777,215",
             });
         }
-        let mut parents: Vec<Option<u32>> = Vec::with_capacity(self.kinds.len());
+        let mut parents: Vec<Option<KindId>> = Vec::with_capacity(self.kinds.len());
         for (kname, kdef) in def.kinds.iter() {
             parents.push(match &kdef.parent {
                 None => None,
@@ -37,13 +37,13 @@ impl Schema {
             });
         }
         for (k, (kname, _)) in def.kinds.iter().enumerate() {
-            let mut chain: SmallVec<[u32; MAX_ANCESTORS]> = SmallVec::new();
+            let mut chain: SmallVec<[KindId; MAX_ANCESTORS]> = SmallVec::new();
             let mut at = parents.get(k).copied().flatten();
             while let Some(p) = at {
-                if p as usize == k || chain.contains(&p) {
+                if p.index() == k || chain.contains(&p) {
                     let mut cycle = vec![kname.to_string()];
                     cycle.extend(chain.iter().chain([&p]).map(|&c| self.kind_name_of(c)));
-                    if p as usize != k {
+                    if p.index() != k {
                         // Report the loop itself, from its first kind.
                         let from = cycle.iter().position(|c| *c == self.kind_name_of(p));
                         cycle.drain(..from.unwrap_or(0));
@@ -61,10 +61,10 @@ impl Schema {
                     });
                 }
                 chain.push(p);
-                at = parents.get(p as usize).copied().flatten();
+                at = parents.get(p.index()).copied().flatten();
             }
             let chain_text = chain.iter().enumerate().fold(0u8, |m, (i, &a)| {
-                let text = self.kinds.get(a as usize).is_some_and(|x| x.text_ids);
+                let text = self.kinds.get(a.index()).is_some_and(|x| x.text_ids);
                 m | u8::from(text) << i
             });
             if let Some(kind) = self.kinds.get_mut(k) {
@@ -75,219 +75,151 @@ impl Schema {
         Ok(())
     }
 
-    pub(super) fn kind_name_of(&self, k: u32) -> String {
+    pub(super) fn kind_name_of(&self, k: KindId) -> String {
         self.kinds
-            .get(k as usize)
+            .get(k.index())
             .map_or(String::new(), |x| x.name.clone())
     }
 
+    /// Each kind's state rules and prerequisites (they name other kinds, roles
+    /// and toggles, so they come once every name is indexed).
     pub(super) fn compile_kind_rules(&mut self, def: &PolicyDef) -> Result<()> {
         let mut rules = Vec::with_capacity(self.kinds.len());
         for (kname, kdef) in def.kinds.iter() {
-            let (_, kind) = self.kind_of(kname, format!("kinds.{kname}"))?;
-            let mut state_rules = Vec::new();
-            for (i, r) in kdef.state_rules.iter().enumerate() {
-                let path = format!("kinds.{kname}.state_rules[{i}]");
-                let state = match kind.state_index.get(&r.state) {
-                    Some(&s) => s as usize,
-                    None => {
-                        lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?
-                    }
-                };
-                let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
-                if hold == 0 {
-                    return Err(PolicyError::Malformed {
-                        path: format!("{path}.hold"),
-                        problem: "a state rule holds back no action",
-                    });
-                }
-                let roles = resolve_list(
-                    &self.role_index,
-                    &r.unless_roles,
-                    &format!("{path}.unless_roles"),
-                    Item::Role,
-                )?;
-                let toggles = resolve_list(
-                    &self.toggle_index,
-                    &r.unless_toggles,
-                    &format!("{path}.unless_toggles"),
-                    Item::Toggle,
-                )?;
-                state_rules.push(StateRule {
-                    index: i,
-                    state: state as u32,
-                    hold: kind.close_up(hold),
-                    roles,
-                    toggles,
-                });
-            }
-            let mut prerequisites = Vec::new();
-            let mut on_ancestors = Vec::new();
-            for (i, p) in kdef.prerequisites.iter().enumerate() {
-                let path = format!("kinds.{kname}.prerequisites[{i}]");
-                let action = self.mask(
-                    kind,
-                    std::slice::from_ref(&p.action),
-                    &format!("{path}.action"),
-                )?;
-                if action.count_ones() != 1 {
-                    return Err(PolicyError::Malformed {
-                        path: format!("{path}.action"),
-                        problem: "a prerequisite is for exactly one action",
-                    });
-                }
-                let (k2, other) = self.kind_of(&p.kind, format!("{path}.kind"))?;
-                let mut needs = self.mask(other, &p.actions, &format!("{path}.actions"))?;
-                if let Some(l) = &p.level {
-                    let li = self.level(other, l, format!("{path}.level"))?;
-                    needs |= other.levels.get(li).map_or(0, |l| l.1);
-                }
-                if needs == 0 {
-                    return Err(PolicyError::Malformed {
-                        path,
-                        problem: "a prerequisite needs no action (name `actions` or a `level`)",
-                    });
-                }
-                if p.on_ancestor {
-                    let k = self.kind_index.get(kname).copied().unwrap_or(0);
-                    let (depth, _) = self.depth_of(k, kind, &p.kind, format!("{path}.kind"))?;
-                    on_ancestors.push(AncestorPrerequisite {
-                        index: i,
-                        action: action.trailing_zeros() as u8,
-                        depth,
-                        kind: k2,
-                        needs: other.close_down(needs),
-                    });
-                    continue;
-                }
-                prerequisites.push(Prerequisite {
-                    index: i,
-                    action: action.trailing_zeros() as u8,
-                    kind: k2,
-                    needs: other.close_down(needs),
-                });
-            }
-            rules.push((state_rules, (prerequisites, on_ancestors)));
+            let (own, kind) = self.kind_of(kname, format!("kinds.{kname}"))?;
+            let state_rules = self.state_rules_of(kname, kdef, kind)?;
+            let prerequisites = self.prerequisites_of(kname, kdef, own, kind)?;
+            rules.push((state_rules, prerequisites));
         }
         for (kind, (state_rules, (prerequisites, on_ancestors))) in self.kinds.iter_mut().zip(rules)
         {
             kind.ancestor_prerequisites = on_ancestors;
-            kind.state_class = vec![0; kind.states.len()];
-            kind.n_classes = 0;
-            for r in &state_rules {
-                if let Some(c) = kind.state_class.get_mut(r.state as usize) {
-                    if *c == 0 {
-                        kind.n_classes += 1;
-                        *c = kind.n_classes;
-                    }
-                }
-            }
             kind.state_rules = state_rules;
             kind.prerequisites = prerequisites;
+            number_state_classes(kind);
         }
         self.check_prerequisite_cycles()
     }
 
-    /// A depth-first search over `(kind, action)` nodes along prerequisite edges.
-    pub(super) fn check_prerequisite_cycles(&self) -> Result<()> {
-        // 0: unvisited, 1: on the stack, 2: done.
-        let mut mark: HashMap<(u32, u8), u8> = HashMap::new();
-        for (k, kind) in self.kinds.iter().enumerate() {
-            for p in &kind.prerequisites {
-                let mut stack: Vec<(u32, u8)> = Vec::new();
-                if let Some(cycle) = self.visit((k as u32, p.action), &mut mark, &mut stack) {
-                    let names: Vec<String> =
-                        cycle.iter().map(|&(k, a)| self.node_name(k, a)).collect();
-                    let closing = cycle.first().copied().unwrap_or((k as u32, p.action));
-                    let kname = self
-                        .kinds
-                        .get(closing.0 as usize)
-                        .map_or("", |k| k.name.as_str());
-                    let index = self
-                        .kinds
-                        .get(closing.0 as usize)
-                        .and_then(|k| k.prerequisites.iter().find(|p| p.action == closing.1))
-                        .map_or(0, |p| p.index);
-                    return Err(PolicyError::PrerequisiteCycle {
-                        path: format!("kinds.{kname}.prerequisites[{index}]"),
-                        cycle: names,
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// A depth-first search from `start` with an explicit stack (prerequisite
-    /// chains across many kinds must not overflow the call stack); the first cycle
-    /// found, from its first node back to it.
-    pub(super) fn visit(
-        &self,
-        start: (u32, u8),
-        mark: &mut HashMap<(u32, u8), u8>,
-        path: &mut Vec<(u32, u8)>,
-    ) -> Option<Vec<(u32, u8)>> {
-        if mark.get(&start) == Some(&2) {
-            return None;
-        }
-        // Each frame: a node and the nodes it still has to visit.
-        type Node = (u32, u8);
-        let mut frames: Vec<(Node, Vec<Node>)> = Vec::new();
-        mark.insert(start, 1);
-        path.push(start);
-        frames.push((start, self.successors(start)));
-        while let Some((node, todo)) = frames.last_mut() {
-            let node = *node;
-            match todo.pop() {
+    /// The state rules of kind `kname`, their held actions closed up.
+    fn state_rules_of(&self, kname: &str, kdef: &KindDef, kind: &Kind) -> Result<Vec<StateRule>> {
+        let mut state_rules = Vec::new();
+        for (i, r) in kdef.state_rules.iter().enumerate() {
+            let path = format!("kinds.{kname}.state_rules[{i}]");
+            let state = match kind.state_index.get(&r.state) {
+                Some(&s) => s,
                 None => {
-                    frames.pop();
-                    path.pop();
-                    mark.insert(node, 2);
+                    let at =
+                        lookup_in(&kind.states, &r.state, format!("{path}.state"), Item::State)?;
+                    StateIx::new(at).unwrap_or_default()
                 }
-                Some(next) => match mark.get(&next) {
-                    Some(2) => {}
-                    Some(_) => {
-                        let from = path.iter().position(|n| *n == next).unwrap_or(0);
-                        let mut cycle: Vec<(u32, u8)> = path.get(from..).unwrap_or(&[]).to_vec();
-                        cycle.push(next);
-                        return Some(cycle);
-                    }
-                    None => {
-                        mark.insert(next, 1);
-                        path.push(next);
-                        frames.push((next, self.successors(next)));
-                    }
-                },
+            };
+            let hold = self.mask(kind, &r.hold, &format!("{path}.hold"))?;
+            if hold == 0 {
+                return Err(PolicyError::Malformed {
+                    path: format!("{path}.hold"),
+                    problem: "a state rule holds back no action",
+                });
             }
+            let roles = resolve_list(
+                &self.role_index,
+                &r.unless_roles,
+                &format!("{path}.unless_roles"),
+                Item::Role,
+            )?;
+            let toggles = resolve_list(
+                &self.toggle_index,
+                &r.unless_toggles,
+                &format!("{path}.unless_toggles"),
+                Item::Toggle,
+            )?;
+            state_rules.push(StateRule {
+                index: i,
+                state,
+                hold: kind.close_up(hold),
+                roles,
+                toggles,
+            });
         }
-        None
+        Ok(state_rules)
     }
 
-    /// The `(kind, action)` nodes a node's prerequisites need, in reverse order (so
-    /// popping visits them in declaration and bit order).
-    pub(super) fn successors(&self, node: (u32, u8)) -> Vec<(u32, u8)> {
-        let mut out = Vec::new();
-        if let Some(kind) = self.kinds.get(node.0 as usize) {
-            for p in kind.prerequisites.iter().filter(|p| p.action == node.1) {
-                let mut rest = p.needs;
-                while rest != 0 {
-                    out.push((p.kind, rest.trailing_zeros() as u8));
-                    rest &= rest - 1;
-                }
+    /// The prerequisites of kind `kname` (number `own`): those on another kind,
+    /// and those decided on an ancestor instance.
+    fn prerequisites_of(
+        &self,
+        kname: &str,
+        kdef: &KindDef,
+        own: KindId,
+        kind: &Kind,
+    ) -> Result<(Vec<Prerequisite>, Vec<AncestorPrerequisite>)> {
+        let mut prerequisites = Vec::new();
+        let mut on_ancestors = Vec::new();
+        for (i, p) in kdef.prerequisites.iter().enumerate() {
+            let path = format!("kinds.{kname}.prerequisites[{i}]");
+            let action = self.mask(
+                kind,
+                std::slice::from_ref(&p.action),
+                &format!("{path}.action"),
+            )?;
+            if action.count_ones() != 1 {
+                return Err(PolicyError::Malformed {
+                    path: format!("{path}.action"),
+                    problem: "a prerequisite is for exactly one action",
+                });
+            }
+            let (k2, other) = self.kind_of(&p.kind, format!("{path}.kind"))?;
+            let mut needs = self.mask(other, &p.actions, &format!("{path}.actions"))?;
+            if let Some(l) = &p.level {
+                let li = self.level(other, l, format!("{path}.level"))?;
+                needs |= other.level(li).map_or(0, |l| l.1);
+            }
+            if needs == 0 {
+                return Err(PolicyError::Malformed {
+                    path,
+                    problem: "a prerequisite needs no action (name `actions` or a `level`)",
+                });
+            }
+            if p.on_ancestor {
+                let (depth, _) = self.depth_of(own, kind, &p.kind, format!("{path}.kind"))?;
+                on_ancestors.push(AncestorPrerequisite {
+                    index: i,
+                    action: lowest_bit(action),
+                    depth,
+                    kind: k2,
+                    needs: other.close_down(needs),
+                });
+                continue;
+            }
+            prerequisites.push(Prerequisite {
+                index: i,
+                action: lowest_bit(action),
+                kind: k2,
+                needs: other.close_down(needs),
+            });
+        }
+        Ok((prerequisites, on_ancestors))
+    }
+}
+
+/// Numbers the states some rule of `kind` names `1..=n_classes`, in the order
+/// of its rules (see [`Kind::state_class`]); other states keep class 0.
+fn number_state_classes(kind: &mut Kind) {
+    kind.state_class = vec![0; kind.states.len()];
+    kind.n_classes = 0;
+    for r in &kind.state_rules {
+        if let Some(c) = kind.state_class.get_mut(r.state.index()) {
+            if *c == 0 {
+                kind.n_classes += 1;
+                *c = kind.n_classes;
             }
         }
-        out.reverse();
-        out
     }
+}
 
-    pub(super) fn node_name(&self, k: u32, a: u8) -> String {
-        let kind = self.kinds.get(k as usize);
-        let kname = kind.map_or("", |k| k.name.as_str());
-        let aname = kind
-            .and_then(|k| k.actions.get(usize::from(a)))
-            .map_or("", String::as_str);
-        format!("{kname}.{aname}")
-    }
+/// The bit number of the lowest action of `m` (64 for none).
+pub(super) fn lowest_bit(m: u64) -> u8 {
+    u8::try_from(m.trailing_zeros()).unwrap_or(u8::MAX)
 }
 
 /// The mask of `names` on `kind`; `"*"` is every action. With `kinds`, an action of
@@ -348,31 +280,7 @@ pub(super) fn action_mask(
 /// rules and prerequisites need the other names and come later.
 pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     let path = format!("kinds.{name}");
-    if k.actions.len() > MAX_ACTIONS {
-        return Err(PolicyError::TooManyActions {
-            path: format!("{path}.actions"),
-            kind: name.to_string(),
-            given: k.actions.len(),
-            limit: MAX_ACTIONS,
-        });
-    }
-    let mut action_index = HashMap::with_capacity(k.actions.len());
-    for (i, a) in k.actions.iter().enumerate() {
-        if a == "*" {
-            return Err(PolicyError::EmptyName {
-                path: format!("{path}.actions[{i}]"),
-                what: Item::Action,
-            });
-        }
-        check_name(a, Item::Action, || format!("{path}.actions[{i}]"))?;
-        if action_index.insert(a.clone(), i as u8).is_some() {
-            return Err(PolicyError::Duplicate {
-                path: format!("{path}.actions[{i}]"),
-                what: Item::Action,
-                name: a.clone(),
-            });
-        }
-    }
+    let action_index = index_actions(name, k, &path)?;
     let n = k.actions.len();
     let mut kind = Kind {
         name: name.to_string(),
@@ -394,6 +302,46 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         text_ids: k.ids == IdType::String,
         chain_text: 0,
     };
+    close_implications(&mut kind, k, &path)?;
+    index_states(&mut kind, k, &path)?;
+    compile_levels(&mut kind, k, &path)?;
+    Ok(kind)
+}
+
+/// Each action's bit, checking the number of actions and their names.
+fn index_actions(name: &str, k: &KindDef, path: &str) -> Result<HashMap<String, u8>> {
+    if k.actions.len() > MAX_ACTIONS {
+        return Err(PolicyError::TooManyActions {
+            path: format!("{path}.actions"),
+            kind: name.to_string(),
+            given: k.actions.len(),
+            limit: MAX_ACTIONS,
+        });
+    }
+    let mut action_index = HashMap::with_capacity(k.actions.len());
+    // At most `MAX_ACTIONS` (64) actions: every bit fits a `u8`.
+    for ((i, a), bit) in k.actions.iter().enumerate().zip(0..=u8::MAX) {
+        if a == "*" {
+            return Err(PolicyError::EmptyName {
+                path: format!("{path}.actions[{i}]"),
+                what: Item::Action,
+            });
+        }
+        check_name(a, Item::Action, || format!("{path}.actions[{i}]"))?;
+        if action_index.insert(a.clone(), bit).is_some() {
+            return Err(PolicyError::Duplicate {
+                path: format!("{path}.actions[{i}]"),
+                what: Item::Action,
+                name: a.clone(),
+            });
+        }
+    }
+    Ok(action_index)
+}
+
+/// `down` and `up` of `kind` from the direct implications of `k.needs`, closed
+/// transitively.
+fn close_implications(kind: &mut Kind, k: &KindDef, path: &str) -> Result<()> {
     // Direct implications, then the transitive closure by iterating to a fixed
     // point (at most 64 rounds; cycles simply make their actions equivalent).
     let mut seen = Vec::new();
@@ -415,7 +363,7 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
             });
         }
         seen.push(bit);
-        let m = action_mask(&kind, needs, &npath, None)?;
+        let m = action_mask(kind, needs, &npath, None)?;
         if let Some(d) = kind.down.get_mut(usize::from(bit)) {
             *d |= m;
         }
@@ -430,17 +378,27 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
     for (i, &d) in kind.down.iter().enumerate() {
         let mut rest = d;
         while rest != 0 {
-            let j = rest.trailing_zeros() as usize;
+            let j = usize::from(lowest_bit(rest));
             rest &= rest - 1;
             if let Some(u) = kind.up.get_mut(j) {
                 *u |= 1u64 << i;
             }
         }
     }
-    for (i, s) in k.states.iter().enumerate() {
+    Ok(())
+}
+
+/// The kind's states, numbered in declaration order.
+fn index_states(kind: &mut Kind, k: &KindDef, path: &str) -> Result<()> {
+    for ((i, s), ix) in k
+        .states
+        .iter()
+        .enumerate()
+        .zip(StateIx::range(k.states.len()))
+    {
         let spath = format!("{path}.states[{i}]");
         check_name(s, Item::State, || spath.clone())?;
-        if kind.state_index.insert(s.clone(), i as u32).is_some() {
+        if kind.state_index.insert(s.clone(), ix).is_some() {
             return Err(PolicyError::Duplicate {
                 path: spath,
                 what: Item::State,
@@ -449,6 +407,11 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         }
         kind.states.push(s.clone());
     }
+    Ok(())
+}
+
+/// The kind's levels, each closed down and holding every level below it.
+fn compile_levels(kind: &mut Kind, k: &KindDef, path: &str) -> Result<()> {
     let mut below: Option<(String, u64)> = None;
     for (i, (lname, actions)) in k.levels.iter().enumerate() {
         if lname.is_empty() {
@@ -466,13 +429,13 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
                 name: lname.to_string(),
             });
         }
-        let m = kind.close_down(action_mask(&kind, actions, &lpath, None)?);
+        let m = kind.close_down(action_mask(kind, actions, &lpath, None)?);
         if let Some((bname, bm)) = &below {
             let missing = bm & !m;
             if missing != 0 {
                 let action = kind
                     .actions
-                    .get(missing.trailing_zeros() as usize)
+                    .get(usize::from(lowest_bit(missing)))
                     .cloned()
                     .unwrap_or_default();
                 return Err(PolicyError::LevelOrder {
@@ -486,5 +449,116 @@ pub(super) fn compile_kind(name: &str, k: &KindDef) -> Result<Kind> {
         below = Some((lname.to_string(), m));
         kind.levels.push((lname.to_string(), m));
     }
-    Ok(kind)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{schema, schema_error};
+
+    /// The mask of the named actions of the schema's first kind.
+    fn bits(s: &crate::model::Schema, names: &[&str]) -> u64 {
+        let kind = &s.kinds[0];
+        names
+            .iter()
+            .fold(0, |m, n| m | 1u64 << kind.action_index[*n])
+    }
+
+    const CHAIN: &str = r#"{"kinds": {"doc": {"actions": ["view", "edit", "approve", "share"],
+        "needs": {"approve": ["edit"], "edit": ["view"]},
+        "levels": {"Read": ["view"], "Write": ["edit"]},
+        "states": ["draft", "billed", "archived"],
+        "state_rules": [{"state": "billed", "hold": ["edit"]}]}}}"#;
+
+    #[test]
+    fn implications_close_transitively_both_ways() {
+        // MODEL 8: adding an action adds what it needs; removing one removes what
+        // needs it. approve -> edit -> view, so approve needs view too.
+        let s = schema(CHAIN);
+        let k = &s.kinds[0];
+        let approve = bits(&s, &["approve"]);
+        let view = bits(&s, &["view"]);
+        assert_eq!(
+            k.close_down(approve),
+            bits(&s, &["approve", "edit", "view"])
+        );
+        assert_eq!(k.close_up(view), bits(&s, &["view", "edit", "approve"]));
+        // An action nothing needs and that needs nothing stays alone.
+        assert_eq!(k.close_down(bits(&s, &["share"])), bits(&s, &["share"]));
+    }
+
+    #[test]
+    fn a_level_mask_holds_what_its_actions_need() {
+        let s = schema(CHAIN);
+        let k = &s.kinds[0];
+        let write = k.level_index("Write").and_then(|l| k.level(l)).unwrap();
+        assert_eq!(write.1, bits(&s, &["edit", "view"]));
+        assert!(
+            k.level_index("Read") < k.level_index("Write"),
+            "declared order"
+        );
+    }
+
+    #[test]
+    fn a_level_must_hold_every_action_of_the_level_below() {
+        let e = schema_error(
+            r#"{"kinds": {"k": {"actions": ["a", "b"], "levels": {"Low": ["a"], "High": ["b"]}}}}"#,
+        );
+        assert!(e.contains("kinds.k.levels.High"), "{e}");
+    }
+
+    #[test]
+    fn only_ruled_states_get_a_keep_mask_of_their_own() {
+        let s = schema(CHAIN);
+        let k = &s.kinds[0];
+        assert_eq!(k.n_classes, 1);
+        assert_eq!(k.state_class, [0, 1, 0], "draft, billed, archived");
+        // A state rule's hold is closed up: holding edit holds approve.
+        assert_eq!(k.state_rules[0].hold, bits(&s, &["edit", "approve"]));
+    }
+
+    #[test]
+    fn more_than_64_actions_is_an_error_naming_the_limit() {
+        let actions: Vec<String> = (0..65).map(|i| format!("\"a{i}\"")).collect();
+        let e = schema_error(&format!(
+            r#"{{"kinds": {{"k": {{"actions": [{}]}}}}}}"#,
+            actions.join(",")
+        ));
+        assert!(e.contains("65") && e.contains("64"), "{e}");
+    }
+
+    #[test]
+    fn parent_chains_run_parent_first_and_refuse_cycles() {
+        let s = schema(
+            r#"{"kinds": {"org": {"actions": ["v"]}, "repo": {"actions": ["v"], "parent": "org"},
+                "pr": {"actions": ["v"], "parent": "repo"}}}"#,
+        );
+        let chain: Vec<&str> = s.kinds[2]
+            .chain
+            .iter()
+            .map(|k| s.kinds[k.index()].name.as_str())
+            .collect();
+        assert_eq!(chain, ["repo", "org"]);
+        let e = schema_error(
+            r#"{"kinds": {"a": {"actions": ["v"], "parent": "b"}, "b": {"actions": ["v"], "parent": "a"}}}"#,
+        );
+        assert!(e.contains("cycle") || e.contains("parent"), "{e}");
+    }
+
+    #[test]
+    fn prerequisites_are_closed_down_and_cycles_refused() {
+        let s = schema(
+            r#"{"kinds": {"sync": {"actions": ["run"],
+                  "prerequisites": [{"action": "run", "kind": "upload", "actions": ["edit"]}]},
+                "upload": {"actions": ["view", "edit"], "needs": {"edit": ["view"]}}}}"#,
+        );
+        let p = &s.kinds[0].prerequisites[0];
+        assert_eq!(p.kind.index(), 1);
+        assert_eq!(p.needs, 0b11, "edit needs view: both are needed");
+        let e = schema_error(
+            r#"{"kinds": {"a": {"actions": ["x"], "prerequisites": [{"action": "x", "kind": "b", "actions": ["y"]}]},
+                "b": {"actions": ["y"], "prerequisites": [{"action": "y", "kind": "a", "actions": ["x"]}]}}}"#,
+        );
+        assert!(e.contains("a.x") && e.contains("b.y"), "{e}");
+    }
 }

@@ -1,10 +1,11 @@
 //! Definition -> compiled policy, one stage per file: names (`names`), kinds
-//! and their rules (`kinds`), exceptions and restrictions (`rules`), roles and
-//! toggles (`roles`), subjects (`subjects`), profile tables (`profiles`), admin
-//! rules (`admin`). Every check of a document happens here, so the check path
-//! never has to.
+//! and their rules (`kinds`; prerequisite cycles in `cycles`), exceptions and
+//! restrictions (`rules`), roles and toggles (`roles`), subjects (`subjects`),
+//! profile tables (`profiles`), admin rules (`admin`). Every check of a
+//! document happens here, so the check path never has to.
 
 mod admin;
+mod cycles;
 mod kinds;
 mod names;
 mod profiles;
@@ -17,7 +18,8 @@ use std::sync::Arc;
 use crate::def::PolicyDef;
 use crate::engine::{NameIndex, Policy, Profiles, Subject, Texts};
 use crate::error::{check_name, Item, PolicyError};
-use crate::model::Schema;
+use crate::ids::{KindId, RoleId};
+use crate::model::{Schema, ToggleId};
 use crate::pvec::PVec;
 use crate::table::IdTable;
 
@@ -92,29 +94,7 @@ impl Policy {
             texts.intern_rules(&s.exceptions, &s.restrictions);
         }
         let schema = Schema::compile(def, &texts)?;
-        let mut index = NameIndex::new();
-        // Each subject's position: document order, or its position in `prior`
-        // (new names after the last of `prior`'s).
-        let mut slots: Vec<u32> = Vec::with_capacity(def.subjects.len());
-        let mut n_slots = prior.map_or(0, |p| p.subjects.len() as u32);
-        for (i, (name, _)) in def.subjects.iter().enumerate() {
-            check_name(name, Item::Subject, || format!("subjects[{i}]"))?;
-            let slot = match prior.and_then(|p| p.index.get(name)) {
-                Some(s) => s,
-                None => {
-                    n_slots += 1;
-                    n_slots - 1
-                }
-            };
-            if !index.insert(Arc::<str>::from(name), slot) {
-                return Err(PolicyError::Duplicate {
-                    path: format!("subjects.{name}"),
-                    what: Item::Subject,
-                    name: name.to_string(),
-                });
-            }
-            slots.push(slot);
-        }
+        let (index, slots, n_slots) = number_subjects(def, prior)?;
         let lineage = match prior {
             Some(p) => p.lineage,
             None => crate::ids::lineage(def.subjects.iter().map(|(n, _)| n)),
@@ -128,20 +108,7 @@ impl Policy {
         // Who manages whom first (names that do not resolve are reported when their
         // subject is compiled), so each subject is compiled once, straight into its
         // record.
-        let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); n_slots as usize];
-        for ((_, sdef), &s) in def.subjects.iter().zip(&slots) {
-            for m in &sdef.manages {
-                if let Some(v) = index.get(m).and_then(|m| managed_by.get_mut(m as usize)) {
-                    if v.last() != Some(&s) {
-                        v.push(s);
-                    }
-                }
-            }
-        }
-        for v in &mut managed_by {
-            v.sort_unstable();
-            v.dedup();
-        }
+        let mut managed_by = managed_by(def, &index, &slots, n_slots);
         let mut policy = Policy {
             profiles: Arc::new(Profiles {
                 n_kinds: schema.kinds.len(),
@@ -182,12 +149,60 @@ impl Policy {
     }
 }
 
+/// Each subject's position: document order, or its position in `prior` (new
+/// names after the last of `prior`'s). The name index, the positions in document
+/// order, and how many positions there are.
+fn number_subjects(def: &PolicyDef, prior: Option<&Policy>) -> Result<(NameIndex, Vec<u32>, u32)> {
+    let mut index = NameIndex::new();
+    let mut slots: Vec<u32> = Vec::with_capacity(def.subjects.len());
+    let mut n_slots = prior.map_or(0, |p| p.subjects.len() as u32);
+    for (i, (name, _)) in def.subjects.iter().enumerate() {
+        check_name(name, Item::Subject, || format!("subjects[{i}]"))?;
+        let slot = match prior.and_then(|p| p.index.get(name)) {
+            Some(s) => s,
+            None => {
+                n_slots += 1;
+                n_slots - 1
+            }
+        };
+        if !index.insert(Arc::<str>::from(name), slot) {
+            return Err(PolicyError::Duplicate {
+                path: format!("subjects.{name}"),
+                what: Item::Subject,
+                name: name.to_string(),
+            });
+        }
+        slots.push(slot);
+    }
+    Ok((index, slots, n_slots))
+}
+
+/// Per position, the positions of the subjects that manage it, sorted and
+/// unique (names that do not resolve are skipped here).
+fn managed_by(def: &PolicyDef, index: &NameIndex, slots: &[u32], n_slots: u32) -> Vec<Vec<u32>> {
+    let mut managed_by: Vec<Vec<u32>> = vec![Vec::new(); n_slots as usize];
+    for ((_, sdef), &s) in def.subjects.iter().zip(slots) {
+        for m in &sdef.manages {
+            if let Some(v) = index.get(m).and_then(|m| managed_by.get_mut(m as usize)) {
+                if v.last() != Some(&s) {
+                    v.push(s);
+                }
+            }
+        }
+    }
+    for v in &mut managed_by {
+        v.sort_unstable();
+        v.dedup();
+    }
+    managed_by
+}
+
 impl Schema {
     /// Kinds, roles and toggles of `def`.
     pub(crate) fn compile(def: &PolicyDef, texts: &Texts) -> Result<Schema> {
-        let kind_index = index_names(&def.kinds, "kinds", Item::Kind)?;
-        let role_index = index_names(&def.roles, "roles", Item::Role)?;
-        let toggle_index = index_names(&def.toggles, "toggles", Item::Toggle)?;
+        let kind_index = index_names(&def.kinds, "kinds", Item::Kind, KindId::new)?;
+        let role_index = index_names(&def.roles, "roles", Item::Role, RoleId::new)?;
+        let toggle_index = index_names(&def.toggles, "toggles", Item::Toggle, ToggleId::new)?;
         let kinds = def
             .kinds
             .iter()
@@ -212,5 +227,34 @@ impl Schema {
         schema.index_role_instances();
         schema.admin = schema.compile_admin(def)?;
         Ok(schema)
+    }
+}
+
+/// What the stages' unit tests share: a document from JSON, and its schema.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::def::PolicyDef;
+    use crate::engine::Texts;
+    use crate::model::Schema;
+
+    /// A document from JSON text.
+    #[track_caller]
+    pub(crate) fn def(json: &str) -> PolicyDef {
+        serde_json::from_str(json).unwrap()
+    }
+
+    /// The schema of a document, compiled (every stage up to admin rules).
+    #[track_caller]
+    pub(crate) fn schema(json: &str) -> Schema {
+        Schema::compile(&def(json), &Texts::default()).unwrap()
+    }
+
+    /// The error compiling a document's schema gives, as text.
+    #[track_caller]
+    pub(crate) fn schema_error(json: &str) -> String {
+        match Schema::compile(&def(json), &Texts::default()) {
+            Ok(_) => panic!("compiled: {json}"),
+            Err(e) => e.to_string(),
+        }
     }
 }

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::engine::{Policy, ProfileKey, ProfileKind, Profiles};
-use crate::model::{Kind, Layer, Prerequisite, Schema, Scoped, StateRule};
+use crate::ids::KindId;
+use crate::model::{Kind, Layer, LevelId, Prerequisite, Schema, Scoped, Slot, StateRule};
 use crate::table::Affine;
 
 impl Policy {
@@ -109,25 +110,23 @@ impl Profiles {
 impl Schema {
     /// Step 3's kind-wide sets for a role, toggles and levels, one per kind.
     pub(crate) fn kind_wide(&self, key: &ProfileKey) -> Vec<Scoped> {
-        let role = self.roles.get(key.role as usize);
-        let mut sets: Vec<Scoped> = (0..self.kinds.len())
-            .map(
-                |k| match key.levels.iter().find(|(lk, _)| *lk as usize == k) {
-                    Some(&(_, level)) => Scoped {
-                        any: self.level_mask(k as u32, level as usize),
-                        ..Scoped::default()
-                    },
-                    None => role
-                        .and_then(|r| r.sets.get(k))
-                        .copied()
-                        .unwrap_or_default(),
+        let role = self.roles.get(key.role.index());
+        let mut sets: Vec<Scoped> = KindId::range(self.kinds.len())
+            .map(|k| match key.levels.iter().find(|(lk, _)| *lk == k) {
+                Some(&(_, level)) => Scoped {
+                    any: self.level_mask(k, level),
+                    ..Scoped::default()
                 },
-            )
+                None => role
+                    .and_then(|r| r.sets.get(k.index()))
+                    .copied()
+                    .unwrap_or_default(),
+            })
             .collect();
         for &t in &key.toggles {
-            if let Some(toggle) = self.toggles.get(t as usize) {
+            if let Some(toggle) = self.toggles.get(t.index()) {
                 for &(k, set) in &toggle.sets {
-                    if let Some(slot) = sets.get_mut(k as usize) {
+                    if let Some(slot) = sets.get_mut(k.index()) {
                         *slot = slot.union(set);
                     }
                 }
@@ -136,10 +135,10 @@ impl Schema {
         sets
     }
 
-    pub(crate) fn level_mask(&self, kind: u32, level: usize) -> u64 {
+    pub(crate) fn level_mask(&self, kind: KindId, level: LevelId) -> u64 {
         self.kinds
-            .get(kind as usize)
-            .and_then(|k| k.levels.get(level))
+            .get(kind.index())
+            .and_then(|k| k.level(level))
             .map_or(0, |l| l.1)
     }
 
@@ -155,8 +154,8 @@ impl Schema {
     }
 
     pub(crate) fn prerequisite_met(&self, p: &Prerequisite, sets: &[Scoped]) -> bool {
-        let other_available = self.kinds.get(p.kind as usize).is_some_and(|k| k.available);
-        let held = sets.get(p.kind as usize).map_or(0, |s| s.any);
+        let other_available = self.kinds.get(p.kind.index()).is_some_and(|k| k.available);
+        let held = sets.get(p.kind.index()).map_or(0, |s| s.any);
         other_available && held & p.needs == p.needs
     }
 
@@ -178,7 +177,7 @@ impl Schema {
         let mut keeps = vec![keep; kind.n_classes as usize + 1];
         for r in &kind.state_rules {
             if Self::state_rule_applies(r, key) {
-                let class = kind.state_class.get(r.state as usize).copied().unwrap_or(0);
+                let class = kind.state_class.get(r.state.index()).copied().unwrap_or(0);
                 if let Some(m) = keeps.get_mut(class as usize).filter(|_| class != 0) {
                     *m &= !r.hold;
                 }
@@ -189,17 +188,16 @@ impl Schema {
 
     pub(crate) fn profile_entries(&self, key: &ProfileKey) -> Vec<(ProfileKind, Vec<u64>)> {
         let sets = self.kind_wide(key);
-        let role = self.roles.get(key.role as usize);
-        self.kinds
-            .iter()
+        let role = self.roles.get(key.role.index());
+        KindId::range(self.kinds.len())
+            .zip(&self.kinds)
             .zip(&sets)
-            .enumerate()
-            .map(|(k, (kind, set))| {
-                let k = k as u32;
+            .map(|((k, kind), set)| {
                 let pk = ProfileKind {
                     keep: 0,
                     set: *set,
-                    role_default: role.map_or(Affine::IDENTITY, |r| r.layer.default_affine(k)),
+                    role_default: role
+                        .map_or(Affine::IDENTITY, |r| r.layer.default_affine(Slot::of(k))),
                     keep_at: 0,
                     n_classes: kind.n_classes,
                     role: role.map_or(key.role, |r| r.layer_of),
@@ -212,9 +210,9 @@ impl Schema {
 }
 
 /// [`ProfileKind::flags`] for kind `k` under a role's layer.
-pub(super) fn profile_flags(kind: &Kind, layer: Option<&Layer>, k: u32) -> u8 {
+pub(super) fn profile_flags(kind: &Kind, layer: Option<&Layer>, k: KindId) -> u8 {
     let mut f = 0;
-    if layer.is_some_and(|l| l.names_kind(k)) {
+    if layer.is_some_and(|l| l.names_kind(Slot::of(k))) {
         f |= ProfileKind::NAMES;
     }
     if layer.is_some_and(|l| l.rules_in_ancestors(k)) {
@@ -227,4 +225,96 @@ pub(super) fn profile_flags(kind: &Kind, layer: Option<&Layer>, k: u32) -> u8 {
         f |= ProfileKind::TEXT_IDS;
     }
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::schema;
+    use super::*;
+    use crate::ids::RoleId;
+    use crate::model::ToggleId;
+
+    // doc: view 1, edit 2, approve 4 (approve needs edit needs view); task: run 1.
+    const DOC: &str = r#""doc": {"actions": ["view", "edit", "approve"],
+        "needs": {"approve": ["edit"], "edit": ["view"]},
+        "levels": {"Read": ["view"], "Full": ["approve"]},
+        "states": ["draft", "billed"],
+        "state_rules": [{"state": "billed", "hold": ["edit"], "unless_roles": ["Admin"],
+                         "unless_toggles": ["Billing"]}]}"#;
+
+    fn policy() -> Schema {
+        schema(&format!(
+            r#"{{"kinds": {{{DOC}, "task": {{"actions": ["run"],
+                 "prerequisites": [{{"action": "run", "kind": "doc", "actions": ["edit"]}}]}}}},
+               "roles": {{"Editor": {{"grants": {{"doc": ["edit"], "task": ["run"]}}}},
+                          "Admin": {{"grants": {{"doc": ["approve"]}}}}}},
+               "toggles": {{"Billing": {{"grants": {{"doc": {{"own": ["approve"]}}}}}}}}}}"#
+        ))
+    }
+
+    fn key(role: u32, toggles: &[usize], levels: &[(u32, usize)]) -> ProfileKey {
+        ProfileKey {
+            role: RoleId(role),
+            toggles: toggles.iter().filter_map(|&t| ToggleId::new(t)).collect(),
+            levels: levels
+                .iter()
+                .filter_map(|&(k, l)| Some((KindId(k), LevelId::new(l)?)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn kind_wide_sets_are_the_role_s_or_a_level_s_plus_toggles() {
+        let s = policy();
+        // MODEL 3: the role's set for the kind.
+        assert_eq!(s.kind_wide(&key(0, &[], &[]))[0].any, 0b011);
+        // An explicit level replaces it (Read: view alone, less than the role's).
+        assert_eq!(s.kind_wide(&key(0, &[], &[(0, 0)]))[0].any, 0b001);
+        // Then a toggle adds its sets, scopes included.
+        let with_toggle = s.kind_wide(&key(0, &[0], &[(0, 0)]))[0];
+        assert_eq!((with_toggle.any, with_toggle.own), (0b001, 0b111));
+        // Other kinds keep the role's set.
+        assert_eq!(s.kind_wide(&key(0, &[], &[(0, 0)]))[1].any, 1);
+    }
+
+    #[test]
+    fn an_unmet_prerequisite_removes_its_action() {
+        let s = policy();
+        let task = &s.kinds[1];
+        let editor = s.kind_wide(&key(0, &[], &[]));
+        assert_eq!(s.prerequisite_removed(task, &editor), 0, "edit on doc: met");
+        let reader = s.kind_wide(&key(0, &[], &[(0, 0)]));
+        assert_eq!(
+            s.prerequisite_removed(task, &reader),
+            1,
+            "view only: run goes"
+        );
+    }
+
+    #[test]
+    fn a_state_rule_s_keep_mask_holds_back_its_actions_unless_exempt() {
+        let s = policy();
+        let doc = &s.kinds[0];
+        let keeps = |k: &ProfileKey| s.keeps(doc, k, &s.kind_wide(k));
+        // [stateless, billed]: billed holds edit and what needs it (approve).
+        assert_eq!(keeps(&key(0, &[], &[])), [0b111, 0b001]);
+        // Exempt by role, or by toggle: billed keeps everything.
+        assert_eq!(keeps(&key(1, &[], &[])), [0b111, 0b111]);
+        assert_eq!(keeps(&key(0, &[0], &[])), [0b111, 0b111]);
+    }
+
+    #[test]
+    fn profile_entries_carry_the_sets_and_the_stateless_keep() {
+        let s = policy();
+        let entries = s.profile_entries(&key(0, &[], &[(0, 0)]));
+        assert_eq!(entries.len(), 2, "one per kind");
+        let (task, keeps) = &entries[1];
+        assert_eq!(task.set.any, 1);
+        assert_eq!(
+            keeps.first(),
+            Some(&0),
+            "the unmet prerequisite keeps nothing"
+        );
+        assert_eq!(task.role, RoleId(0));
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::def::{GrantDef, NamedMap, PolicyDef, RoleDef};
 use crate::engine::Texts;
 use crate::error::{Item, PolicyError};
+use crate::ids::{KindId, RoleId};
 use crate::model::{role_tag, Kind, Role, Schema, Scoped, Toggle};
 use crate::table::IdTable;
 
@@ -16,7 +17,7 @@ impl Schema {
         let level = match &g.level {
             Some(l) => {
                 let i = self.level(kind, l, format!("{path}.level"))?;
-                kind.levels.get(i).map_or(0, |l| l.1)
+                kind.level(i).map_or(0, |l| l.1)
             }
             None => 0,
         };
@@ -34,8 +35,8 @@ impl Schema {
         &self,
         grants: &NamedMap<GrantDef>,
         path: &str,
-    ) -> Result<Vec<(u32, Scoped)>> {
-        let mut out: Vec<(u32, Scoped)> = Vec::with_capacity(grants.len());
+    ) -> Result<Vec<(KindId, Scoped)>> {
+        let mut out: Vec<(KindId, Scoped)> = Vec::with_capacity(grants.len());
         for (kname, g) in grants.iter() {
             let gpath = format!("{path}.{kname}");
             let (k, kind) = self.kind_of(kname, gpath.clone())?;
@@ -55,7 +56,7 @@ impl Schema {
         let order = self.role_order(def)?;
         let mut done: Vec<Option<Role>> = vec![None; def.roles.len()];
         for r in order {
-            let Some((name, rdef)) = def.roles.0.get(r as usize) else {
+            let Some((name, rdef)) = def.roles.0.get(r.index()) else {
                 continue;
             };
             let base = match &rdef.base {
@@ -68,10 +69,10 @@ impl Schema {
                 None => None,
             };
             let base_role = base
-                .and_then(|b| done.get(b as usize))
+                .and_then(|b| done.get(b.index()))
                 .and_then(Option::as_ref);
             let role = self.compile_role(name, rdef, r, base, base_role, texts)?;
-            if let Some(slot) = done.get_mut(r as usize) {
+            if let Some(slot) = done.get_mut(r.index()) {
                 *slot = Some(role);
             }
         }
@@ -85,7 +86,10 @@ impl Schema {
         let r = match self.role_index.get(name) {
             Some(&r) => r,
             None => {
-                let r = self.roles.len() as u32;
+                let r = RoleId::new(self.roles.len()).ok_or_else(|| PolicyError::Malformed {
+                    path: "roles".into(),
+                    problem: "more entries than the limit of their id",
+                })?;
                 self.role_index.insert(name.to_string(), r);
                 r
             }
@@ -97,33 +101,33 @@ impl Schema {
         };
         self.base_cycle(name, r, base)?;
         let role = {
-            let base_role = base.and_then(|b| self.roles.get(b as usize));
+            let base_role = base.and_then(|b| self.roles.get(b.index()));
             self.compile_role(name, rdef, r, base, base_role, texts)?
         };
-        match self.roles.get_mut(r as usize) {
+        match self.roles.get_mut(r.index()) {
             Some(slot) => *slot = role,
             None => self.roles.push(role),
         }
         // Derived roles, in an order where each comes after its base.
-        let mut derived: Vec<Vec<u32>> = vec![Vec::new(); self.roles.len()];
-        for (d, role) in self.roles.iter().enumerate() {
-            if let Some(list) = role.base.and_then(|b| derived.get_mut(b as usize)) {
-                list.push(d as u32);
+        let mut derived: Vec<Vec<RoleId>> = vec![Vec::new(); self.roles.len()];
+        for (d, role) in RoleId::range(self.roles.len()).zip(&self.roles) {
+            if let Some(list) = role.base.and_then(|b| derived.get_mut(b.index())) {
+                list.push(d);
             }
         }
         let mut redo = vec![r];
         let mut at = 0;
         while let Some(&done) = redo.get(at) {
             at += 1;
-            redo.extend(derived.get(done as usize).into_iter().flatten());
+            redo.extend(derived.get(done.index()).into_iter().flatten());
         }
         for &d in redo.iter().skip(1) {
-            let Some(role) = self.roles.get(d as usize) else {
+            let Some(role) = self.roles.get(d.index()) else {
                 continue;
             };
-            let base_role = role.base.and_then(|b| self.roles.get(b as usize));
+            let base_role = role.base.and_then(|b| self.roles.get(b.index()));
             let again = self.compile_role(&role.name, &role.def, d, role.base, base_role, texts)?;
-            if let Some(slot) = self.roles.get_mut(d as usize) {
+            if let Some(slot) = self.roles.get_mut(d.index()) {
                 *slot = again;
             }
         }
@@ -132,7 +136,7 @@ impl Schema {
 
     /// The error for role `r` (named `name`) given base `base`, if that closes a
     /// cycle: `name -> base -> ... -> name`.
-    fn base_cycle(&self, name: &str, r: u32, base: Option<u32>) -> Result<()> {
+    fn base_cycle(&self, name: &str, r: RoleId, base: Option<RoleId>) -> Result<()> {
         let mut cycle = vec![name.to_string()];
         let mut cur = base;
         while let Some(c) = cur {
@@ -144,7 +148,7 @@ impl Schema {
                     cycle,
                 });
             }
-            let Some(role) = self.roles.get(c as usize) else {
+            let Some(role) = self.roles.get(c.index()) else {
                 break;
             };
             cycle.push(role.name.clone());
@@ -157,8 +161,8 @@ impl Schema {
         &self,
         name: &str,
         rdef: &RoleDef,
-        r: u32,
-        base: Option<u32>,
+        r: RoleId,
+        base: Option<RoleId>,
         base_role: Option<&Role>,
         texts: &Texts,
     ) -> Result<Role> {
@@ -168,7 +172,7 @@ impl Schema {
             None => vec![Scoped::default(); self.kinds.len()],
         };
         for (k, g) in self.grants(&rdef.grants, &format!("{path}.grants"))? {
-            if let Some(slot) = sets.get_mut(k as usize) {
+            if let Some(slot) = sets.get_mut(k.index()) {
                 *slot = slot.union(g);
             }
         }
@@ -185,7 +189,7 @@ impl Schema {
             }
             seen.push(k);
             let m = kind.close_up(self.mask(kind, actions, &rpath)?);
-            if let Some(slot) = sets.get_mut(k as usize) {
+            if let Some(slot) = sets.get_mut(k.index()) {
                 *slot = slot.minus(m);
             }
         }
@@ -216,16 +220,16 @@ impl Schema {
     }
 
     /// Roles in an order where every base comes before the roles derived from it.
-    pub(super) fn role_order(&self, def: &PolicyDef) -> Result<Vec<u32>> {
+    pub(super) fn role_order(&self, def: &PolicyDef) -> Result<Vec<RoleId>> {
         let n = def.roles.len();
         let mut state = vec![0u8; n];
         let mut order = Vec::with_capacity(n);
-        for start in 0..n as u32 {
+        for start in RoleId::range(n) {
             // Follow the base chain iteratively (chains can be long).
-            let mut chain: Vec<u32> = Vec::new();
+            let mut chain: Vec<RoleId> = Vec::new();
             let mut cur = start;
             loop {
-                match state.get(cur as usize).copied() {
+                match state.get(cur.index()).copied() {
                     Some(2) | None => break,
                     Some(1) => {
                         let from = chain.iter().position(|&c| c == cur).unwrap_or(0);
@@ -244,14 +248,14 @@ impl Schema {
                     }
                     Some(_) => {}
                 }
-                if let Some(s) = state.get_mut(cur as usize) {
+                if let Some(s) = state.get_mut(cur.index()) {
                     *s = 1;
                 }
                 chain.push(cur);
                 let base = def
                     .roles
                     .0
-                    .get(cur as usize)
+                    .get(cur.index())
                     .and_then(|(_, r)| r.base.as_deref());
                 match base {
                     Some(b) => {
@@ -267,7 +271,7 @@ impl Schema {
                 }
             }
             for &c in chain.iter().rev() {
-                if let Some(s) = state.get_mut(c as usize) {
+                if let Some(s) = state.get_mut(c.index()) {
                     *s = 2;
                 }
                 order.push(c);
@@ -292,16 +296,16 @@ impl Schema {
     pub(crate) fn index_role_instances(&mut self) {
         let mut pairs = Vec::new();
         let mut deep = Vec::new();
-        for (r, role) in self.roles.iter().enumerate() {
+        for (r, role) in RoleId::range(self.roles.len()).zip(&self.roles) {
             // A role sharing its base's layer shares its base's entries too.
-            if role.layer_of != r as u32 {
+            if role.layer_of != r {
                 continue;
             }
             for ((k, id), a) in role.layer.instance_affines() {
-                pairs.push(((role_tag(r as u32, k), id), a));
+                pairs.push(((role_tag(r, k), id), a));
             }
             for sl in role.layer.deep_slots() {
-                deep.push(((role_tag(r as u32, sl), 0), role.layer.default_affine(sl)));
+                deep.push(((role_tag(r, sl), 0), role.layer.default_affine(sl)));
             }
         }
         self.role_instances = IdTable::build(pairs);

@@ -4,6 +4,7 @@
 use crate::def::{ExceptionDef, IdDef, IdType, InstanceId, RestrictionDef};
 use crate::engine::Texts;
 use crate::error::{Item, PolicyError};
+use crate::ids::{KindId, RoleId};
 use crate::model::{Exception, ExceptionOp, Kind, Layer, Origin, Restriction, Schema};
 
 use super::names::{first_repeat, lookup, merge_by_key};
@@ -14,14 +15,16 @@ impl Schema {
     /// for a kind that is not an ancestor.
     pub(super) fn depth_of(
         &self,
-        k: u32,
+        k: KindId,
         kind: &Kind,
         within: &str,
         path: String,
-    ) -> Result<(u8, u32)> {
+    ) -> Result<(u8, KindId)> {
         let a = lookup(&self.kind_index, within, path.clone(), Item::Kind)?;
+        // INVARIANT (chains): a chain is at most `MAX_ANCESTORS` long, so a
+        // position in it fits a depth.
         match kind.chain.iter().position(|&c| c == a) {
-            Some(i) => Ok((i as u8 + 1, a)),
+            Some(i) => Ok((u8::try_from(i + 1).unwrap_or(u8::MAX), a)),
             None => Err(PolicyError::NotAnAncestor {
                 path,
                 kind: self.kind_name_of(k),
@@ -35,12 +38,12 @@ impl Schema {
     /// id's number in `texts`.
     pub(crate) fn instance_number(
         &self,
-        of: u32,
+        of: KindId,
         id: &IdDef,
         texts: &Texts,
         path: &str,
     ) -> Result<InstanceId> {
-        let kind = self.kinds.get(of as usize);
+        let kind = self.kinds.get(of.index());
         let text_ids = kind.is_some_and(|k| k.text_ids);
         match (id, text_ids) {
             (IdDef::Number(n), false) => Ok(*n),
@@ -74,7 +77,7 @@ impl Schema {
         texts: &Texts,
     ) -> Option<Exception> {
         let k = *self.kind_index.get(&e.kind)?;
-        let kind = self.kinds.get(k as usize)?;
+        let kind = self.kinds.get(k.index())?;
         if e.within.is_some() {
             return None;
         }
@@ -101,7 +104,7 @@ impl Schema {
         let op = match (&e.level, e.allow.is_empty() && e.deny.is_empty()) {
             (Some(l), true) => {
                 let i = kind.level_index(l)?;
-                ExceptionOp::Level(i, kind.levels.get(i)?.1)
+                ExceptionOp::Level(i, kind.level(i)?.1)
             }
             (None, false) => ExceptionOp::AllowDeny {
                 allow: kind.close_down(mask(&e.allow)?),
@@ -147,7 +150,7 @@ impl Schema {
             }
             (Some(l), false) => {
                 let i = self.level(kind, l, format!("{path}.level"))?;
-                ExceptionOp::Level(i, kind.levels.get(i).map_or(0, |l| l.1))
+                ExceptionOp::Level(i, kind.level(i).map_or(0, |l| l.1))
             }
             (None, true) => ExceptionOp::AllowDeny {
                 allow: kind.close_down(self.mask(kind, &e.allow, &format!("{path}.allow"))?),
@@ -207,7 +210,7 @@ impl Schema {
         exceptions: &[ExceptionDef],
         restrictions: &[RestrictionDef],
         path: &str,
-        role: Option<u32>,
+        role: Option<RoleId>,
         inherited: Option<&Layer>,
         texts: &Texts,
     ) -> Result<Layer> {
@@ -263,5 +266,111 @@ impl Schema {
                 });
         }
         Ok(own)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{schema, schema_error};
+    use crate::ids::KindId;
+    use crate::model::{ExceptionOp, Slot};
+
+    // view < edit < approve by implication; bits 0, 1, 2.
+    const KINDS: &str = r#""kinds": {"doc": {"actions": ["view", "edit", "approve"],
+        "needs": {"approve": ["edit"], "edit": ["view"]}, "levels": {"Read": ["view"]}},
+        "folder": {"actions": ["open"]},
+        "page": {"actions": ["read"], "parent": "folder"}}"#;
+    const VIEW: u64 = 1;
+    const EDIT: u64 = 2;
+    const APPROVE: u64 = 4;
+
+    fn doc() -> Slot {
+        Slot::of(KindId(0))
+    }
+
+    #[test]
+    fn a_restriction_denies_closed_up_and_allows_its_ids_closed_down() {
+        // MODEL 5 and 8: restricting `edit` removes edit and what needs it from
+        // other instances, and gives listed ones edit and what it needs.
+        let s = schema(&format!(
+            r#"{{{KINDS}, "roles": {{"R": {{"grants": {{"doc": ["approve"]}},
+                "restrictions": [{{"kind": "doc", "actions": ["edit"], "ids": [7, 3, 7]}}]}}}}}}"#
+        ));
+        let layer = &s.roles[0].layer;
+        let r = layer.restriction(doc()).unwrap();
+        assert_eq!((r.allow, r.deny), (EDIT | VIEW, EDIT | APPROVE));
+        assert_eq!(r.ids, [3, 7], "sorted, unique");
+        let all = VIEW | EDIT | APPROVE;
+        assert_eq!(layer.affine(doc(), Some(3)).apply(all), all);
+        assert_eq!(layer.affine(doc(), Some(4)).apply(all), VIEW);
+        assert_eq!(layer.affine(doc(), None).apply(all), VIEW);
+    }
+
+    #[test]
+    fn an_exception_sets_a_level_or_allows_and_denies_deny_winning() {
+        let s = schema(&format!(
+            r#"{{{KINDS}, "roles": {{"R": {{"exceptions": [
+                {{"kind": "doc", "id": 1, "level": "Read"}},
+                {{"kind": "doc", "id": 2, "allow": ["approve"], "deny": ["edit"]}}]}}}}}}"#
+        ));
+        let layer = &s.roles[0].layer;
+        let e1 = layer.exception(doc(), 1).unwrap();
+        assert!(matches!(e1.op, ExceptionOp::Level(_, VIEW)));
+        // A level replaces: everything else goes.
+        assert_eq!(layer.affine(doc(), Some(1)).apply(EDIT | APPROVE), VIEW);
+        // Allow approve (closed down: edit, view), deny edit (closed up: approve):
+        // deny beats allow, so only view is left added.
+        assert_eq!(layer.affine(doc(), Some(2)).apply(0), VIEW);
+    }
+
+    #[test]
+    fn an_exception_with_a_level_and_actions_is_refused() {
+        let e = schema_error(&format!(
+            r#"{{{KINDS}, "roles": {{"R": {{"exceptions": [
+                {{"kind": "doc", "id": 1, "level": "Read", "allow": ["view"]}}]}}}}}}"#
+        ));
+        assert!(e.contains("roles.R.exceptions[0]"), "{e}");
+    }
+
+    #[test]
+    fn a_rule_written_in_an_ancestor_sits_at_its_depth() {
+        let s = schema(&format!(
+            r#"{{{KINDS}, "roles": {{"R": {{"exceptions": [
+                {{"kind": "page", "in": "folder", "id": 5, "deny": ["read"]}}]}}}}}}"#
+        ));
+        let e = &s.roles[0].layer.exceptions[0];
+        assert_eq!((e.kind, e.depth), (KindId(2), 1));
+        assert_eq!(e.slot(), Slot::new(KindId(2), 1));
+        assert!(s.roles[0].layer.rules_in_ancestors(KindId(2)));
+        let e = schema_error(&format!(
+            r#"{{{KINDS}, "roles": {{"R": {{"exceptions": [
+                {{"kind": "doc", "in": "folder", "id": 5, "deny": ["view"]}}]}}}}}}"#
+        ));
+        assert!(e.contains("roles.R.exceptions[0].in"), "{e}");
+    }
+
+    #[test]
+    fn a_derived_role_s_own_exception_replaces_its_base_s_on_the_same_instance() {
+        let s = schema(&format!(
+            r#"{{{KINDS}, "roles": {{
+                "Base": {{"exceptions": [{{"kind": "doc", "id": 1, "deny": ["view"]}},
+                                         {{"kind": "doc", "id": 2, "deny": ["view"]}}]}},
+                "Derived": {{"base": "Base", "exceptions": [{{"kind": "doc", "id": 1, "allow": ["edit"]}}]}}}}}}"#
+        ));
+        let layer = &s.roles[1].layer;
+        assert_eq!(layer.exceptions.len(), 2);
+        assert_eq!(layer.affine(doc(), Some(1)).apply(0), EDIT | VIEW);
+        assert_eq!(layer.affine(doc(), Some(2)).apply(VIEW), 0, "inherited");
+        let origin = layer.exception(doc(), 2).unwrap().origin.role;
+        assert_eq!(origin.map(|r| r.index()), Some(0), "written by the base");
+    }
+
+    #[test]
+    fn two_exceptions_on_one_instance_are_a_duplicate() {
+        let e = schema_error(&format!(
+            r#"{{{KINDS}, "roles": {{"R": {{"exceptions": [
+                {{"kind": "doc", "id": 1, "deny": ["view"]}}, {{"kind": "doc", "id": 1, "deny": ["edit"]}}]}}}}}}"#
+        ));
+        assert!(e.contains("roles.R.exceptions[1]"), "{e}");
     }
 }

@@ -6,7 +6,8 @@ use smallvec::SmallVec;
 use crate::def::{ExceptionDef, NamedMap, RestrictionDef, SubjectDef};
 use crate::engine::{Policy, ProfileKey, Subject, SubjectExtra, SubjectInfo, Texts};
 use crate::error::{nearest, Item, PolicyError};
-use crate::model::{Layer, Schema};
+use crate::ids::{KindId, RoleId};
+use crate::model::{Layer, LevelId, Schema, Slot, ToggleId};
 
 use super::names::{lookup, resolve_list, SubjectNames};
 use super::Result;
@@ -66,7 +67,7 @@ impl Schema {
     ) -> Result<SubjectInfo> {
         let path = at;
         let role = self.role_named(sdef.role, &|| format!("{}.role", path()))?;
-        let mut toggles: SmallVec<[u32; 4]> = SmallVec::with_capacity(sdef.toggles.len());
+        let mut toggles: SmallVec<[ToggleId; 4]> = SmallVec::with_capacity(sdef.toggles.len());
         for t in sdef.toggles {
             match self.toggle_index.get(t) {
                 Some(&id) => toggles.push(id),
@@ -90,7 +91,8 @@ impl Schema {
                 Item::Toggle,
             )?;
         }
-        let mut levels: SmallVec<[(u32, u32); 4]> = SmallVec::with_capacity(sdef.levels.len());
+        let mut levels: SmallVec<[(KindId, LevelId); 4]> =
+            SmallVec::with_capacity(sdef.levels.len());
         for (kname, level) in sdef.levels.iter() {
             let (k, l) =
                 self.level_named(kname, level, &|| format!("{}.levels.{kname}", path()))?;
@@ -138,7 +140,7 @@ impl Schema {
         })
     }
     /// Role `role` of a subject at `path()` (built only on failure).
-    pub(crate) fn role_named(&self, role: &str, path: &dyn Fn() -> String) -> Result<u32> {
+    pub(crate) fn role_named(&self, role: &str, path: &dyn Fn() -> String) -> Result<RoleId> {
         match self.role_index.get(role) {
             Some(&r) => Ok(r),
             None => lookup(&self.role_index, role, path(), Item::Role),
@@ -151,16 +153,16 @@ impl Schema {
         kname: &str,
         level: &str,
         path: &dyn Fn() -> String,
-    ) -> Result<(u32, u32)> {
+    ) -> Result<(KindId, LevelId)> {
         let fast = self.kind_index.get(kname).and_then(|&k| {
-            let l = self.kinds.get(k as usize)?.level_index(level)?;
-            Some((k, l as u32))
+            let l = self.kinds.get(k.index())?.level_index(level)?;
+            Some((k, l))
         });
         match fast {
             Some(x) => Ok(x),
             None => {
                 let (k, kind) = self.kind_of(kname, path())?;
-                Ok((k, self.level(kind, level, path())? as u32))
+                Ok((k, self.level(kind, level, path())?))
             }
         }
     }
@@ -217,7 +219,11 @@ impl Schema {
 
     /// The slot of a rule written on `kind` (in ancestor `within`), if both
     /// names resolve: the kind, the slot, and the kind the rule's ids are of.
-    pub(crate) fn rule_slot(&self, kind: &str, within: Option<&str>) -> Option<(u32, u32, u32)> {
+    pub(crate) fn rule_slot(
+        &self,
+        kind: &str,
+        within: Option<&str>,
+    ) -> Option<(KindId, Slot, KindId)> {
         let k = *self.kind_index.get(kind)?;
         let (depth, of) = match within {
             None => (0, k),
@@ -225,14 +231,14 @@ impl Schema {
                 let a = *self.kind_index.get(w)?;
                 let at = self
                     .kinds
-                    .get(k as usize)?
+                    .get(k.index())?
                     .chain
                     .iter()
                     .position(|&c| c == a)?;
                 (u8::try_from(at + 1).ok()?, a)
             }
         };
-        Some((k, crate::model::slot(k, depth), of))
+        Some((k, Slot::new(k, depth), of))
     }
 }
 

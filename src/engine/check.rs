@@ -6,8 +6,9 @@ use smallvec::SmallVec;
 use crate::def::InstanceId;
 use crate::engine::Policy;
 use crate::engine::{ProfileKey, ProfileKind, Profiles, Subject, SubjectExtra};
+use crate::ids::KindId;
 use crate::ids::{ActionSet, Actions, Resource, ResourceKind, StateId, SubjectId, MAX_ANCESTORS};
-use crate::model::{role_tag, slot, Kind, Scoped};
+use crate::model::{role_tag, Kind, Scoped, Slot};
 
 impl Policy {
     /// A resource of `kind` with no id, state or owner (see [`Resource`]).
@@ -78,18 +79,16 @@ impl Policy {
         if !subj.answers(subject) {
             return 0;
         }
-        let k = r.kind.0;
+        let k = r.kind.index();
         let base = &*self.profiles;
         let (profiles, p) = match subj.profile.checked_sub(base.count) {
             None => (base, subj.profile),
             Some(p) => (&*self.recent, p),
         };
-        if k as usize >= profiles.n_kinds {
+        if k >= profiles.n_kinds {
             return 0;
         }
-        let at = (p as usize)
-            .wrapping_mul(profiles.n_kinds)
-            .wrapping_add(k as usize);
+        let at = (p as usize).wrapping_mul(profiles.n_kinds).wrapping_add(k);
         let Some(pk) = profiles.kinds.get(at) else {
             return 0;
         };
@@ -148,7 +147,7 @@ impl Policy {
         extra: &Option<std::sync::Arc<SubjectExtra>>,
         r: &Resource,
     ) -> u64 {
-        let k = r.kind.0;
+        let k = r.kind;
         // Step 5: the role's layer, then the subject's.
         x = match r.id {
             Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
@@ -185,8 +184,8 @@ impl Policy {
         r: &Resource,
         again: &dyn Fn(&Resource) -> u64,
     ) -> u64 {
-        let k = r.kind.0;
-        let Some(kind) = self.schema.kinds.get(k as usize) else {
+        let k = r.kind;
+        let Some(kind) = self.schema.kinds.get(k.index()) else {
             return 0;
         };
         if !self.consistent(kind, r) {
@@ -201,8 +200,8 @@ impl Policy {
         // Step 5: the role's layer (rules in ancestors, outermost first, then the
         // instance's own), then the subject's.
         if pk.flags & ProfileKind::DEEP != 0 {
-            for d in (1..=chain).rev() {
-                let sl = slot(k, d as u8);
+            for (d, depth) in Self::depths(chain) {
+                let sl = Slot::new(k, depth);
                 let Some(default) = self.schema.role_deep.get(role_tag(pk.role, sl), 0) else {
                     continue;
                 };
@@ -223,13 +222,13 @@ impl Policy {
         };
         if let Some(extra) = extra {
             if extra.deep.iter().any(|(dk, _)| *dk == k) {
-                for d in (1..=chain).rev() {
+                for (d, depth) in Self::depths(chain) {
                     x = extra
-                        .at(slot(k, d as u8), ancestors.get(d - 1).copied())
+                        .at(Slot::new(k, depth), ancestors.get(d - 1).copied())
                         .apply(x);
                 }
             }
-            x = extra.at(k, r.id).apply(x);
+            x = extra.at(Slot::of(k), r.id).apply(x);
         }
         // Steps 2, 6, 7.
         let keep = match r.state {
@@ -263,21 +262,32 @@ impl Policy {
     /// `kind`: rules written in that ancestor, and the rules of each ancestor in
     /// between about the same instance (which a prerequisite on an ancestor
     /// reads). `d` is 1 for the parent.
-    pub(crate) fn position_slots(&self, kind: u32, d: usize) -> SmallVec<[u32; 5]> {
-        let mut out: SmallVec<[u32; 5]> = SmallVec::new();
-        let Some(chain) = self.schema.kinds.get(kind as usize).map(|k| &k.chain) else {
+    pub(crate) fn position_slots(&self, kind: KindId, d: usize) -> SmallVec<[Slot; 5]> {
+        let mut out: SmallVec<[Slot; 5]> = SmallVec::new();
+        let Some(chain) = self.schema.kinds.get(kind.index()).map(|k| &k.chain) else {
+            return out;
+        };
+        // INVARIANT (chains): at most `MAX_ANCESTORS` long, so depths fit a `u8`.
+        let Ok(depth) = u8::try_from(d) else {
             return out;
         };
         if d == 0 || d > chain.len() {
             return out;
         }
-        out.push(slot(kind, d as u8));
-        for j in 1..=d {
-            if let Some(&a) = chain.get(j - 1) {
-                out.push(slot(a, (d - j) as u8));
-            }
+        out.push(Slot::new(kind, depth));
+        for (j, &a) in (1..=depth).zip(chain.iter()) {
+            out.push(Slot::new(a, depth - j));
         }
         out
+    }
+
+    /// The depths `chain..=1` of a kind's ancestors, outermost first, each with
+    /// its depth as a slot takes it.
+    #[inline]
+    fn depths(chain: usize) -> impl Iterator<Item = (usize, u8)> {
+        (1..=chain.min(MAX_ANCESTORS))
+            .rev()
+            .filter_map(|d| u8::try_from(d).ok().map(|depth| (d, depth)))
     }
 
     /// Whether `r` is a consistent resource of `kind` (see [`Policy::invalid`],
@@ -304,7 +314,7 @@ impl Policy {
                 .zip(&kind.chain)
                 .enumerate()
                 .all(|(i, (a, &ak))| {
-                    a.kind.0 == ak && id_ok(kind.chain_text >> i & 1 != 0, a.id, a.stamp)
+                    a.kind == ak && id_ok(kind.chain_text >> i & 1 != 0, a.id, a.stamp)
                 })
     }
 
@@ -349,10 +359,10 @@ impl Policy {
             ));
         }
         for (i, (a, &ak)) in given.iter().zip(&kind.chain).enumerate() {
-            let Some(akind) = self.schema.kinds.get(ak as usize) else {
+            let Some(akind) = self.schema.kinds.get(ak.index()) else {
                 return Some("unknown ancestor kind".into());
             };
-            if a.kind.0 != ak {
+            if a.kind != ak {
                 return Some(format!(
                     "ancestor {} should be of kind `{}`, and one of kind `{}` was given",
                     i + 1,
@@ -390,16 +400,16 @@ impl Policy {
     }
 
     #[inline(never)]
-    pub(crate) fn role_instance(&self, pk: &ProfileKind, k: u32, id: InstanceId, x: u64) -> u64 {
+    pub(crate) fn role_instance(&self, pk: &ProfileKind, k: KindId, id: InstanceId, x: u64) -> u64 {
         self.schema
             .role_instances
-            .get(role_tag(pk.role, k), id)
+            .get(role_tag(pk.role, Slot::of(k)), id)
             .unwrap_or(pk.role_default)
             .apply(x)
     }
 
     #[inline(never)]
-    fn own_layer(extra: &SubjectExtra, k: u32, id: Option<InstanceId>, x: u64) -> u64 {
+    fn own_layer(extra: &SubjectExtra, k: KindId, id: Option<InstanceId>, x: u64) -> u64 {
         extra.layer(k, id).apply(x)
     }
 
@@ -409,7 +419,7 @@ impl Policy {
         &self,
         profiles: &Profiles,
         pk: &ProfileKind,
-        k: u32,
+        k: KindId,
         st: StateId,
     ) -> u64 {
         if st.kind != k {
@@ -418,8 +428,8 @@ impl Policy {
         let Some(&class) = self
             .schema
             .kinds
-            .get(k as usize)
-            .and_then(|kind| kind.state_class.get(st.index as usize))
+            .get(k.index())
+            .and_then(|kind| kind.state_class.get(st.index.index()))
         else {
             return 0;
         };
@@ -439,7 +449,7 @@ impl Policy {
     }
 
     /// The scoped masks subject `s` holds on kind `k` (step 3, before exceptions).
-    pub(crate) fn scoped_set(&self, s: u32, k: u32) -> Option<Scoped> {
+    pub(crate) fn scoped_set(&self, s: u32, k: KindId) -> Option<Scoped> {
         let p = self.subjects.get(s as usize)?.profile;
         let (profiles, p) = match p.checked_sub(self.profiles.count) {
             None => (&*self.profiles, p),
@@ -447,7 +457,7 @@ impl Policy {
         };
         let at = (p as usize)
             .checked_mul(profiles.n_kinds)?
-            .checked_add(k as usize)?;
+            .checked_add(k.index())?;
         profiles.kinds.get(at).map(|pk| pk.set)
     }
 
@@ -468,7 +478,7 @@ impl Policy {
     pub(crate) fn list_entry(
         &self,
         id: SubjectId,
-        k: u32,
+        k: KindId,
     ) -> Option<(&Subject, &Profiles, &ProfileKind)> {
         let s = self.resolve(id)?;
         let subj = self.subjects.get(s as usize)?;
@@ -476,12 +486,12 @@ impl Policy {
             None => (&*self.profiles, subj.profile),
             Some(q) => (&*self.recent, q),
         };
-        if k as usize >= profiles.n_kinds {
+        if k.index() >= profiles.n_kinds {
             return None;
         }
         let at = (p as usize)
             .checked_mul(profiles.n_kinds)?
-            .checked_add(k as usize)?;
+            .checked_add(k.index())?;
         Some((subj, profiles, profiles.kinds.get(at)?))
     }
 }

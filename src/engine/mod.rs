@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::def::InstanceId;
 use crate::ids::{ActionId, Instance, KindId, RoleId, StateId, SubjectId};
-use crate::model::Schema;
+use crate::model::{Schema, StateIx};
 use crate::pvec::PVec;
 
 pub(crate) use names::{NameIndex, Texts};
@@ -162,7 +162,7 @@ impl Policy {
 
     /// The kind named `name`.
     pub fn kind(&self, name: &str) -> Option<KindId> {
-        self.schema.kind_index.get(name).map(|&i| KindId(i))
+        self.schema.kind_index.get(name).copied()
     }
 
     /// The name of `kind` (empty for an id this policy did not make).
@@ -175,12 +175,12 @@ impl Policy {
 
     /// Every kind, in document order.
     pub fn kinds(&self) -> impl ExactSizeIterator<Item = KindId> + '_ {
-        (0..self.schema.kinds.len() as u32).map(KindId)
+        KindId::range(self.schema.kinds.len())
     }
 
     /// The role named `name`.
     pub fn role(&self, name: &str) -> Option<RoleId> {
-        self.schema.role_index.get(name).map(|&i| RoleId(i))
+        self.schema.role_index.get(name).copied()
     }
 
     /// The name of `role` (empty for an id this policy did not make).
@@ -193,22 +193,14 @@ impl Policy {
 
     /// Every role, in document order.
     pub fn roles(&self) -> impl ExactSizeIterator<Item = RoleId> + '_ {
-        (0..self.schema.roles.len() as u32).map(RoleId)
+        RoleId::range(self.schema.roles.len())
     }
 
     /// The action `action` of kind `kind`.
     pub fn action(&self, kind: &str, action: &str) -> Option<ActionId> {
         let k = *self.schema.kind_index.get(kind)?;
-        let bit = *self
-            .schema
-            .kinds
-            .get(k as usize)?
-            .action_index
-            .get(action)?;
-        Some(ActionId {
-            kind: KindId(k),
-            bit,
-        })
+        let bit = *self.schema.kinds.get(k.index())?.action_index.get(action)?;
+        Some(ActionId { kind: k, bit })
     }
 
     /// The name of `action` (empty for an id this policy did not make).
@@ -234,10 +226,7 @@ impl Policy {
     pub fn state(&self, kind: KindId, name: &str) -> Option<StateId> {
         let k = self.schema.kinds.get(kind.index())?;
         let index = *k.state_index.get(name)?;
-        Some(StateId {
-            kind: kind.0,
-            index,
-        })
+        Some(StateId { kind, index })
     }
 
     /// Every state of `kind`, in declaration order.
@@ -247,19 +236,16 @@ impl Policy {
             .kinds
             .get(kind.index())
             .map_or(0, |k| k.states.len());
-        (0..n as u32).map(move |index| StateId {
-            kind: kind.0,
-            index,
-        })
+        StateIx::range(n).map(move |index| StateId { kind, index })
     }
 
     /// The name of `state` (empty for an id this policy did not make).
     pub fn state_name(&self, state: StateId) -> &str {
         self.schema
             .kinds
-            .get(state.kind as usize)
-            .and_then(|k| k.states.get(state.index as usize))
-            .map_or("", String::as_str)
+            .get(state.kind.index())
+            .and_then(|k| k.state_name(state.index))
+            .unwrap_or("")
     }
 }
 

@@ -5,15 +5,16 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
-use crate::model::Scoped;
+use crate::ids::{KindId, RoleId};
+use crate::model::{LevelId, Scoped, ToggleId};
 use crate::table::Affine;
 
 /// What subjects sharing a role, toggles and levels share.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ProfileKey {
-    pub(crate) role: u32,
-    pub(crate) toggles: SmallVec<[u32; 4]>,
-    pub(crate) levels: SmallVec<[(u32, u32); 4]>,
+    pub(crate) role: RoleId,
+    pub(crate) toggles: SmallVec<[ToggleId; 4]>,
+    pub(crate) levels: SmallVec<[(KindId, LevelId); 4]>,
 }
 
 /// One profile's entry for one kind: everything a check needs that does not depend
@@ -32,7 +33,7 @@ pub(crate) struct ProfileKind {
     pub(crate) keep_at: u32,
     /// How many states have a mask of their own (`Kind::n_classes`).
     pub(crate) n_classes: u32,
-    pub(crate) role: u32,
+    pub(crate) role: RoleId,
     /// [`ProfileKind::NAMES`] and the [`ProfileKind::RARE`] bits.
     pub(crate) flags: u8,
 }

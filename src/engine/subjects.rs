@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 
 use crate::def::{ExceptionDef, InstanceId, RestrictionDef};
 use crate::engine::profiles::ProfileKey;
-use crate::ids::SubjectId;
-use crate::model::{deep_defaults, Exception, Layer, Restriction};
+use crate::ids::{KindId, RoleId, SubjectId};
+use crate::model::{deep_defaults, Exception, Layer, Restriction, Slot};
 use crate::table::{Affine, IdTable};
 
 /// A list kept in shared chunks of at most [`Chunked::CHUNK`] items: copying it
@@ -123,7 +123,7 @@ pub(crate) static NO_LAYER: Layer = Layer {
 };
 
 impl<'p> SubjectRef<'p> {
-    pub(crate) fn role(&self) -> u32 {
+    pub(crate) fn role(&self) -> RoleId {
         self.key.role
     }
 
@@ -210,11 +210,11 @@ pub(crate) struct SubjectExtra {
     /// The subjects that manage this one. Sorted.
     pub(crate) managed_by: Box<[u32]>,
     /// `slot` -> the own layer's effect on instances it does not name.
-    pub(crate) defaults: Box<[(u32, Affine)]>,
+    pub(crate) defaults: Box<[(Slot, Affine)]>,
     /// `kind` -> the effect of the own layer's rules written in ancestors, on a
     /// resource that gives no ancestor (their restrictions, missed, outermost
     /// first). Only kinds with such rules.
-    pub(crate) deep: Box<[(u32, Affine)]>,
+    pub(crate) deep: Box<[(KindId, Affine)]>,
     /// `(kind, id)` -> the own layer's effect on that instance. Inline here, one
     /// load from the subject record, because checks read it.
     pub(crate) instances: Instances,
@@ -241,7 +241,7 @@ impl OwnLayer {
     /// written list. `None` when there is nothing to take out and nothing new.
     pub(crate) fn with_exception(
         &self,
-        (slot, id): (u32, InstanceId),
+        (slot, id): (Slot, InstanceId),
         new: Option<(ExceptionDef, Exception)>,
     ) -> Option<OwnLayer> {
         let old = self.layer.exception(slot, id).map(|e| e.origin.index);
@@ -279,7 +279,7 @@ impl OwnLayer {
     /// and nothing new.
     pub(crate) fn with_restriction(
         &self,
-        slot: u32,
+        slot: Slot,
         new: Option<(RestrictionDef, Restriction)>,
     ) -> Option<OwnLayer> {
         let old = self.layer.restriction(slot).map(|r| r.origin.index);
@@ -363,7 +363,7 @@ impl SubjectExtra {
     pub(crate) fn with_own(
         &self,
         own: OwnLayer,
-        changed: Option<(u32, InstanceId)>,
+        changed: Option<(Slot, InstanceId)>,
     ) -> Option<Arc<SubjectExtra>> {
         if let (Some((slot, id)), Instances::Many(table)) = (changed, &self.instances) {
             let layer = &own.layer;
@@ -372,7 +372,7 @@ impl SubjectExtra {
                     .restriction(slot)
                     .is_some_and(|r| r.ids.binary_search(&id).is_ok());
             let value = named.then(|| layer.affine(slot, Some(id)));
-            if let Some(table) = table.with(u64::from(slot), id, value) {
+            if let Some(table) = table.with(u64::from(slot.get()), id, value) {
                 if table.len() > Instances::SCAN {
                     // Exceptions change no default: only the instance.
                     return SubjectExtra {
@@ -419,8 +419,8 @@ impl SubjectExtra {
 
     /// The own layer on a resource of kind `k` that gives no ancestor.
     #[inline]
-    pub(crate) fn layer(&self, k: u32, id: Option<InstanceId>) -> Affine {
-        let own = self.at(k, id);
+    pub(crate) fn layer(&self, k: KindId, id: Option<InstanceId>) -> Affine {
+        let own = self.at(Slot::of(k), id);
         match self.deep.iter().find(|(dk, _)| *dk == k) {
             Some((_, deep)) => deep.then(own),
             None => own,
@@ -429,7 +429,7 @@ impl SubjectExtra {
 
     /// The own layer's rules at one slot, on instance `id` there.
     #[inline]
-    pub(crate) fn at(&self, slot: u32, id: Option<InstanceId>) -> Affine {
+    pub(crate) fn at(&self, slot: Slot, id: Option<InstanceId>) -> Affine {
         if let Some(id) = id {
             if let Some(a) = self.instances.get(&(slot, id)) {
                 return a;
@@ -447,7 +447,7 @@ impl SubjectExtra {
 /// [`IdTable`] keeps the lookup bounded whatever the ids look like.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Instances {
-    Few(SmallVec<[((u32, InstanceId), Affine); 2]>),
+    Few(SmallVec<[((Slot, InstanceId), Affine); 2]>),
     Many(Box<IdTable<Affine>>),
 }
 
@@ -460,24 +460,24 @@ impl Default for Instances {
 impl Instances {
     const SCAN: usize = 8;
 
-    fn new(pairs: Vec<((u32, InstanceId), Affine)>) -> Instances {
+    fn new(pairs: Vec<((Slot, InstanceId), Affine)>) -> Instances {
         if pairs.len() <= Self::SCAN {
             Instances::Few(pairs.into_iter().collect())
         } else {
             Instances::Many(Box::new(IdTable::build(
                 pairs
                     .into_iter()
-                    .map(|((k, id), a)| ((u64::from(k), id), a))
+                    .map(|((k, id), a)| ((u64::from(k.get()), id), a))
                     .collect(),
             )))
         }
     }
 
     #[inline]
-    fn get(&self, key: &(u32, InstanceId)) -> Option<Affine> {
+    fn get(&self, key: &(Slot, InstanceId)) -> Option<Affine> {
         match self {
             Instances::Few(v) => v.iter().find(|(k, _)| k == key).map(|(_, a)| *a),
-            Instances::Many(m) => m.get(u64::from(key.0), key.1),
+            Instances::Many(m) => m.get(u64::from(key.0.get()), key.1),
         }
     }
 }

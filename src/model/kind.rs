@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use smallvec::SmallVec;
 
 use crate::def::KindDef;
-use crate::ids::MAX_ANCESTORS;
+use crate::ids::{KindId, RoleId, MAX_ANCESTORS};
+use crate::ids::{LevelId, StateIx, ToggleId};
 
 /// Masks per scope: `any`, `own`, `managed`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -48,7 +49,7 @@ pub(crate) struct Kind {
     /// Levels in order, each closed under implications.
     pub(crate) levels: Vec<(String, u64)>,
     pub(crate) states: Vec<String>,
-    pub(crate) state_index: HashMap<String, u32>,
+    pub(crate) state_index: HashMap<String, StateIx>,
     /// Per state, its keep-mask slot: 0 (the stateless mask) for a state no rule
     /// names, else `1 + i` for the `i`th state some rule names. So a profile stores
     /// one mask per ruled state, not one per state.
@@ -61,7 +62,7 @@ pub(crate) struct Kind {
     pub(crate) ancestor_prerequisites: Vec<AncestorPrerequisite>,
     pub(crate) available: bool,
     /// The ancestor kinds, parent first (empty for a kind with no parent).
-    pub(crate) chain: SmallVec<[u32; MAX_ANCESTORS]>,
+    pub(crate) chain: SmallVec<[KindId; MAX_ANCESTORS]>,
     /// Instances have string ids (resolved to numbers by [`Texts`]).
     pub(crate) text_ids: bool,
     /// Bit `i`: the ancestor at depth `i + 1` has string ids (so a check need
@@ -80,8 +81,21 @@ impl Kind {
         close(&self.up, m)
     }
 
-    pub(crate) fn level_index(&self, name: &str) -> Option<usize> {
-        self.levels.iter().position(|(n, _)| n == name)
+    pub(crate) fn level_index(&self, name: &str) -> Option<LevelId> {
+        self.levels
+            .iter()
+            .position(|(n, _)| n == name)
+            .and_then(LevelId::new)
+    }
+
+    /// Level `l`'s name and mask.
+    pub(crate) fn level(&self, l: LevelId) -> Option<&(String, u64)> {
+        self.levels.get(l.index())
+    }
+
+    /// The name of state `s`.
+    pub(crate) fn state_name(&self, s: StateIx) -> Option<&str> {
+        self.states.get(s.index()).map(String::as_str)
     }
 
     pub(crate) fn all(&self) -> u64 {
@@ -111,10 +125,10 @@ pub(crate) fn close(table: &[u64], m: u64) -> u64 {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StateRule {
     pub(crate) index: usize,
-    pub(crate) state: u32,
+    pub(crate) state: StateIx,
     pub(crate) hold: u64,
-    pub(crate) roles: Vec<u32>,
-    pub(crate) toggles: Vec<u32>,
+    pub(crate) roles: Vec<RoleId>,
+    pub(crate) toggles: Vec<ToggleId>,
 }
 
 /// `action` of the declaring kind needs every action of `needs` on `kind`.
@@ -122,7 +136,7 @@ pub(crate) struct StateRule {
 pub(crate) struct Prerequisite {
     pub(crate) index: usize,
     pub(crate) action: u8,
-    pub(crate) kind: u32,
+    pub(crate) kind: KindId,
     pub(crate) needs: u64,
 }
 
@@ -133,45 +147,6 @@ pub(crate) struct AncestorPrerequisite {
     pub(crate) index: usize,
     pub(crate) action: u8,
     pub(crate) depth: u8,
-    pub(crate) kind: u32,
+    pub(crate) kind: KindId,
     pub(crate) needs: u64,
-}
-
-/// Where a rule of a layer sits: the kind it rules on, and the depth of the
-/// instance it names (0: the instance itself; 1: its parent; ...). Depth 0 keeps
-/// the kind's own number, so rules on the instance itself are keyed as before.
-pub(crate) fn slot(kind: u32, depth: u8) -> u32 {
-    kind | u32::from(depth) << SLOT_SHIFT
-}
-
-/// The kind of a [`slot`].
-pub(crate) fn slot_kind(slot: u32) -> u32 {
-    slot & ((1 << SLOT_SHIFT) - 1)
-}
-
-/// The depth of a [`slot`].
-pub(crate) fn slot_depth(slot: u32) -> u8 {
-    (slot >> SLOT_SHIFT) as u8
-}
-
-const SLOT_SHIFT: u32 = 24;
-
-/// Kinds are numbered below this, so a kind and a depth fit one [`slot`].
-pub(crate) const MAX_KINDS: usize = 1 << SLOT_SHIFT;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slots_keep_rules_on_instances_keyed_by_their_kind() {
-        assert_eq!(slot(7, 0), 7);
-        assert_eq!(slot_kind(slot(7, 3)), 7);
-        assert_eq!(slot_depth(slot(7, 3)), 3);
-        assert_ne!(slot(7, 1), slot(7, 2));
-        assert_eq!(
-            slot_kind(slot(MAX_KINDS as u32 - 1, 4)),
-            MAX_KINDS as u32 - 1
-        );
-    }
 }

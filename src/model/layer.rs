@@ -2,14 +2,15 @@
 //! to a set on an instance (an affine pair `x & and | or`).
 
 use crate::def::InstanceId;
-use crate::model::kind::{slot, slot_depth, slot_kind};
+use crate::ids::{KindId, RoleId};
+use crate::ids::{LevelId, Slot};
 use crate::table::Affine;
 
 /// What an exception does to the set on one instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExceptionOp {
     /// Replace the set with level `.0` (mask `.1`).
-    Level(usize, u64),
+    Level(LevelId, u64),
     /// Add `allow` (closed down), then remove `deny` (closed up).
     AllowDeny { allow: u64, deny: u64 },
 }
@@ -30,14 +31,14 @@ impl ExceptionOp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Origin {
     /// The role (for role layers) that wrote it; for an inherited one, the base.
-    pub(crate) role: Option<u32>,
+    pub(crate) role: Option<RoleId>,
     /// Its index in that role's or subject's list.
     pub(crate) index: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Restriction {
-    pub(crate) kind: u32,
+    pub(crate) kind: KindId,
     /// 0, or the depth of the ancestor kind it is written `in`.
     pub(crate) depth: u8,
     /// The restricted actions as written.
@@ -52,7 +53,7 @@ pub(crate) struct Restriction {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Exception {
-    pub(crate) kind: u32,
+    pub(crate) kind: KindId,
     /// 0, or the depth of the ancestor kind it is written `in` (then `id` is the
     /// ancestor's).
     pub(crate) depth: u8,
@@ -62,18 +63,18 @@ pub(crate) struct Exception {
 }
 
 impl Restriction {
-    pub(crate) fn slot(&self) -> u32 {
-        slot(self.kind, self.depth)
+    pub(crate) fn slot(&self) -> Slot {
+        Slot::new(self.kind, self.depth)
     }
 }
 
 impl Exception {
-    pub(crate) fn slot(&self) -> u32 {
-        slot(self.kind, self.depth)
+    pub(crate) fn slot(&self) -> Slot {
+        Slot::new(self.kind, self.depth)
     }
 }
 
-/// The exceptions and restrictions of one role or subject, sorted by [`slot`] (and
+/// The exceptions and restrictions of one role or subject, sorted by [`Slot`] (and
 /// id). Every lookup below takes a slot: for rules on the instance itself, the
 /// kind.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,7 +88,7 @@ impl Layer {
         self.restrictions.is_empty() && self.exceptions.is_empty()
     }
 
-    pub(crate) fn restriction(&self, slot: u32) -> Option<&Restriction> {
+    pub(crate) fn restriction(&self, slot: Slot) -> Option<&Restriction> {
         self.restrictions
             .binary_search_by(|r| r.slot().cmp(&slot))
             .ok()
@@ -98,7 +99,7 @@ impl Layer {
     // on it, `restrictions` by slot and unique on it, and every restriction's `ids`
     // sorted and unique (compile's `layer` and `restriction` make them so). The
     // lookups below bisect, so compiling a layer is never quadratic.
-    pub(crate) fn exception(&self, slot: u32, id: InstanceId) -> Option<&Exception> {
+    pub(crate) fn exception(&self, slot: Slot, id: InstanceId) -> Option<&Exception> {
         self.exceptions
             .binary_search_by(|e| (e.slot(), e.id).cmp(&(slot, id)))
             .ok()
@@ -107,7 +108,7 @@ impl Layer {
 
     /// Whether the layer names an instance at `slot` (an exception, or an id of
     /// its restriction).
-    pub(crate) fn names_kind(&self, slot: u32) -> bool {
+    pub(crate) fn names_kind(&self, slot: Slot) -> bool {
         self.restriction(slot).is_some_and(|x| !x.ids.is_empty())
             || self
                 .exceptions
@@ -116,7 +117,7 @@ impl Layer {
     }
 
     /// Whether the layer has a rule written in an ancestor of `kind`.
-    pub(crate) fn rules_in_ancestors(&self, kind: u32) -> bool {
+    pub(crate) fn rules_in_ancestors(&self, kind: KindId) -> bool {
         self.restrictions
             .iter()
             .any(|r| r.kind == kind && r.depth > 0)
@@ -127,13 +128,13 @@ impl Layer {
     }
 
     /// The slots at depth 1 or more with a rule, each once, in order.
-    pub(crate) fn deep_slots(&self) -> Vec<u32> {
-        let mut out: Vec<u32> = self
+    pub(crate) fn deep_slots(&self) -> Vec<Slot> {
+        let mut out: Vec<Slot> = self
             .restrictions
             .iter()
             .map(Restriction::slot)
             .chain(self.exceptions.iter().map(Exception::slot))
-            .filter(|&s| slot_depth(s) > 0)
+            .filter(|&s| s.depth() > 0)
             .collect();
         out.sort_unstable();
         out.dedup();
@@ -141,7 +142,7 @@ impl Layer {
     }
 
     /// The layer's effect at `slot` when the instance is not one it names.
-    pub(crate) fn default_affine(&self, slot: u32) -> Affine {
+    pub(crate) fn default_affine(&self, slot: Slot) -> Affine {
         match self.restriction(slot) {
             Some(r) => Affine {
                 and: !r.deny,
@@ -153,7 +154,7 @@ impl Layer {
 
     /// The layer's effect at `slot` on instance `id` (written out, not looked up
     /// in the compiled tables: used by compile and explain).
-    pub(crate) fn affine(&self, slot: u32, id: Option<InstanceId>) -> Affine {
+    pub(crate) fn affine(&self, slot: Slot, id: Option<InstanceId>) -> Affine {
         let Some(id) = id else {
             return self.default_affine(slot);
         };
@@ -176,12 +177,12 @@ impl Layer {
 
     /// Every `(slot, id)` the layer names with its effect there
     /// ([`Layer::affine`]), sorted: one merge over the sorted lists, no lookups.
-    pub(crate) fn instance_affines(&self) -> Vec<((u32, InstanceId), Affine)> {
+    pub(crate) fn instance_affines(&self) -> Vec<((Slot, InstanceId), Affine)> {
         let named = self.named_instances();
         let mut out = Vec::with_capacity(named.len());
         let mut exceptions = self.exceptions.iter().peekable();
         // The restriction of the current kind, and a cursor into its ids.
-        let mut current: Option<(u32, Option<&Restriction>, usize)> = None;
+        let mut current: Option<(Slot, Option<&Restriction>, usize)> = None;
         for (k, id) in named {
             let (_, restriction, at) = match current {
                 Some(c) if c.0 == k => current.get_or_insert(c),
@@ -219,8 +220,8 @@ impl Layer {
     }
 
     /// Every `(slot, id)` the layer names, each once.
-    pub(crate) fn named_instances(&self) -> Vec<(u32, InstanceId)> {
-        let mut out: Vec<(u32, InstanceId)> = self
+    pub(crate) fn named_instances(&self) -> Vec<(Slot, InstanceId)> {
+        let mut out: Vec<(Slot, InstanceId)> = self
             .restrictions
             .iter()
             .flat_map(|r| r.ids.iter().map(move |id| (r.slot(), *id)))
@@ -232,23 +233,23 @@ impl Layer {
     }
 
     /// Slots with a restriction.
-    pub(crate) fn restricted_kinds(&self) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn restricted_kinds(&self) -> impl Iterator<Item = Slot> + '_ {
         self.restrictions.iter().map(Restriction::slot)
     }
 }
 
 /// Per kind with rules written in its ancestors, the layer's effect on a resource
 /// that gives no ancestor.
-pub(crate) fn deep_defaults(layer: &Layer) -> Box<[(u32, Affine)]> {
-    let mut out: Vec<(u32, Affine)> = Vec::new();
+pub(crate) fn deep_defaults(layer: &Layer) -> Box<[(KindId, Affine)]> {
+    let mut out: Vec<(KindId, Affine)> = Vec::new();
     let mut slots = layer.deep_slots();
     // Outermost first within a kind.
-    slots.sort_unstable_by_key(|&s| (slot_kind(s), std::cmp::Reverse(slot_depth(s))));
+    slots.sort_unstable_by_key(|&s| (s.kind(), std::cmp::Reverse(s.depth())));
     for s in slots {
         let a = layer.default_affine(s);
         match out.last_mut() {
-            Some((k, acc)) if *k == slot_kind(s) => *acc = acc.then(a),
-            _ => out.push((slot_kind(s), a)),
+            Some((k, acc)) if *k == s.kind() => *acc = acc.then(a),
+            _ => out.push((s.kind(), a)),
         }
     }
     out.into()
