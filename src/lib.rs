@@ -264,7 +264,6 @@ pub struct ReadmeDoctests;
 
 pub use def::*;
 mod builder;
-mod bulk;
 mod change;
 mod compile;
 mod diff;
@@ -273,8 +272,8 @@ mod error;
 mod eval;
 mod explain;
 mod export;
-mod filter;
 mod ids;
+mod list;
 #[cfg(any(feature = "json", feature = "toml"))]
 mod load;
 mod model;
@@ -284,30 +283,28 @@ mod query;
 pub mod reference;
 mod render;
 mod serial;
-mod sql;
 mod table;
 pub mod testing;
 mod validate;
 
 pub use builder::{PolicyBuilder, TypedKindError};
-pub use bulk::BitSet;
 pub use change::{Actor, Change, ChangeError, Escalation, LivePolicy};
 pub use diff::{DiffEntry, Holder, OwnerClass, PolicyDiff};
 pub use engine::Policy;
 pub use error::{name_problem, Item, PolicyError};
 pub use eval::{Rule, Step};
 pub use explain::Explanation;
-pub use filter::{
-    AncestorKind, Branch, Clause, Cond, Except, Filter, Named, Owner, States, Within, WithinIds,
-};
 pub use ids::{
     ActionId, ActionSet, Actions, Instance, KindId, Resource, ResourceKind, RoleId, StateId,
     SubjectId, TypedKind, MAX_ACTIONS, MAX_ANCESTORS,
+};
+pub use list::{
+    AncestorKind, BitSet, Branch, Clause, Columns, Cond, Except, Filter, Named, Owner, Sql,
+    SqlError, SqlValue, States, Within, WithinIds,
 };
 #[cfg(any(feature = "json", feature = "toml"))]
 pub use load::{LoadError, SourceFormat};
 pub use principal::{Key, OwnerToken, Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;
-pub use sql::{Columns, Sql, SqlError, SqlValue};
 pub use validate::MAX_ERRORS;

@@ -1,0 +1,117 @@
+//! The layer maps a check reads, per ancestor depth, for one subject and kind.
+
+use super::probe::{own_layer, subject_deep};
+use crate::def::InstanceId;
+use crate::engine::{Policy, ProfileKind, Subject, SubjectExtra};
+use crate::ids::MAX_ANCESTORS;
+use crate::model::{role_tag, slot};
+use crate::table::Affine;
+
+/// One kind's layer maps as a check of one subject reads them (see
+/// `Policy::contained`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Maps<'p> {
+    pub(super) policy: &'p Policy,
+    pub(super) kind: u32,
+    pub(super) pk: &'p ProfileKind,
+    /// The subject's own layer, when a check reads it.
+    pub(super) extra: Option<&'p SubjectExtra>,
+    /// Per depth `d` (index `d`), the role layer's rules written in the ancestor
+    /// there, on an ancestor it does not name: `None` where it writes none (or
+    /// the role writes no rule in ancestors). Read once, not once per id.
+    pub(super) role_defaults: [Option<Affine>; MAX_ANCESTORS + 1],
+    pub(super) subject_deep: bool,
+}
+
+impl<'p> Maps<'p> {
+    pub(super) fn new(
+        policy: &'p Policy,
+        subj: &'p Subject,
+        pk: &'p ProfileKind,
+        kind: u32,
+    ) -> Maps<'p> {
+        let mut role_defaults = [None; MAX_ANCESTORS + 1];
+        if pk.flags & ProfileKind::DEEP != 0 {
+            for (e, d) in role_defaults.iter_mut().enumerate().skip(1) {
+                // INVARIANT (role rules in ancestors, as `Policy::contained`): a
+                // depth where the role writes no rule has no default entry, and
+                // changes nothing.
+                *d = policy
+                    .schema
+                    .role_deep
+                    .get(role_tag(pk.role, slot(kind, e as u8)), 0);
+            }
+        }
+        Maps {
+            policy,
+            kind,
+            pk,
+            extra: own_layer(subj),
+            role_defaults,
+            subject_deep: subject_deep(subj, kind),
+        }
+    }
+
+    /// The role layer's and the subject's own layer's maps at `level` (0: the
+    /// instance itself, 1: its parent, ...) on the instance `id` there (none: no
+    /// id, or the ancestor not given).
+    pub(super) fn at(&self, level: usize, id: Option<InstanceId>) -> (Affine, Affine) {
+        if level == 0 {
+            (self.role_own(id), self.subject_own(id))
+        } else {
+            (self.role_at(level, id), self.subject_at(level, id))
+        }
+    }
+
+    /// The role layer's rules written in the ancestor at depth `e`.
+    fn role_at(&self, e: usize, id: Option<InstanceId>) -> Affine {
+        let Some(default) = self.role_defaults.get(e).copied().flatten() else {
+            return Affine::IDENTITY;
+        };
+        match id {
+            Some(id) => {
+                let tag = role_tag(self.pk.role, slot(self.kind, e as u8));
+                self.policy
+                    .schema
+                    .role_instances
+                    .get(tag, id)
+                    .unwrap_or(default)
+            }
+            None => default,
+        }
+    }
+
+    /// The subject's own rules written in the ancestor at depth `e`.
+    fn subject_at(&self, e: usize, id: Option<InstanceId>) -> Affine {
+        match self.extra {
+            Some(x) if self.subject_deep => x.at(slot(self.kind, e as u8), id),
+            _ => Affine::IDENTITY,
+        }
+    }
+
+    /// The role layer on the instance itself (as `Compiled::layers`).
+    fn role_own(&self, id: Option<InstanceId>) -> Affine {
+        let pk = self.pk;
+        match id {
+            Some(id) if pk.flags & ProfileKind::NAMES != 0 => Affine {
+                and: self.policy.role_instance(pk, self.kind, id, !0),
+                or: self.policy.role_instance(pk, self.kind, id, 0),
+            },
+            _ => pk.role_default,
+        }
+    }
+
+    /// The subject's own rules on the instance itself.
+    fn subject_own(&self, id: Option<InstanceId>) -> Affine {
+        self.extra.map_or(Affine::IDENTITY, |x| x.at(self.kind, id))
+    }
+}
+
+/// `a` on `bits` only: the identity elsewhere (two maps that agree on `bits`
+/// become equal).
+pub(super) fn on_bits(a: Affine, bits: u64) -> Affine {
+    Affine {
+        and: a.and | !bits,
+        or: a.or & bits,
+    }
+}

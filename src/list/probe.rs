@@ -1,0 +1,330 @@
+//! The probe: the engine's answers on every class of resources of one kind (ids
+//! named and one unnamed, owner classes, states), read off the compiled tables.
+
+use smallvec::{smallvec, SmallVec};
+
+use crate::def::InstanceId;
+use crate::engine::{Policy, ProfileKind, Subject, SubjectExtra, SubjectRef};
+use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
+use crate::model::{slot, Exception, Layer};
+use crate::table::Affine;
+
+/// Owner classes, in the order of a probe's rows.
+pub(crate) const UNOWNED: usize = 0;
+pub(crate) const OWN: usize = 1;
+pub(crate) const OTHER: usize = 2;
+pub(crate) const MANAGED: usize = 3;
+pub(crate) const OWNER_CLASSES: usize = 4;
+
+/// The engine's answers on one class of ids: bit `owner * (n_states + 1) + state`,
+/// where state 0 is "no state" and `i + 1` is state `i`.
+pub(crate) type Answers = SmallVec<[u64; 1]>;
+
+/// The engine's answers on every class of resources of one kind, for one subject
+/// and action.
+#[derive(Debug)]
+pub(crate) struct Probe<'p> {
+    pub(crate) kind: KindId,
+    pub(crate) subject: SubjectId,
+    pub(crate) n_states: usize,
+    /// The subjects `subject` manages, sorted (empty: the `MANAGED` rows are
+    /// meaningless and left empty).
+    pub(crate) managed: &'p [u32],
+    /// An id named nowhere.
+    pub(crate) other_id: Answers,
+    /// No id.
+    pub(crate) no_id: Answers,
+    /// Every named id, sorted, with its answers.
+    pub(crate) named: Vec<(InstanceId, Answers)>,
+}
+
+impl Probe<'_> {
+    pub(crate) fn width(&self) -> usize {
+        self.n_states + 1
+    }
+
+    pub(crate) fn bit(&self, answers: &Answers, owner: usize, state: usize) -> bool {
+        let i = owner * self.width() + state;
+        answers
+            .get(i / 64)
+            .is_some_and(|w| (w >> (i % 64)) & 1 != 0)
+    }
+}
+
+/// Every id named on `kind` in the subject's own layer or its role's, sorted and
+/// unique (rules on the instance itself; rules written in an ancestor name the
+/// ancestor's ids, see [`named_at`]).
+pub(crate) fn named_ids(
+    policy: &Policy,
+    info: Option<SubjectRef<'_>>,
+    kind: KindId,
+) -> Vec<InstanceId> {
+    named_at(policy, info, slot(kind.0, 0))
+}
+
+/// Every id named at `slot` (a kind, and the depth of the instance its rules
+/// name) in the subject's own layer or its role's, sorted and unique.
+pub(crate) fn named_at(policy: &Policy, info: Option<SubjectRef<'_>>, sl: u32) -> Vec<InstanceId> {
+    let Some(info) = info else {
+        return Vec::new();
+    };
+    let role = policy
+        .schema
+        .roles
+        .get(info.role() as usize)
+        .map(|r| &*r.layer);
+    let layers = [Some(info.layer()), role];
+    let ranges: SmallVec<[(&[InstanceId], &[Exception]); 2]> = layers
+        .into_iter()
+        .flatten()
+        .map(|layer| named_in(layer, sl))
+        .collect();
+    let mut ids: Vec<InstanceId> =
+        Vec::with_capacity(ranges.iter().map(|(r, e)| r.len() + e.len()).sum());
+    for (restricted, exceptions) in ranges {
+        ids.extend_from_slice(restricted);
+        ids.extend(exceptions.iter().map(|e| e.id));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The ids `layer` names at `slot`: its restriction's there, and its exceptions
+/// there. Bisects: the layer is sorted by slot.
+pub(super) fn named_in(layer: &Layer, sl: u32) -> (&[InstanceId], &[Exception]) {
+    // INVARIANT (sorted layers, see `Layer::exception`): exceptions sorted by
+    // `(slot, id)`, one restriction per slot.
+    let restricted = layer.restriction(sl).map_or(&[][..], |r| &r.ids[..]);
+    let from = layer.exceptions.partition_point(|e| e.slot() < sl);
+    let to = layer.exceptions.partition_point(|e| e.slot() <= sl);
+    (restricted, layer.exceptions.get(from..to).unwrap_or(&[]))
+}
+
+/// The compiled form one subject reads for one kind and action: what
+/// `Policy::allowed_bits` reads, gathered once so that each class of resources
+/// costs a few mask operations.
+pub(crate) struct Compiled<'p> {
+    pub(super) policy: &'p Policy,
+    pub(super) kind: u32,
+    pub(super) want: u64,
+    pub(super) pk: &'p ProfileKind,
+    pub(super) subject: &'p Subject,
+    /// The scoped set per owner class (`UNOWNED`, `OWN`, `OTHER`, `MANAGED`).
+    pub(super) scoped: [u64; OWNER_CLASSES],
+    /// The keep mask per state class: 0 no state, `i + 1` state `i`.
+    pub(super) keeps: SmallVec<[u64; 8]>,
+    /// Bit `s` (for the first 64 state classes): `keeps[s]` holds `want`.
+    pub(super) state_row: u64,
+}
+
+impl<'p> Compiled<'p> {
+    /// `None` when `can` denies every resource of `kind` to `subject` whatever its
+    /// id, owner and state: unknown subject (or removed), unknown kind, or an
+    /// action of another kind.
+    pub(crate) fn new(
+        policy: &'p Policy,
+        subject: SubjectId,
+        action: impl Actions,
+        kind: KindId,
+    ) -> Option<Compiled<'p>> {
+        let want = action.mask_for(&Resource::new(kind))?;
+        let k = kind.0;
+        let (subj, profiles, pk) = policy.list_entry(subject, k)?;
+        // INVARIANT (scopes, as `Policy::scoped`): an owner that is the subject adds
+        // `own`; an owner it manages (and is not itself) adds `managed`; any other
+        // owner, or none, leaves the `any` set.
+        let set = pk.set;
+        let mut scoped = [set.any; OWNER_CLASSES];
+        if let Some(x) = scoped.get_mut(OWN) {
+            *x |= set.own;
+        }
+        if let Some(x) = scoped.get_mut(MANAGED) {
+            *x |= set.managed;
+        }
+        // The stateless keep mask, then each state's, read as a check reads them
+        // (`state_keep` maps a state no rule names to the stateless mask).
+        let n_states = policy.states(kind).len() as u32;
+        let keeps: SmallVec<[u64; 8]> = std::iter::once(pk.keep)
+            .chain(
+                (0..n_states)
+                    .map(|index| policy.state_keep(profiles, pk, k, StateId { kind: k, index })),
+            )
+            .collect();
+        let state_row = keeps
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, keep)| *keep & want == want)
+            .fold(0u64, |row, (s, _)| row | 1 << s);
+        Some(Compiled {
+            state_row,
+            policy,
+            kind: k,
+            want,
+            pk,
+            subject: subj,
+            scoped,
+            keeps,
+        })
+    }
+
+    /// The role layer's and then the subject's layer's effect on instance `id`
+    /// (none: no id), as one map.
+    pub(crate) fn layers(&self, id: Option<InstanceId>) -> Affine {
+        let pk = self.pk;
+        // INVARIANT (role layer, as `allowed_bits` step 5): the role's per-instance
+        // table is consulted only when `role_names_instances`; else, and for no
+        // id, the role's default applies. `role_instance` maps `x` to
+        // `x & and | or`, so its values on all-zeros and all-ones give that map.
+        let role = match id {
+            Some(id) if pk.flags & crate::engine::ProfileKind::NAMES != 0 => Affine {
+                and: self.policy.role_instance(pk, self.kind, id, !0),
+                or: self.policy.role_instance(pk, self.kind, id, 0),
+            },
+            _ => pk.role_default,
+        };
+        // INVARIANT (subject layer): read only when the `LAYER` flag is set, from the
+        // same compiled record a check reads.
+        let own = match &self.subject.extra {
+            Some(e) if self.subject.flags & Subject::LAYER != 0 => e.layer(self.kind, id),
+            _ => Affine::IDENTITY,
+        };
+        role.then(own)
+    }
+
+    /// Whether `can` allows the final set `x` in state class `s`.
+    fn allows(&self, x: u64, s: usize) -> bool {
+        self.keeps
+            .get(s)
+            .is_some_and(|keep| x & keep & self.want == self.want)
+    }
+
+    /// The answers on one class of ids (see [`Answers`]); the `MANAGED` row only
+    /// when `managed`.
+    fn answers(&self, id: Option<InstanceId>, managed: bool) -> Answers {
+        let width = self.keeps.len();
+        let words = (OWNER_CLASSES * width).div_ceil(64);
+        let mut bits: Answers = smallvec![0; words];
+        let layers = self.layers(id);
+        // `x & keep & want == want` is `want` in `x` and `want` in `keep`: the
+        // second part is the same row for every owner class.
+        for (o, set) in self.scoped.iter().enumerate() {
+            if (o == MANAGED && !managed) || layers.apply(*set) & self.want != self.want {
+                continue;
+            }
+            if OWNER_CLASSES * width <= 64 {
+                // One word: the row of states whose keep mask holds `want`.
+                if let Some(w) = bits.first_mut() {
+                    *w |= self.state_row << ((o * width) & 63);
+                }
+                continue;
+            }
+            for s in 0..width {
+                if self.allows(!0, s) {
+                    let i = o * width + s;
+                    if let Some(w) = bits.get_mut(i / 64) {
+                        *w |= 1 << (i % 64);
+                    }
+                }
+            }
+        }
+        bits
+    }
+
+    /// Whether `can` allows an instance with id `id` (none: no id) and no owner
+    /// and no state.
+    pub(crate) fn plain(&self, id: Option<InstanceId>) -> bool {
+        let x = self.layers(id).apply(self.scoped[UNOWNED]);
+        self.allows(x, 0)
+    }
+}
+
+impl Policy {
+    /// The answers of `can` on every class of resources of `kind` (see the module
+    /// docs), read off the compiled form.
+    pub(crate) fn probe(
+        &self,
+        subject: SubjectId,
+        action: impl Actions,
+        kind: KindId,
+    ) -> Probe<'_> {
+        let n_states = self.states(kind).len();
+        let info = self.resolve(subject).and_then(|s| self.info(s));
+        let managed: &[u32] = info.map_or(&[], |i| i.manages());
+        let words = (OWNER_CLASSES * (n_states + 1)).div_ceil(64);
+        let compiled = Compiled::new(self, subject, action, kind);
+        let answers = |id: Option<InstanceId>| -> Answers {
+            match &compiled {
+                Some(c) => c.answers(id, !managed.is_empty()),
+                None => smallvec![0; words],
+            }
+        };
+        // INVARIANT (named ids): the compiled role and subject tables differ from
+        // their defaults only on ids their layers name, which `named_ids` lists.
+        let ids = named_ids(self, info, kind);
+        let other_id = answers(Some(unnamed_id(&ids)));
+        Probe {
+            kind,
+            subject,
+            n_states,
+            managed,
+            no_id: answers(None),
+            named: ids.into_iter().map(|id| (id, answers(Some(id)))).collect(),
+            other_id,
+        }
+    }
+
+    /// Whether the answers of `subject` on `kind` are read off the compiled masks
+    /// by [`Compiled`] alone (what [`Policy::probe`] does): no rule of its role
+    /// written in an ancestor, no prerequisite on an ancestor instance, number
+    /// ids, and (for a kind with a parent) no rule of its own written in an
+    /// ancestor. Then a resource that carries no ancestor and no string id takes
+    /// `can`'s common path, and one that does answers alike or is invalid.
+    pub(crate) fn list_plain(&self, subject: SubjectId, kind: KindId) -> bool {
+        let Some((subj, _, pk)) = self.list_entry(subject, kind.0) else {
+            // `can` denies every resource: so does the probe.
+            return true;
+        };
+        if pk.flags & ProfileKind::RARE != 0 {
+            return false;
+        }
+        let chained = self
+            .schema
+            .kinds
+            .get(kind.index())
+            .is_some_and(|k| !k.chain.is_empty());
+        !(chained && subject_deep(subj, kind.0))
+    }
+}
+
+/// The subject's own layer, as a check reads it (only with [`Subject::LAYER`]).
+pub(super) fn own_layer(subj: &Subject) -> Option<&SubjectExtra> {
+    subj.extra
+        .as_deref()
+        .filter(|_| subj.flags & Subject::LAYER != 0)
+}
+
+/// Whether the subject's own layer has rules on `k` written in an ancestor.
+pub(super) fn subject_deep(subj: &Subject, k: u32) -> bool {
+    own_layer(subj).is_some_and(|e| e.deep.iter().any(|(dk, _)| *dk == k))
+}
+
+/// Whether two answer tables are equal (word by word: they are a word or two,
+/// where a call to `memcmp` costs more than the compare).
+pub(super) fn same(a: &Answers, b: &Answers) -> bool {
+    a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x == y)
+}
+
+/// An id that is not in `named` (sorted): the first gap from 0 upwards.
+pub(crate) fn unnamed_id(named: &[InstanceId]) -> InstanceId {
+    let mut candidate: InstanceId = 0;
+    for &id in named {
+        if id == candidate {
+            candidate = candidate.wrapping_add(1);
+        } else if id > candidate {
+            break;
+        }
+    }
+    candidate
+}
