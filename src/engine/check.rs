@@ -99,10 +99,7 @@ impl Policy {
             x = self.scoped(s, subj, pk, r, x);
         }
         if r.rare | (pk.flags & ProfileKind::RARE) != 0 {
-            let extra = subj
-                .extra
-                .as_deref()
-                .filter(|_| subj.flags & Subject::LAYER != 0);
+            let extra = subj.own_layer();
             return self.contained_subject(subject, pk, profiles, x, extra, r);
         }
         self.after_scope(
@@ -150,10 +147,7 @@ impl Policy {
     ) -> u64 {
         let k = r.kind.0;
         // Step 5: the role's layer, then the subject's.
-        x = match r.id {
-            Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
-            _ => pk.role_default.apply(x),
-        };
+        x = self.role_layer(pk, k, r.id, x);
         if layer {
             if let Some(extra) = extra {
                 x = Self::own_layer(extra, k, r.id, x);
@@ -202,25 +196,15 @@ impl Policy {
         // instance's own), then the subject's.
         if pk.flags & ProfileKind::DEEP != 0 {
             for d in (1..=chain).rev() {
-                let sl = slot(k, d as u8);
-                let Some(default) = self.schema.role_deep.get(role_tag(pk.role, sl), 0) else {
+                let Some(default) = self.role_in_ancestors(pk, k, d) else {
                     continue;
                 };
-                let a = match ancestors.get(d - 1) {
-                    Some(&id) => self
-                        .schema
-                        .role_instances
-                        .get(role_tag(pk.role, sl), id)
-                        .unwrap_or(default),
-                    None => default,
-                };
-                x = a.apply(x);
+                x = self
+                    .role_in_ancestor(pk, k, d, ancestors.get(d - 1).copied(), default)
+                    .apply(x);
             }
         }
-        x = match r.id {
-            Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
-            _ => pk.role_default.apply(x),
-        };
+        x = self.role_layer(pk, k, r.id, x);
         if let Some(extra) = extra {
             if extra.deep.iter().any(|(dk, _)| *dk == k) {
                 for d in (1..=chain).rev() {

@@ -11,10 +11,10 @@ use super::cond::{body_of, strings_of};
 use super::filter::{Branch, Named, Within, WithinIds};
 use super::maps::{on_bits, Maps};
 use super::prereq::{relevant, stand_ins, Pre};
-use super::probe::{named_at, unnamed_id, Answers, Probe, MANAGED, OWN, OWNER_CLASSES};
+use super::probe::{named_at, unnamed_id, Answers, Compiled, Probe, MANAGED, OWNER_CLASSES};
 use crate::def::InstanceId;
 use crate::engine::{Policy, Texts};
-use crate::ids::{Instance, KindId, Resource, StateId, SubjectId};
+use crate::ids::{Instance, KindId, Resource, SubjectId};
 use crate::model::slot;
 use crate::table::{Affine, IntHasher};
 
@@ -80,24 +80,16 @@ impl<'p> Deep<'p> {
     ) -> Option<Deep<'p>> {
         let k = kind.0;
         let compiled = policy.schema.kinds.get(kind.index())?;
-        let (subj, profiles, pk) = policy.list_entry(subject, k)?;
+        // Steps 4 (per owner class) and 2, 6, 7 (per state) as for a kind whose
+        // answers do not depend on ancestors.
+        let Compiled {
+            subject: subj,
+            pk,
+            scoped,
+            keeps,
+            ..
+        } = Compiled::for_want(policy, subject, want, kind)?;
         let info = policy.resolve(subject).and_then(|s| policy.info(s));
-        // INVARIANT (scopes, as `Compiled::new` and `Policy::scoped`).
-        let set = pk.set;
-        let mut scoped = [set.any; OWNER_CLASSES];
-        if let Some(x) = scoped.get_mut(OWN) {
-            *x |= set.own;
-        }
-        if let Some(x) = scoped.get_mut(MANAGED) {
-            *x |= set.managed;
-        }
-        let n_states = policy.states(kind).len() as u32;
-        let keeps: SmallVec<[u64; 8]> = std::iter::once(pk.keep)
-            .chain(
-                (0..n_states)
-                    .map(|index| policy.state_keep(profiles, pk, k, StateId { kind: k, index })),
-            )
-            .collect();
         let chain: &[u32] = &compiled.chain;
         let depth = chain.len();
         // Only prerequisites whose unmet removal reaches `want` can change the

@@ -1,10 +1,9 @@
 //! The layer maps a check reads, per ancestor depth, for one subject and kind.
 
-use super::probe::{own_layer, subject_deep};
 use crate::def::InstanceId;
 use crate::engine::{Policy, ProfileKind, Subject, SubjectExtra};
 use crate::ids::MAX_ANCESTORS;
-use crate::model::{role_tag, slot};
+use crate::model::slot;
 use crate::table::Affine;
 
 /// One kind's layer maps as a check of one subject reads them (see
@@ -33,22 +32,16 @@ impl<'p> Maps<'p> {
         let mut role_defaults = [None; MAX_ANCESTORS + 1];
         if pk.flags & ProfileKind::DEEP != 0 {
             for (e, d) in role_defaults.iter_mut().enumerate().skip(1) {
-                // INVARIANT (role rules in ancestors, as `Policy::contained`): a
-                // depth where the role writes no rule has no default entry, and
-                // changes nothing.
-                *d = policy
-                    .schema
-                    .role_deep
-                    .get(role_tag(pk.role, slot(kind, e as u8)), 0);
+                *d = policy.role_in_ancestors(pk, kind, e);
             }
         }
         Maps {
             policy,
             kind,
             pk,
-            extra: own_layer(subj),
+            extra: subj.own_layer(),
             role_defaults,
-            subject_deep: subject_deep(subj, kind),
+            subject_deep: subj.deep_on(kind),
         }
     }
 
@@ -65,19 +58,11 @@ impl<'p> Maps<'p> {
 
     /// The role layer's rules written in the ancestor at depth `e`.
     fn role_at(&self, e: usize, id: Option<InstanceId>) -> Affine {
-        let Some(default) = self.role_defaults.get(e).copied().flatten() else {
-            return Affine::IDENTITY;
-        };
-        match id {
-            Some(id) => {
-                let tag = role_tag(self.pk.role, slot(self.kind, e as u8));
-                self.policy
-                    .schema
-                    .role_instances
-                    .get(tag, id)
-                    .unwrap_or(default)
-            }
-            None => default,
+        match self.role_defaults.get(e).copied().flatten() {
+            Some(default) => self
+                .policy
+                .role_in_ancestor(self.pk, self.kind, e, id, default),
+            None => Affine::IDENTITY,
         }
     }
 
@@ -91,14 +76,7 @@ impl<'p> Maps<'p> {
 
     /// The role layer on the instance itself (as `Compiled::layers`).
     fn role_own(&self, id: Option<InstanceId>) -> Affine {
-        let pk = self.pk;
-        match id {
-            Some(id) if pk.flags & ProfileKind::NAMES != 0 => Affine {
-                and: self.policy.role_instance(pk, self.kind, id, !0),
-                or: self.policy.role_instance(pk, self.kind, id, 0),
-            },
-            _ => pk.role_default,
-        }
+        self.policy.role_layer_map(self.pk, self.kind, id)
     }
 
     /// The subject's own rules on the instance itself.
@@ -107,11 +85,11 @@ impl<'p> Maps<'p> {
     }
 }
 
-/// `a` on `bits` only: the identity elsewhere (two maps that agree on `bits`
-/// become equal).
+/// `a` on `bits` only, the identity elsewhere, in its one form (`and` holds
+/// `or`): two maps that do the same on `bits` become equal.
 pub(super) fn on_bits(a: Affine, bits: u64) -> Affine {
     Affine {
-        and: a.and | !bits,
+        and: a.and | a.or | !bits,
         or: a.or & bits,
     }
 }

@@ -4,7 +4,7 @@
 use smallvec::{smallvec, SmallVec};
 
 use crate::def::InstanceId;
-use crate::engine::{Policy, ProfileKind, Subject, SubjectExtra, SubjectRef};
+use crate::engine::{Policy, ProfileKind, Subject, SubjectRef};
 use crate::ids::{Actions, KindId, Resource, StateId, SubjectId};
 use crate::model::{slot, Exception, Layer};
 use crate::table::Affine;
@@ -128,12 +128,28 @@ impl<'p> Compiled<'p> {
         action: impl Actions,
         kind: KindId,
     ) -> Option<Compiled<'p>> {
-        let want = action.mask_for(&Resource::new(kind))?;
+        Compiled::for_want(
+            policy,
+            subject,
+            action.mask_for(&Resource::new(kind))?,
+            kind,
+        )
+    }
+
+    /// [`Compiled::new`] for the actions `want` of `kind` (a mask).
+    pub(super) fn for_want(
+        policy: &'p Policy,
+        subject: SubjectId,
+        want: u64,
+        kind: KindId,
+    ) -> Option<Compiled<'p>> {
         let k = kind.0;
         let (subj, profiles, pk) = policy.list_entry(subject, k)?;
-        // INVARIANT (scopes, as `Policy::scoped`): an owner that is the subject adds
-        // `own`; an owner it manages (and is not itself) adds `managed`; any other
-        // owner, or none, leaves the `any` set.
+        // Step 4 per owner class: what `Policy::scoped` does per owner, with one
+        // managed subject standing for all. INVARIANT (scopes, as
+        // `Policy::scoped`): an owner that is the subject adds `own`; an owner it
+        // manages (and is not itself) adds `managed`; any other owner, or none,
+        // leaves the `any` set.
         let set = pk.set;
         let mut scoped = [set.any; OWNER_CLASSES];
         if let Some(x) = scoped.get_mut(OWN) {
@@ -172,24 +188,14 @@ impl<'p> Compiled<'p> {
     /// The role layer's and then the subject's layer's effect on instance `id`
     /// (none: no id), as one map.
     pub(crate) fn layers(&self, id: Option<InstanceId>) -> Affine {
-        let pk = self.pk;
-        // INVARIANT (role layer, as `allowed_bits` step 5): the role's per-instance
-        // table is consulted only when `role_names_instances`; else, and for no
-        // id, the role's default applies. `role_instance` maps `x` to
-        // `x & and | or`, so its values on all-zeros and all-ones give that map.
-        let role = match id {
-            Some(id) if pk.flags & crate::engine::ProfileKind::NAMES != 0 => Affine {
-                and: self.policy.role_instance(pk, self.kind, id, !0),
-                or: self.policy.role_instance(pk, self.kind, id, 0),
-            },
-            _ => pk.role_default,
-        };
-        // INVARIANT (subject layer): read only when the `LAYER` flag is set, from the
-        // same compiled record a check reads.
-        let own = match &self.subject.extra {
-            Some(e) if self.subject.flags & Subject::LAYER != 0 => e.layer(self.kind, id),
-            _ => Affine::IDENTITY,
-        };
+        // Step 5 as `Policy::after_scope` reads it, as maps: the role layer, then
+        // the subject's own layer (its rules written in ancestors, none given,
+        // then its rules on the instance).
+        let role = self.policy.role_layer_map(self.pk, self.kind, id);
+        let own = self
+            .subject
+            .own_layer()
+            .map_or(Affine::IDENTITY, |e| e.layer(self.kind, id));
         role.then(own)
     }
 
@@ -294,20 +300,8 @@ impl Policy {
             .kinds
             .get(kind.index())
             .is_some_and(|k| !k.chain.is_empty());
-        !(chained && subject_deep(subj, kind.0))
+        !(chained && subj.deep_on(kind.0))
     }
-}
-
-/// The subject's own layer, as a check reads it (only with [`Subject::LAYER`]).
-pub(super) fn own_layer(subj: &Subject) -> Option<&SubjectExtra> {
-    subj.extra
-        .as_deref()
-        .filter(|_| subj.flags & Subject::LAYER != 0)
-}
-
-/// Whether the subject's own layer has rules on `k` written in an ancestor.
-pub(super) fn subject_deep(subj: &Subject, k: u32) -> bool {
-    own_layer(subj).is_some_and(|e| e.deep.iter().any(|(dk, _)| *dk == k))
 }
 
 /// Whether two answer tables are equal (word by word: they are a word or two,
