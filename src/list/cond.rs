@@ -38,6 +38,22 @@ impl Branch {
         self.default == other.default && self.except == other.except && self.no_id == other.no_id
     }
 
+    /// Whether a condition of the branch or the branches below it mentions
+    /// [`Owner::Managed`] or [`Owner::Other`] (then a filter lists the managed
+    /// subjects).
+    pub(super) fn mentions_managed(&self) -> bool {
+        let mut found = false;
+        self.each_cond(&mut |c| {
+            if let Cond::Any(clauses) = c {
+                found |= clauses
+                    .iter()
+                    .flat_map(|c| c.owners.iter().flatten())
+                    .any(|o| matches!(o, Owner::Managed | Owner::Other));
+            }
+        });
+        found
+    }
+
     /// Calls `f` on every condition of the branch and the branches below it.
     pub(crate) fn each_cond(&self, f: &mut impl FnMut(&Cond)) {
         f(&self.default);
@@ -101,13 +117,26 @@ pub(super) type Row = SmallVec<[u64; 1]>;
 
 /// The simplest condition with the answers `answers` (see [`Filter`]).
 pub(super) fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Cond {
+    let rows = owner_rows(p, answers);
+    let full = full_row(p.width());
+    if rows.iter().all(|(_, r)| *r == full) {
+        return Cond::All;
+    }
+    if rows.iter().all(|(_, r)| is_empty(r)) {
+        return Cond::None;
+    }
+    Cond::Any(clauses(&rows, &full, states))
+}
+
+/// Each owner class's row of `answers`, in the order of `Clause::owners` (the
+/// `MANAGED` row only when the subject manages someone).
+fn owner_rows(p: &Probe<'_>, answers: &Answers) -> SmallVec<[(usize, Row); 4]> {
     let width = p.width();
     let words = width.div_ceil(64);
     let mut classes: SmallVec<[usize; 4]> = smallvec![OWN, UNOWNED, OTHER];
     if !p.managed.is_empty() {
         classes.insert(1, MANAGED);
     }
-    // (In the order of `Clause::owners`.)
     let row = |o: usize| -> Row {
         let mut r: Row = smallvec![0; words];
         for s in 0..width {
@@ -119,56 +148,64 @@ pub(super) fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Co
         }
         r
     };
-    let rows: SmallVec<[(usize, Row); 4]> = classes.iter().map(|&o| (o, row(o))).collect();
-    let mut full: Row = smallvec![!0; words];
+    classes.iter().map(|&o| (o, row(o))).collect()
+}
+
+/// The row with every one of `width` state classes.
+fn full_row(width: usize) -> Row {
+    let mut full: Row = smallvec![!0; width.div_ceil(64)];
     if let Some(last) = full.last_mut() {
         if width % 64 != 0 {
             *last = (1 << (width % 64)) - 1;
         }
     }
-    let is_empty = |r: &Row| r.iter().all(|w| *w == 0);
-    if rows.iter().all(|(_, r)| *r == full) {
-        return Cond::All;
+    full
+}
+
+fn is_empty(r: &Row) -> bool {
+    r.iter().all(|w| *w == 0)
+}
+
+/// The states of row `r` (none: any state, when `r` is `full`).
+fn state_set(r: &Row, full: &Row, states: &[String]) -> Option<States> {
+    if r == full {
+        return None;
     }
-    if rows.iter().all(|(_, r)| is_empty(r)) {
-        return Cond::None;
-    }
+    let has = |s: usize| r.get(s / 64).is_some_and(|w| (w >> (s % 64)) & 1 != 0);
+    Some(States {
+        names: states
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| has(i + 1))
+            .map(|(_, n)| n.clone())
+            .collect(),
+        unset: has(0),
+    })
+}
+
+/// The clauses for `rows` (neither all full nor all empty): the states every
+/// owner class has, then the owner classes that have more, grouped by what they
+/// add (a class allowed in every state adds "any state").
+fn clauses(rows: &[(usize, Row)], full: &Row, states: &[String]) -> Vec<Clause> {
     let mut common = full.clone();
-    for (_, r) in &rows {
+    for (_, r) in rows {
         for (c, w) in common.iter_mut().zip(r) {
             *c &= w;
         }
     }
-    let set = |r: &Row| -> Option<States> {
-        if *r == full {
-            return None;
-        }
-        let has = |s: usize| r.get(s / 64).is_some_and(|w| (w >> (s % 64)) & 1 != 0);
-        Some(States {
-            names: states
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| has(i + 1))
-                .map(|(_, n)| n.clone())
-                .collect(),
-            unset: has(0),
-        })
-    };
     let mut clauses = Vec::with_capacity(OWNER_CLASSES + 1);
     if !is_empty(&common) {
         clauses.push(Clause {
             owners: None,
-            states: set(&common),
+            states: state_set(&common, full, states),
         });
     }
-    // The owner classes that allow more than the common states, grouped by what
-    // they add (a class allowed in every state adds "any state").
     let mut extras: SmallVec<[(Row, Vec<Owner>); 4]> = SmallVec::new();
-    for (o, r) in &rows {
+    for (o, r) in rows {
         if *r == common {
             continue;
         }
-        let extra: Row = if *r == full {
+        let extra: Row = if r == full {
             full.clone()
         } else {
             r.iter().zip(&common).map(|(w, c)| w & !c).collect()
@@ -181,8 +218,8 @@ pub(super) fn cond_of(p: &Probe<'_>, answers: &Answers, states: &[String]) -> Co
     for (extra, owners) in extras {
         clauses.push(Clause {
             owners: Some(owners),
-            states: set(&extra),
+            states: state_set(&extra, full, states),
         });
     }
-    Cond::Any(clauses)
+    clauses
 }

@@ -10,10 +10,10 @@ use smallvec::{smallvec, SmallVec};
 use super::cond::{body_of, strings_of};
 use super::filter::{Branch, Named, Within, WithinIds};
 use super::maps::{on_bits, Maps};
-use super::prereq::{relevant, stand_ins, Pre};
+use super::prereq::{stand_ins, Pre};
 use super::probe::{named_at, unnamed_id, Answers, Compiled, Probe, MANAGED, OWNER_CLASSES};
 use crate::def::InstanceId;
-use crate::engine::{Policy, Texts};
+use crate::engine::{Policy, SubjectRef, Texts};
 use crate::ids::{Instance, KindId, Resource, SubjectId};
 use crate::model::slot;
 use crate::table::{Affine, IntHasher};
@@ -69,6 +69,59 @@ pub(super) struct Deep<'p> {
     pub(super) interned: HashMap<Branch, usize, BuildHasherDefault<IntHasher>>,
 }
 
+/// Per depth (`d - 1`), the ancestor ids with a class of their own, sorted: those
+/// the subject's and its role's rules written in that ancestor name, and those
+/// a prerequisite in `pres` can tell apart there.
+fn ancestor_classes(
+    policy: &Policy,
+    info: Option<SubjectRef<'_>>,
+    k: u32,
+    depth: usize,
+    pres: &[Pre],
+) -> Vec<Vec<InstanceId>> {
+    let mut classes: Vec<Vec<InstanceId>> = (1..=depth)
+        .map(|d| named_at(policy, info, slot(k, d as u8)))
+        .collect();
+    for p in pres {
+        for (c, pc) in classes.iter_mut().zip(&p.classes) {
+            c.extend_from_slice(pc);
+        }
+    }
+    for c in &mut classes {
+        c.sort_unstable();
+        c.dedup();
+    }
+    classes
+}
+
+/// A string no rule names resolves to this number (see `Policy::instance`).
+fn unnamed_text(policy: &Policy) -> InstanceId {
+    Texts::UNNAMED | policy.texts.len() as u64
+}
+
+/// Per depth, an id in no class of `classes` (for an ancestor kind with string
+/// ids, the unnamed string's number).
+fn others(policy: &Policy, classes: &[Vec<InstanceId>], chain: &[u32]) -> Vec<InstanceId> {
+    let text = |a: u32| {
+        policy
+            .schema
+            .kinds
+            .get(a as usize)
+            .is_some_and(|x| x.text_ids)
+    };
+    classes
+        .iter()
+        .zip(chain)
+        .map(|(c, &a)| {
+            if text(a) {
+                unnamed_text(policy)
+            } else {
+                unnamed_id(c)
+            }
+        })
+        .collect()
+}
+
 impl<'p> Deep<'p> {
     /// The builder, or none when `can` denies every resource of `kind` to
     /// `subject` (unknown subject or kind).
@@ -91,79 +144,27 @@ impl<'p> Deep<'p> {
         } = Compiled::for_want(policy, subject, want, kind)?;
         let info = policy.resolve(subject).and_then(|s| policy.info(s));
         let chain: &[u32] = &compiled.chain;
-        let depth = chain.len();
-        // Only prerequisites whose unmet removal reaches `want` can change the
-        // answer: another one removes actions `want` does not hold, and any
-        // prerequisite it would make skipped (its action needs the removed one)
-        // removes no more than it does.
-        let mut pres: Vec<Pre> = compiled
-            .ancestor_prerequisites
-            .iter()
-            .filter_map(|p| {
-                let action = 1u64 << (p.action & 63);
-                let close_up = compiled.close_up(action);
-                if close_up & want == 0 {
-                    return None;
-                }
-                let mut classes = vec![Vec::new(); depth];
-                relevant(policy, info, p.kind, usize::from(p.depth), &mut classes);
-                for c in &mut classes {
-                    c.sort_unstable();
-                    c.dedup();
-                }
-                Some(Pre {
-                    action,
-                    close_up,
-                    depth: usize::from(p.depth),
-                    needs: p.needs,
-                    classes,
-                    reps: Vec::new(),
-                    kind: p.kind,
-                })
-            })
-            .collect();
+        let mut pres = Pre::of_kind(policy, info, compiled, want);
         let bits = pres.iter().fold(want, |b, p| b | p.action);
-        let mut classes: Vec<Vec<InstanceId>> = (1..=depth)
-            .map(|d| named_at(policy, info, slot(k, d as u8)))
-            .collect();
-        for p in &pres {
-            for (c, pc) in classes.iter_mut().zip(&p.classes) {
-                c.extend_from_slice(pc);
-            }
-        }
-        for c in &mut classes {
-            c.sort_unstable();
-            c.dedup();
-        }
-        // A string no rule names resolves to this number (see `Policy::instance`).
-        let unnamed_text = Texts::UNNAMED | policy.texts.len() as u64;
-        let text = |a: u32| {
-            policy
-                .schema
-                .kinds
-                .get(a as usize)
-                .is_some_and(|x| x.text_ids)
-        };
-        let others: Vec<InstanceId> = classes
-            .iter()
-            .zip(chain)
-            .map(|(c, &a)| if text(a) { unnamed_text } else { unnamed_id(c) })
-            .collect();
+        let classes = ancestor_classes(policy, info, k, chain.len(), &pres);
+        let others = others(policy, &classes, chain);
         for p in &mut pres {
             p.reps = stand_ins(policy, subject, p, &others);
         }
         let own_named = named_at(policy, info, slot(k, 0));
         let own_other = if compiled.text_ids {
-            unnamed_text
+            unnamed_text(policy)
         } else {
             unnamed_id(&own_named)
         };
-        let mut deep = Deep {
+        let maps = Maps::new(policy, subj, pk, k);
+        let (role_tail, subject_tail) = maps.tails(chain.len());
+        Some(Deep {
             policy,
             subject,
             kind,
             chain,
-            maps: Maps::new(policy, subj, pk, k),
+            maps,
             string_ids: compiled.text_ids,
             want,
             bits,
@@ -174,30 +175,14 @@ impl<'p> Deep<'p> {
             own_other,
             classes,
             others,
-            role_tail: Vec::new(),
-            subject_tail: Vec::new(),
+            role_tail,
+            subject_tail,
             pres,
             met: HashMap::new(),
             memo: HashMap::new(),
             nodes: Vec::new(),
             interned: HashMap::default(),
-        };
-        // Tails: the maps of the depths not given, outermost first.
-        let (mut role, mut own) = (Affine::IDENTITY, Affine::IDENTITY);
-        let mut role_tail = vec![role];
-        let mut subject_tail = vec![own];
-        for d in (1..=depth).rev() {
-            let (r, o) = deep.maps.at(d, None);
-            role = role.then(r);
-            own = own.then(o);
-            role_tail.push(role);
-            subject_tail.push(own);
-        }
-        role_tail.reverse();
-        subject_tail.reverse();
-        deep.role_tail = role_tail;
-        deep.subject_tail = subject_tail;
-        Some(deep)
+        })
     }
 
     /// The whole tree.
@@ -236,77 +221,102 @@ impl<'p> Deep<'p> {
         let body = self.leaf(&state, states);
         let d = state.depth;
         let branch = match (self.chain.get(d).copied(), self.others.get(d).copied()) {
-            (Some(akind), Some(other)) => {
-                let next = self.step(&state, other);
-                let other_child = self.node(next, states);
-                let mut groups: Vec<(usize, Vec<InstanceId>)> = Vec::new();
-                // The few states the ids of this depth lead to, compared before
-                // hashing: most ids lead to one already seen.
-                let mut recent: SmallVec<[(State, usize); 8]> = SmallVec::new();
-                let mut i = 0;
-                while let Some(&id) = self.classes.get(d).and_then(|c| c.get(i)) {
-                    i += 1;
-                    let next = self.step(&state, id);
-                    let child = match recent.iter().find(|(s, _)| *s == next) {
-                        Some(&(_, child)) => child,
-                        None => {
-                            let child = self.node(next.clone(), states);
-                            if !recent.spilled() {
-                                recent.push((next, child));
-                            }
-                            child
-                        }
-                    };
-                    if child == other_child {
-                        continue;
-                    }
-                    match groups.iter_mut().find(|(c, _)| *c == child) {
-                        Some((_, ids)) => ids.push(id),
-                        None => groups.push((child, vec![id])),
-                    }
-                }
-                let default = self.branch_at(other_child);
-                if groups.is_empty() && default.within.is_none() && default.same_conditions(&body) {
-                    // The next ancestor changes nothing, whichever it is.
-                    body
-                } else {
-                    let text = self
-                        .policy
-                        .schema
-                        .kinds
-                        .get(akind as usize)
-                        .is_some_and(|x| x.text_ids);
-                    let except = groups
-                        .into_iter()
-                        .map(|(child, ids)| WithinIds {
-                            texts: if text {
-                                strings_of(&self.policy.texts, &ids)
-                            } else {
-                                Vec::new()
-                            },
-                            ids,
-                            then: self.branch_at(child),
-                        })
-                        .collect();
-                    Branch {
-                        within: Some(Box::new(Within {
-                            depth: d + 1,
-                            kind: Named {
-                                name: self.policy.kind_name(KindId(akind)).to_string(),
-                                index: akind,
-                            },
-                            default,
-                            except,
-                        })),
-                        ..body
-                    }
-                }
-            }
+            (Some(akind), Some(other)) => self.split(&state, akind, other, body, states),
             _ => body,
         };
         let n = self.intern(branch);
         self.memo.insert(state, n);
         n
+    }
+
+    /// The branch for instances at `state` given `body` for those given no
+    /// further ancestor: `body` itself when the next ancestor (of kind `akind`;
+    /// `other` an id in no class there) changes nothing, else `body` with a
+    /// split on it.
+    fn split(
+        &mut self,
+        state: &State,
+        akind: u32,
+        other: InstanceId,
+        body: Branch,
+        states: &[String],
+    ) -> Branch {
+        let next = self.step(state, other);
+        let other_child = self.node(next, states);
+        let groups = self.children(state, other_child, states);
+        let default = self.branch_at(other_child);
+        if groups.is_empty() && default.within.is_none() && default.same_conditions(&body) {
+            // The next ancestor changes nothing, whichever it is.
+            return body;
+        }
+        let text = self
+            .policy
+            .schema
+            .kinds
+            .get(akind as usize)
+            .is_some_and(|x| x.text_ids);
+        let except = groups
+            .into_iter()
+            .map(|(child, ids)| WithinIds {
+                texts: if text {
+                    strings_of(&self.policy.texts, &ids)
+                } else {
+                    Vec::new()
+                },
+                ids,
+                then: self.branch_at(child),
+            })
+            .collect();
+        Branch {
+            within: Some(Box::new(Within {
+                depth: state.depth + 1,
+                kind: Named {
+                    name: self.policy.kind_name(KindId(akind)).to_string(),
+                    index: akind,
+                },
+                default,
+                except,
+            })),
+            ..body
+        }
+    }
+
+    /// The ids of the next ancestor's classes whose node differs from
+    /// `other_child` (an id in no class), grouped by node.
+    fn children(
+        &mut self,
+        state: &State,
+        other_child: usize,
+        states: &[String],
+    ) -> Vec<(usize, Vec<InstanceId>)> {
+        let d = state.depth;
+        let mut groups: Vec<(usize, Vec<InstanceId>)> = Vec::new();
+        // The few states the ids of this depth lead to, compared before
+        // hashing: most ids lead to one already seen.
+        let mut recent: SmallVec<[(State, usize); 8]> = SmallVec::new();
+        let mut i = 0;
+        while let Some(&id) = self.classes.get(d).and_then(|c| c.get(i)) {
+            i += 1;
+            let next = self.step(state, id);
+            let child = match recent.iter().find(|(s, _)| *s == next) {
+                Some(&(_, child)) => child,
+                None => {
+                    let child = self.node(next.clone(), states);
+                    if !recent.spilled() {
+                        recent.push((next, child));
+                    }
+                    child
+                }
+            };
+            if child == other_child {
+                continue;
+            }
+            match groups.iter_mut().find(|(c, _)| *c == child) {
+                Some((_, ids)) => ids.push(id),
+                None => groups.push((child, vec![id])),
+            }
+        }
+        groups
     }
 
     /// `state` after reading `id` as the next ancestor.

@@ -401,16 +401,7 @@ impl Filter {
         states: Vec<String>,
         root: Branch,
     ) -> Filter {
-        let mut needs_managed = false;
-        root.each_cond(&mut |c| {
-            if let Cond::Any(clauses) = c {
-                needs_managed |= clauses
-                    .iter()
-                    .flat_map(|c| c.owners.iter().flatten())
-                    .any(|o| matches!(o, Owner::Managed | Owner::Other));
-            }
-        });
-        let managed = if needs_managed {
+        let managed = if root.mentions_managed() {
             managed
                 .iter()
                 .map(|&m| Named {
@@ -421,29 +412,8 @@ impl Filter {
         } else {
             Vec::new()
         };
-        let compiled = policy.schema.kinds.get(kind.index());
-        let text = |k: u32| {
-            policy
-                .schema
-                .kinds
-                .get(k as usize)
-                .is_some_and(|k| k.text_ids)
-        };
-        let ancestors: Vec<AncestorKind> = compiled
-            .map(|c| {
-                c.chain
-                    .iter()
-                    .map(|&a| AncestorKind {
-                        kind: Named {
-                            name: policy.kind_name(KindId(a)).to_string(),
-                            index: a,
-                        },
-                        string_ids: text(a),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let string_ids = text(kind.0);
+        let ancestors = ancestor_kinds(policy, kind);
+        let string_ids = text_ids(policy, kind.0);
         let strings = (string_ids || ancestors.iter().any(|a| a.string_ids)).then(|| Strings {
             named: policy.texts.len() as u64,
             texts: Some(policy.texts.clone()),
@@ -536,4 +506,34 @@ impl Filter {
     pub fn is_none(&self) -> bool {
         self.root.is_const(&Cond::None)
     }
+}
+
+/// Whether instances of kind `k` have string ids.
+fn text_ids(policy: &Policy, k: u32) -> bool {
+    policy
+        .schema
+        .kinds
+        .get(k as usize)
+        .is_some_and(|k| k.text_ids)
+}
+
+/// The ancestor kinds of `kind`, parent first.
+fn ancestor_kinds(policy: &Policy, kind: KindId) -> Vec<AncestorKind> {
+    policy
+        .schema
+        .kinds
+        .get(kind.index())
+        .map(|c| {
+            c.chain
+                .iter()
+                .map(|&a| AncestorKind {
+                    kind: Named {
+                        name: policy.kind_name(KindId(a)).to_string(),
+                        index: a,
+                    },
+                    string_ids: text_ids(policy, a),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

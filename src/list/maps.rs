@@ -56,6 +56,25 @@ impl<'p> Maps<'p> {
         }
     }
 
+    /// The tails of the chain (`depth` ancestor kinds): at index `d`, the role
+    /// layer's maps for depths `d + 1` and up, none of them given, outermost
+    /// first; then the subject's own layer's likewise.
+    pub(super) fn tails(&self, depth: usize) -> (Vec<Affine>, Vec<Affine>) {
+        let (mut role, mut own) = (Affine::IDENTITY, Affine::IDENTITY);
+        let mut role_tail = vec![role];
+        let mut subject_tail = vec![own];
+        for d in (1..=depth).rev() {
+            let (r, o) = self.at(d, None);
+            role = role.then(r);
+            own = own.then(o);
+            role_tail.push(role);
+            subject_tail.push(own);
+        }
+        role_tail.reverse();
+        subject_tail.reverse();
+        (role_tail, subject_tail)
+    }
+
     /// The role layer's rules written in the ancestor at depth `e`.
     fn role_at(&self, e: usize, id: Option<InstanceId>) -> Affine {
         match self.role_defaults.get(e).copied().flatten() {

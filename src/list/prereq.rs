@@ -9,7 +9,7 @@ use super::probe::named_at;
 use crate::def::InstanceId;
 use crate::engine::{Policy, SubjectRef};
 use crate::ids::SubjectId;
-use crate::model::slot;
+use crate::model::{slot, Kind};
 use crate::table::{Affine, IntHasher};
 
 /// A prerequisite on an ancestor instance that can remove the filter's action.
@@ -34,6 +34,51 @@ pub(super) struct Pre {
     /// the same maps (so thousands of ancestor exceptions that do the same make
     /// one state, not one each); any other id stands for itself.
     pub(super) reps: Vec<Vec<InstanceId>>,
+}
+
+impl Pre {
+    /// The prerequisites on ancestor instances of kind `compiled` that can
+    /// remove an action of `want`, each with the ancestor ids it can tell apart
+    /// (its stand-ins are filled in later, see [`stand_ins`]).
+    ///
+    /// Only prerequisites whose unmet removal reaches `want` can change the
+    /// answer: another one removes actions `want` does not hold, and any
+    /// prerequisite it would make skipped (its action needs the removed one)
+    /// removes no more than it does.
+    pub(super) fn of_kind(
+        policy: &Policy,
+        info: Option<SubjectRef<'_>>,
+        compiled: &Kind,
+        want: u64,
+    ) -> Vec<Pre> {
+        let depth = compiled.chain.len();
+        compiled
+            .ancestor_prerequisites
+            .iter()
+            .filter_map(|p| {
+                let action = 1u64 << (p.action & 63);
+                let close_up = compiled.close_up(action);
+                if close_up & want == 0 {
+                    return None;
+                }
+                let mut classes = vec![Vec::new(); depth];
+                relevant(policy, info, p.kind, usize::from(p.depth), &mut classes);
+                for c in &mut classes {
+                    c.sort_unstable();
+                    c.dedup();
+                }
+                Some(Pre {
+                    action,
+                    close_up,
+                    depth: usize::from(p.depth),
+                    needs: p.needs,
+                    classes,
+                    reps: Vec::new(),
+                    kind: p.kind,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Appends to `out` (indexed by depth below the filter's kind, `d - 1`) the
