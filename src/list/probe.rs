@@ -1,5 +1,36 @@
 //! The probe: the engine's answers on every class of resources of one kind (ids
 //! named and one unnamed, owner classes, states), read off the compiled tables.
+//!
+//! ## What is the engine's, and what is the probe's own
+//!
+//! No step of the decision order is decided here by rules of the probe's own:
+//! every table is read through the function the check reads it with. Step 3 is
+//! the profile entry (`Policy::list_entry`, found as `allowed_bits` finds it);
+//! step 5 is `Policy::role_layer` and the subject's `SubjectExtra::layer`
+//! (`engine/layers.rs`, which `Policy::after_scope` and `Policy::contained`
+//! call too); steps 2, 6 and 7 are `ProfileKind::keep` and `Policy::state_keep`;
+//! a prerequisite on an ancestor instance is `Policy::allowed_bits` on that
+//! ancestor (`deep.rs`).
+//!
+//! What the probe computes that a check of one resource cannot is a *class* of
+//! resources at a time, and that needs the steps in a symbolic form:
+//!
+//! - step 4 per owner **relation** (none, the subject, one it manages, anyone
+//!   else), where `Policy::scoped` takes one owner id: the answer is the same for
+//!   every owner in a relation, and the probe must answer for every owner, not
+//!   one;
+//! - step 5 as a **map** ([`Affine`]) per class of ids, applied to the four
+//!   scoped sets at once, and (in `deep.rs`) composed down the ancestors so that
+//!   ancestors whose maps agree share one node of the tree; the check applies
+//!   the same maps to one set, and cannot say which ancestor ids answer alike;
+//! - steps 2, 6 and 7 as one keep mask per state, each read once per kind.
+//!
+//! Asking `can` (or `after_scope`) on a representative resource of every class
+//! instead would cost (named ids + 2) x 4 owner classes x (states + 1) checks per
+//! filter, each with its own lookups (192 for a subject naming 10 ids of a kind
+//! with 3 states), where the probe does one lookup per id class (12) and a few
+//! mask operations. The differential tests (`tests/filter.rs`) hold the two
+//! forms equal on every resource of a universe.
 
 use smallvec::{smallvec, SmallVec};
 
