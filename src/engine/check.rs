@@ -206,7 +206,7 @@ impl Policy {
         }
         x = self.role_layer(pk, k, r.id, x);
         if let Some(extra) = extra {
-            if extra.deep.iter().any(|(dk, _)| *dk == k) {
+            if extra.deep_on(k) {
                 for d in (1..=chain).rev() {
                     x = extra
                         .at(slot(k, d as u8), ancestors.get(d - 1).copied())

@@ -90,7 +90,14 @@ impl Subject {
     /// Whether the subject's own layer has rules on kind `k` written in an
     /// ancestor.
     pub(crate) fn deep_on(&self, k: u32) -> bool {
-        self.own_layer()
-            .is_some_and(|e| e.deep.iter().any(|(dk, _)| *dk == k))
+        self.own_layer().is_some_and(|e| e.deep_on(k))
+    }
+}
+
+impl SubjectExtra {
+    /// Whether this own layer has rules on kind `k` written in an ancestor.
+    #[inline]
+    pub(crate) fn deep_on(&self, k: u32) -> bool {
+        self.deep.iter().any(|(dk, _)| *dk == k)
     }
 }
