@@ -264,7 +264,6 @@ mod def;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-mod bulk;
 mod change;
 mod compile;
 mod diff;
@@ -273,8 +272,8 @@ mod error;
 mod eval;
 mod explain;
 mod export;
-mod filter;
 mod ids;
+mod list;
 #[cfg(any(feature = "json", feature = "toml"))]
 mod load;
 mod model;
@@ -285,12 +284,10 @@ mod query;
 pub mod reference;
 mod render;
 mod serial;
-mod sql;
 mod table;
 pub mod testing;
 mod validate;
 
-pub use bulk::BitSet;
 pub use change::{Actor, Change, LivePolicy};
 pub use def::{
     ActionRefDef, AdminRuleDef, ChangeKind, ExceptionDef, GrantDef, IdDef, IdType, InstanceId,
@@ -304,15 +301,15 @@ pub use error::{name_problem, ChangeError, Escalation, Item, PolicyError, TypedK
 pub use error::{LoadError, SourceFormat};
 pub use eval::{Rule, Step};
 pub use explain::Explanation;
-pub use filter::{
-    AncestorKind, Branch, Clause, Cond, Except, Filter, Named, Owner, States, Within, WithinIds,
-};
 pub use ids::{
     ActionId, ActionSet, Actions, Instance, KindId, Resource, ResourceKind, RoleId, StateId,
     SubjectId, TypedKind, MAX_ACTIONS, MAX_ANCESTORS,
 };
+pub use list::{
+    AncestorKind, BitSet, Branch, Clause, Columns, Cond, Except, Filter, Named, Owner, Sql,
+    SqlError, SqlValue, States, Within, WithinIds,
+};
 pub use principal::{Key, OwnerToken, Principal, PrincipalDef};
 pub use query::{Query, QueryError};
 pub use render::Matrix;
-pub use sql::{Columns, Sql, SqlError, SqlValue};
 pub use validate::MAX_ERRORS;

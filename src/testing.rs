@@ -36,8 +36,8 @@ use crate::error::nearest;
 pub use crate::error::MatrixError;
 use crate::explain::Explanation;
 use crate::principal::{Key, PrincipalDef};
-pub use crate::query::{Query, QueryError};
 use crate::render::Matrix;
+pub use crate::{Query, QueryError};
 
 /// One expected decision. In a document either a string `"QUERY => allow"` (or
 /// `=> deny`) or an object `{"query": "QUERY", "allow": true}`.

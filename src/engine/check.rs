@@ -98,10 +98,7 @@ impl Policy {
             x = self.scoped(s, subj, pk, r, x);
         }
         if r.rare | (pk.flags & ProfileKind::RARE) != 0 {
-            let extra = subj
-                .extra
-                .as_deref()
-                .filter(|_| subj.flags & Subject::LAYER != 0);
+            let extra = subj.own_layer();
             return self.contained_subject(subject, pk, profiles, x, extra, r);
         }
         self.after_scope(
@@ -149,10 +146,7 @@ impl Policy {
     ) -> u64 {
         let k = r.kind;
         // Step 5: the role's layer, then the subject's.
-        x = match r.id {
-            Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
-            _ => pk.role_default.apply(x),
-        };
+        x = self.role_layer(pk, k, r.id, x);
         if layer {
             if let Some(extra) = extra {
                 x = Self::own_layer(extra, k, r.id, x);
@@ -201,27 +195,17 @@ impl Policy {
         // instance's own), then the subject's.
         if pk.flags & ProfileKind::DEEP != 0 {
             for (d, depth) in Self::depths(chain) {
-                let sl = Slot::new(k, depth);
-                let Some(default) = self.schema.role_deep.get(role_tag(pk.role, sl), 0) else {
+                let Some(default) = self.role_in_ancestors(pk, k, depth) else {
                     continue;
                 };
-                let a = match ancestors.get(d - 1) {
-                    Some(&id) => self
-                        .schema
-                        .role_instances
-                        .get(role_tag(pk.role, sl), id)
-                        .unwrap_or(default),
-                    None => default,
-                };
-                x = a.apply(x);
+                x = self
+                    .role_in_ancestor(pk, k, depth, ancestors.get(d - 1).copied(), default)
+                    .apply(x);
             }
         }
-        x = match r.id {
-            Some(id) if pk.flags & ProfileKind::NAMES != 0 => self.role_instance(pk, k, id, x),
-            _ => pk.role_default.apply(x),
-        };
+        x = self.role_layer(pk, k, r.id, x);
         if let Some(extra) = extra {
-            if extra.deep.iter().any(|(dk, _)| *dk == k) {
+            if extra.deep_on(k) {
                 for (d, depth) in Self::depths(chain) {
                     x = extra
                         .at(Slot::new(k, depth), ancestors.get(d - 1).copied())
@@ -284,7 +268,7 @@ impl Policy {
     /// The depths `chain..=1` of a kind's ancestors, outermost first, each with
     /// its depth as a slot takes it.
     #[inline]
-    fn depths(chain: usize) -> impl Iterator<Item = (usize, u8)> {
+    pub(crate) fn depths(chain: usize) -> impl Iterator<Item = (usize, u8)> {
         (1..=chain.min(MAX_ANCESTORS))
             .rev()
             .filter_map(|d| u8::try_from(d).ok().map(|depth| (d, depth)))

@@ -4,6 +4,7 @@
 //! once a check has ids: definitions are turned into these tables by `compile`.
 
 mod check;
+mod layers;
 mod names;
 mod profiles;
 mod subjects;

@@ -11,10 +11,10 @@
 //! error ([`SqlError::MissingAncestor`]), never a `WHERE` that leaves the test
 //! out.
 
-use std::fmt;
-
+use super::columns::Columns;
+use super::error::SqlError;
+use super::filter::{Branch, Clause, Cond, Filter, Owner, States, Within};
 use crate::def::InstanceId;
-use crate::filter::{Branch, Clause, Cond, Filter, Owner, States, Within};
 
 /// A value to bind to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -37,159 +37,9 @@ pub struct Sql {
     pub params: Vec<SqlValue>,
 }
 
-/// Why a filter could not be rendered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SqlError {
-    /// A column name is not a SQL identifier.
-    #[error("columns.{field}: `{name}` is not a SQL identifier (a letter or `_`, then letters, digits or `_`, optionally `table.column`)")]
-    BadColumn {
-        /// Which column: `id`, `owner`, `state` or `ancestor`.
-        field: &'static str,
-        /// The name given.
-        name: String,
-    },
-    /// An instance id the filter names is above `i64::MAX`, so no SQL integer
-    /// holds it.
-    #[error("instance id `{id}` does not fit a SQL integer")]
-    IdOutOfRange {
-        /// The id.
-        id: InstanceId,
-    },
-    /// The filter tests an ancestor of each row (its answers depend on it) and
-    /// the columns name no column for that ancestor kind.
-    #[error("columns.ancestor: no column for the `{kind}` of each row (ancestor {depth} of `{of}`), which the filter tests; give one with `Columns::ancestor`")]
-    MissingAncestor {
-        /// The ancestor kind.
-        kind: String,
-        /// Its depth (1: the parent).
-        depth: usize,
-        /// The filter's kind.
-        of: String,
-    },
-    /// A filter of a kind with string ids lists an id without its string (a
-    /// filter not made by [`Policy::filter`](crate::Policy::filter)).
-    #[error("instance id `{id}` of a kind with string ids has no string in the filter")]
-    NoText {
-        /// The id (the policy's number for the string).
-        id: InstanceId,
-    },
-}
-
-type KeyFn<'a> = Box<dyn Fn(&str) -> Option<SqlValue> + 'a>;
-
-/// The columns of the caller's table, and how owners and states are stored in
-/// them.
-///
-/// Ids: the id column holds the instance's id (an integer, or text for a kind
-/// with string ids); `NULL` is no id. Ancestors ([`Columns::ancestor`]): a column
-/// per ancestor kind the filter tests, holding the id of the row's ancestor of
-/// that kind (`NULL`: not given). Ancestors are read parent first: a `NULL`
-/// parent means no ancestor is given, whatever the columns above hold.
-///
-/// Owners: the column holds, for each row, the key of the subject that owns it
-/// (`NULL`: no owner). By default a subject's key is its name, as text; give
-/// [`owner_keys`](Columns::owner_keys) to map names to the keys the table uses.
-/// States: by default a state's name, as text; `NULL` is no state. A row whose
-/// state maps to no state of the kind never matches (default deny). Without an
-/// owner (state) column, every row has no owner (no state). Mappings must be
-/// one-to-one; a name mapped to `None` is one no row has.
-pub struct Columns<'a> {
-    id: &'a str,
-    owner: Option<&'a str>,
-    state: Option<&'a str>,
-    owner_key: Option<KeyFn<'a>>,
-    state_value: Option<KeyFn<'a>>,
-    /// `(ancestor kind, column)`.
-    ancestors: Vec<(&'a str, &'a str)>,
-}
-
-impl fmt::Debug for Columns<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Columns")
-            .field("id", &self.id)
-            .field("owner", &self.owner)
-            .field("state", &self.state)
-            .field("owner_keys", &self.owner_key.as_ref().map(|_| "fn"))
-            .field("state_values", &self.state_value.as_ref().map(|_| "fn"))
-            .field("ancestors", &self.ancestors)
-            .finish()
-    }
-}
-
-impl<'a> Columns<'a> {
-    /// A table whose instance ids are in column `id` (an integer column).
-    pub fn new(id: &'a str) -> Self {
-        Columns {
-            id,
-            owner: None,
-            state: None,
-            owner_key: None,
-            state_value: None,
-            ancestors: Vec::new(),
-        }
-    }
-
-    /// The column holding each row's ancestor of kind `kind` (by name): its id,
-    /// an integer or, for a kind with string ids, text; `NULL` when the row is
-    /// given no such ancestor. Needed for each ancestor kind the filter tests
-    /// ([`Filter::within`]); a column for a kind it does not test is not read.
-    /// Giving the same kind again replaces its column.
-    #[must_use]
-    pub fn ancestor(mut self, kind: &'a str, column: &'a str) -> Self {
-        self.ancestors.retain(|(k, _)| *k != kind);
-        self.ancestors.push((kind, column));
-        self
-    }
-
-    /// The owner column.
-    #[must_use]
-    pub fn owner(mut self, column: &'a str) -> Self {
-        self.owner = Some(column);
-        self
-    }
-
-    /// The state column.
-    #[must_use]
-    pub fn state(mut self, column: &'a str) -> Self {
-        self.state = Some(column);
-        self
-    }
-
-    /// How a subject (by name) is stored in the owner column; `None`: it owns no
-    /// row.
-    #[must_use]
-    pub fn owner_keys(mut self, key: impl Fn(&str) -> Option<SqlValue> + 'a) -> Self {
-        self.owner_key = Some(Box::new(key));
-        self
-    }
-
-    /// How a state (by name) is stored in the state column; `None`: no row is in
-    /// it.
-    #[must_use]
-    pub fn state_values(mut self, value: impl Fn(&str) -> Option<SqlValue> + 'a) -> Self {
-        self.state_value = Some(Box::new(value));
-        self
-    }
-
-    fn owner_of(&self, name: &str) -> Option<SqlValue> {
-        match &self.owner_key {
-            Some(f) => f(name),
-            None => Some(SqlValue::Text(name.to_string())),
-        }
-    }
-
-    fn state_of(&self, name: &str) -> Option<SqlValue> {
-        match &self.state_value {
-            Some(f) => f(name),
-            None => Some(SqlValue::Text(name.to_string())),
-        }
-    }
-}
-
 /// Whether `name` is `ident` or `ident.ident`, each an ASCII letter or `_` then
 /// ASCII letters, digits or `_`.
-fn is_identifier(name: &str) -> bool {
+pub(super) fn is_identifier(name: &str) -> bool {
     let part = |p: &str| {
         let mut chars = p.chars();
         chars
@@ -203,7 +53,7 @@ fn is_identifier(name: &str) -> bool {
     }
 }
 
-fn checked<'c>(field: &'static str, name: &'c str) -> Result<&'c str, SqlError> {
+pub(super) fn checked<'c>(field: &'static str, name: &'c str) -> Result<&'c str, SqlError> {
     if is_identifier(name) {
         Ok(name)
     } else {
@@ -217,7 +67,7 @@ fn checked<'c>(field: &'static str, name: &'c str) -> Result<&'c str, SqlError> 
 /// A rendered piece: a constant, or text with its own bind values and its top
 /// operator.
 #[derive(Debug, Clone, PartialEq)]
-enum Expr {
+pub(super) enum Expr {
     True,
     False,
     Text(String, Vec<SqlValue>, Op),
@@ -225,7 +75,7 @@ enum Expr {
 
 /// The top operator of a piece of text, to know when it needs parentheses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(super) enum Op {
     Atom,
     And,
     Or,
@@ -263,7 +113,7 @@ impl Expr {
 /// The texts of `parts` joined by `op` (constants, the identity of `op`, left
 /// out), a part in parentheses when its own operator is the other one; `empty`
 /// when no text is left.
-fn join(parts: Vec<Expr>, op: Op, empty: Expr) -> Expr {
+pub(super) fn join(parts: Vec<Expr>, op: Op, empty: Expr) -> Expr {
     let mut texts: Vec<Expr> = parts
         .into_iter()
         .filter(|p| matches!(p, Expr::Text(..)))
@@ -288,12 +138,12 @@ fn join(parts: Vec<Expr>, op: Op, empty: Expr) -> Expr {
     Expr::Text(out.join(sep), params, op)
 }
 
-fn placeholders(n: usize) -> String {
+pub(super) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
 /// The ids as bind values.
-fn id_values(ids: &[InstanceId]) -> Result<Vec<SqlValue>, SqlError> {
+pub(super) fn id_values(ids: &[InstanceId]) -> Result<Vec<SqlValue>, SqlError> {
     ids.iter()
         .map(|&id| {
             i64::try_from(id)
@@ -303,12 +153,12 @@ fn id_values(ids: &[InstanceId]) -> Result<Vec<SqlValue>, SqlError> {
         .collect()
 }
 
-struct Render<'r, 'a> {
-    filter: &'r Filter,
-    columns: &'r Columns<'a>,
-    id: &'r str,
-    owner: Option<&'r str>,
-    state: Option<&'r str>,
+pub(super) struct Render<'r, 'a> {
+    pub(super) filter: &'r Filter,
+    pub(super) columns: &'r Columns<'a>,
+    pub(super) id: &'r str,
+    pub(super) owner: Option<&'r str>,
+    pub(super) state: Option<&'r str>,
 }
 
 impl Render<'_, '_> {
