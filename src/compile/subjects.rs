@@ -67,30 +67,7 @@ impl Schema {
     ) -> Result<SubjectInfo> {
         let path = at;
         let role = self.role_named(sdef.role, &|| format!("{}.role", path()))?;
-        let mut toggles: SmallVec<[ToggleId; 4]> = SmallVec::with_capacity(sdef.toggles.len());
-        for t in sdef.toggles {
-            match self.toggle_index.get(t) {
-                Some(&id) => toggles.push(id),
-                None => {
-                    resolve_list(
-                        &self.toggle_index,
-                        sdef.toggles,
-                        &format!("{}.toggles", path()),
-                        Item::Toggle,
-                    )?;
-                }
-            }
-        }
-        toggles.sort_unstable();
-        if toggles.windows(2).any(|w| w.first() == w.get(1)) {
-            // A repeated toggle: report it where it stands.
-            resolve_list(
-                &self.toggle_index,
-                sdef.toggles,
-                &format!("{}.toggles", path()),
-                Item::Toggle,
-            )?;
-        }
+        let toggles = self.toggles_named(sdef.toggles, &|| format!("{}.toggles", path()))?;
         let mut levels: SmallVec<[(KindId, LevelId); 4]> =
             SmallVec::with_capacity(sdef.levels.len());
         for (kname, level) in sdef.levels.iter() {
@@ -145,6 +122,30 @@ impl Schema {
             Some(&r) => Ok(r),
             None => lookup(&self.role_index, role, path(), Item::Role),
         }
+    }
+
+    /// A subject's toggles, sorted: every name known, none repeated. Errors at
+    /// `path()`.
+    pub(crate) fn toggles_named(
+        &self,
+        names: &[String],
+        path: &dyn Fn() -> String,
+    ) -> Result<SmallVec<[ToggleId; 4]>> {
+        let mut toggles: SmallVec<[ToggleId; 4]> = SmallVec::with_capacity(names.len());
+        for t in names {
+            match self.toggle_index.get(t) {
+                Some(&id) => toggles.push(id),
+                None => {
+                    resolve_list(&self.toggle_index, names, &path(), Item::Toggle)?;
+                }
+            }
+        }
+        toggles.sort_unstable();
+        if toggles.windows(2).any(|w| w.first() == w.get(1)) {
+            // A repeated toggle: report it where it stands.
+            resolve_list(&self.toggle_index, names, &path(), Item::Toggle)?;
+        }
+        Ok(toggles)
     }
 
     /// Kind `kname` and its level `level`, for a subject's levels at `path()`.
