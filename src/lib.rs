@@ -130,12 +130,21 @@
 //!
 //! ## How it works
 //!
-//! The source follows the pipeline: the document (`def`), the semantic model it
-//! compiles to (`model`: kinds, layers, roles), the compiler, one stage per file
-//! (`compile`), the compiled tables and the hot check (`engine`, `engine/check`),
-//! the decision order written out step by step for everything that is not the hot
-//! check (`eval`: explanations, matrices, diffs), and changes with their
-//! permission and escalation checks (`change`).
+//! The source follows the pipeline, each folder named after a MODEL.md concept:
+//! the document (`def/`), ids (`ids/`: the public ones, and the internal
+//! `ToggleId`, `LevelId`, `StateIx`, `Slot`, each with a limit and checked
+//! constructors), errors by phase (`error/`), the semantic model a document
+//! compiles to (`model/`: kinds, layers, roles), the compiler, one stage per file
+//! (`compile/`), the compiled tables and the hot check (`engine/`, with
+//! `engine/check.rs` and step 5's table reads in `engine/layers.rs`), the one
+//! evaluator of the decision order, step by step and generic over an observer
+//! (`eval/`: explanations record each step, role questions, matrices, diffs and
+//! the escalation check observe nothing), changes made on the compiled form with
+//! their permission and escalation checks (`change/`), lists (`list/`), query
+//! text (`query/`), and the plain reference interpreter the tests compare with
+//! (`reference/`, feature `reference`). `lib.rs` only documents and re-exports.
+//! Modules import each other without cycles (a test reads the imports), no file
+//! passes 600 lines and no function about 80.
 //!
 //! Compiling interns every name into a small `Copy` id and closes every action set
 //! under implications. The compiled layout:
@@ -193,9 +202,12 @@
 //!   are only checked on such a resource.
 //! - **Lists.** Every list of a document is checked by sorting (duplicates are
 //!   neighbours) or hashing, and layers are merged and searched by bisection, so
-//!   compiling is `O(n log n)` in the length of every list. A `SetException` on
-//!   a subject with many exceptions edits its compiled list and table in one copy
-//!   (its definitions are kept in shared chunks), without compiling it again.
+//!   compiling is `O(n log n)` in the length of every list. A change edits the
+//!   compiled form: a role, level or toggle change edits the subject's profile
+//!   key; an exception or restriction is compiled alone and spliced into the
+//!   subject's sorted layer (a subject with many exceptions has its instance
+//!   table edited in one copy, its definitions kept in shared chunks); a role
+//!   definition compiles that role and the roles derived from it.
 //! - **Principals.** A user kept in the service's database ([`PrincipalDef`]) is
 //!   compiled on the request path into a [`Principal`]: its names resolved once,
 //!   a reference to the profile table entry a directory subject with the same
