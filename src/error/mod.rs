@@ -6,9 +6,11 @@
 //! - changing a running policy: [`ChangeError`] and the [`Escalation`] a refusal
 //!   names (`change`);
 //! - binding a `bitflags` type to a kind: [`TypedKindError`] (`typed`);
-//! - reading and comparing golden matrices: [`MatrixError`] (`matrix`).
+//! - reading and comparing golden matrices: [`MatrixError`] (`matrix`);
+//! - reading a query: [`QueryError`] (`query`);
+//! - rendering a filter as SQL: [`SqlError`] (`sql`).
 //!
-//! Query errors live with the query reader they describe. Every error is a
+//! Every error is a
 //! `thiserror` enum, `#[non_exhaustive]`, serializable; a variant about a bad
 //! item carries its name (and its path, where there is one), and one about an
 //! unknown name carries the nearest known one. `text` holds the rules every
@@ -19,6 +21,8 @@ mod change;
 mod load;
 mod matrix;
 mod policy;
+mod query;
+mod sql;
 mod text;
 mod typed;
 
@@ -27,6 +31,8 @@ pub use change::{ChangeError, Escalation};
 pub use load::{LoadError, SourceFormat};
 pub use matrix::MatrixError;
 pub use policy::PolicyError;
+pub use query::QueryError;
+pub use sql::SqlError;
 pub(crate) use text::{check_name, hint, nearest, IdText, Shown};
 pub use text::{name_problem, Item};
 pub use typed::TypedKindError;

@@ -65,7 +65,7 @@
 //! - `display.rs`: the one-line text form;
 //! - `sql.rs`, `columns.rs`: the SQL `WHERE` form;
 //! - `bulk.rs`, `bits.rs`: checks of many resources at once ([`BitSet`]);
-//! - `error.rs`: [`SqlError`].
+//! - [`SqlError`] lives with the other errors, in `error/sql.rs`.
 
 mod bits;
 mod bulk;
@@ -73,7 +73,6 @@ mod columns;
 mod cond;
 mod deep;
 mod display;
-mod error;
 mod filter;
 mod maps;
 mod matches;
@@ -81,9 +80,9 @@ mod prereq;
 mod probe;
 mod sql;
 
+pub use crate::error::SqlError;
 pub use bits::BitSet;
 pub use columns::Columns;
-pub use error::SqlError;
 pub use filter::{
     AncestorKind, Branch, Clause, Cond, Except, Filter, Named, Owner, States, Within, WithinIds,
 };

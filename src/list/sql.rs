@@ -12,9 +12,9 @@
 //! out.
 
 use super::columns::Columns;
-use super::error::SqlError;
 use super::filter::{Branch, Clause, Cond, Filter, Owner, States, Within};
 use crate::def::InstanceId;
+use crate::error::SqlError;
 
 /// A value to bind to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -7,19 +7,18 @@
 
 //!
 //! `parse.rs` reads the text (no policy), `eval.rs` resolves it in a policy and
-//! asks it; `error.rs` holds [`QueryError`].
+//! asks it; [`QueryError`] lives with the other errors (`error/query.rs`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::def::IdDef;
 
-mod error;
 mod eval;
 mod parse;
 #[cfg(test)]
 mod tests;
 
-pub use error::QueryError;
+pub use crate::error::QueryError;
 
 /// A question by names: `SUBJECT ACTION KIND[:ID] [in KIND:ID]... [state=STATE]
 /// [owner=SUBJECT]`, in the order every check takes its arguments (subject,
