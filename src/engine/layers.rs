@@ -47,7 +47,7 @@ impl Policy {
     /// The role layer's rules written in the ancestor at depth `d` (1: the
     /// parent) of a resource of kind `k`, on an ancestor they do not name: `None`
     /// where the role writes no rule at that depth (then it changes nothing).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn role_in_ancestors(&self, pk: &ProfileKind, k: u32, d: usize) -> Option<Affine> {
         self.schema
             .role_deep
@@ -57,7 +57,7 @@ impl Policy {
     /// The role layer's rules written in the ancestor at depth `d` whose id is
     /// `id` (none: not given), where `default` is
     /// [`Policy::role_in_ancestors`] at that depth.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn role_in_ancestor(
         &self,
         pk: &ProfileKind,
@@ -96,7 +96,7 @@ impl Subject {
 
 impl SubjectExtra {
     /// Whether this own layer has rules on kind `k` written in an ancestor.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn deep_on(&self, k: u32) -> bool {
         self.deep.iter().any(|(dk, _)| *dk == k)
     }
