@@ -48,7 +48,7 @@ impl Policy {
     /// The role layer's rules written in the ancestor at depth `depth` (1: the
     /// parent) of a resource of kind `k`, on an ancestor they do not name: `None`
     /// where the role writes no rule at that depth (then it changes nothing).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn role_in_ancestors(
         &self,
         pk: &ProfileKind,
@@ -63,7 +63,7 @@ impl Policy {
     /// The role layer's rules written in the ancestor at depth `depth` whose id is
     /// `id` (none: not given), where `default` is
     /// [`Policy::role_in_ancestors`] at that depth.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn role_in_ancestor(
         &self,
         pk: &ProfileKind,
@@ -102,7 +102,7 @@ impl Subject {
 
 impl SubjectExtra {
     /// Whether this own layer has rules on kind `k` written in an ancestor.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn deep_on(&self, k: KindId) -> bool {
         self.deep.iter().any(|(dk, _)| *dk == k)
     }
