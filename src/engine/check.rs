@@ -455,7 +455,7 @@ impl Policy {
 
     /// Subject `s`'s record, the profile table that holds its profile, and its
     /// entry there for kind `k`, found as [`Policy::allowed_bits`] finds them: for
-    /// lists (`filter.rs`, `bulk.rs`), which read the compiled form directly.
+    /// lists (`list/`), which read the compiled form directly.
     /// `None` where `allowed_bits` answers 0 whatever the resource.
     // INVARIANT (entry lookup): must resolve a subject exactly as `allowed_bits`
     // does (any check added there on the id, e.g. its lineage, belongs here too).
