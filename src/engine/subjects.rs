@@ -259,6 +259,7 @@ impl OwnLayer {
         });
         let exceptions = splice(
             &self.layer.exceptions,
+            &(slot, id),
             old,
             new,
             |e| (e.slot(), e.id),
@@ -297,9 +298,14 @@ impl OwnLayer {
             defs.push(def);
             r
         });
-        let restrictions = splice(&self.layer.restrictions, old, new, Restriction::slot, |r| {
-            &mut r.origin.index
-        });
+        let restrictions = splice(
+            &self.layer.restrictions,
+            &slot,
+            old,
+            new,
+            Restriction::slot,
+            |r| &mut r.origin.index,
+        );
         Some(OwnLayer {
             layer: Layer {
                 restrictions,
@@ -311,32 +317,35 @@ impl OwnLayer {
     }
 }
 
-/// A sorted, key-unique rule list with the rule written at place `old` taken
-/// out (later places move up one) and `new` inserted at its key.
+/// A sorted, key-unique rule list with its rule at key `at` taken out (when
+/// `old`, its written place, is given: later places move up one) and `new`,
+/// whose key is `at`, put in its place. A copy, a bisection, and one pass over
+/// the places.
 fn splice<T: Clone, K: Ord>(
     rules: &[T],
+    at: &K,
     old: Option<usize>,
     new: Option<T>,
     key: impl Fn(&T) -> K,
     index: impl Fn(&mut T) -> &mut usize,
 ) -> Vec<T> {
     let mut out = Vec::with_capacity(rules.len() + 1);
-    let mut new = new.into_iter().peekable();
-    for r in rules {
-        let mut r = r.clone();
-        let at = *index(&mut r);
-        if Some(at) == old {
-            continue;
+    out.extend_from_slice(rules);
+    let pos = out.partition_point(|r| key(r) < *at);
+    if let Some(written) = old {
+        if out.get(pos).is_some_and(|r| key(r) == *at) {
+            out.remove(pos);
         }
-        if let Some(n) = new.next_if(|n| key(n) <= key(&r)) {
-            out.push(n);
+        for r in &mut out {
+            let i = index(r);
+            if *i > written {
+                *i -= 1;
+            }
         }
-        if old.is_some_and(|o| at > o) {
-            *index(&mut r) -= 1;
-        }
-        out.push(r);
     }
-    out.extend(new);
+    if let Some(n) = new {
+        out.insert(pos, n);
+    }
     out
 }
 
