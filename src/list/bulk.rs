@@ -289,23 +289,7 @@ impl Policy {
         // INVARIANT (named ids): an id the subject's and its role's layers do not
         // name answers as `unnamed_id` does (see `Policy::probe`).
         let named = named_ids(self, self.resolve(subject).and_then(|s| self.info(s)), kind);
-        let unnamed = c.plain(Some(unnamed_id(&named)));
-        let flipped: Vec<InstanceId> = named
-            .into_iter()
-            .filter(|id| c.plain(Some(*id)) != unnamed)
-            .collect();
-        let fill = if unnamed { !0u64 } else { 0 };
-        let mut words: Vec<u64> = vec![fill; len.div_ceil(64)];
-        if !flipped.is_empty() {
-            IdSet::new(&flipped).flip(&mut words, ids);
-        }
-        // Bits past `len` are zero.
-        if let Some(last) = words.last_mut() {
-            if len % 64 != 0 {
-                *last &= (1u64 << (len % 64)) - 1;
-            }
-        }
-        BitSet { words, len }
+        by_named(named, ids, |id| c.plain(Some(id)))
     }
 
     /// [`can`](Policy::can) for each of `ids` as instances of `kind` inside the
@@ -350,7 +334,6 @@ impl Policy {
         ancestors: &[Instance],
         ids: &[InstanceId],
     ) -> BitSet {
-        let len = ids.len();
         let base = ancestors
             .iter()
             .fold(self.resource(kind), |r, a| r.within(*a));
@@ -359,19 +342,29 @@ impl Policy {
         // such id (the rules written in ancestors and the prerequisites on them
         // read the ancestors only).
         let named = named_ids(self, self.resolve(subject).and_then(|s| self.info(s)), kind);
-        let at = |id: InstanceId| self.can(subject, action, &base.with_id(id));
-        let unnamed = at(unnamed_id(&named));
-        let flipped: Vec<InstanceId> = named.into_iter().filter(|&id| at(id) != unnamed).collect();
-        let fill = if unnamed { !0u64 } else { 0 };
-        let mut words: Vec<u64> = vec![fill; len.div_ceil(64)];
-        if !flipped.is_empty() {
-            IdSet::new(&flipped).flip(&mut words, ids);
-        }
-        if let Some(last) = words.last_mut() {
-            if len % 64 != 0 {
-                *last &= (1u64 << (len % 64)) - 1;
-            }
-        }
-        BitSet { words, len }
+        by_named(named, ids, |id| {
+            self.can(subject, action, &base.with_id(id))
+        })
     }
+}
+
+/// The answers on `ids` when every id not in `named` answers as
+/// [`unnamed_id`] does: that answer filled in, then flipped on the named ids
+/// that answer otherwise. `at` is asked once per named id, plus once.
+fn by_named(named: Vec<InstanceId>, ids: &[InstanceId], at: impl Fn(InstanceId) -> bool) -> BitSet {
+    let len = ids.len();
+    let unnamed = at(unnamed_id(&named));
+    let flipped: Vec<InstanceId> = named.into_iter().filter(|&id| at(id) != unnamed).collect();
+    let fill = if unnamed { !0u64 } else { 0 };
+    let mut words: Vec<u64> = vec![fill; len.div_ceil(64)];
+    if !flipped.is_empty() {
+        IdSet::new(&flipped).flip(&mut words, ids);
+    }
+    // Bits past `len` are zero.
+    if let Some(last) = words.last_mut() {
+        if len % 64 != 0 {
+            *last &= (1u64 << (len % 64)) - 1;
+        }
+    }
+    BitSet { words, len }
 }
